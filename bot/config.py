@@ -1,0 +1,336 @@
+"""The community configuration (YAML), validated with errors people can act on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from workflows.calendar import BusinessHours
+from workflows.durations import DurationError, parse_duration
+from workflows.model import ChannelRef, Community, Expert, PersonRef, Platform, Policy, Rotation, Timers
+
+TIMER_FIELDS = (
+    "nudge_after",
+    "assign_after",
+    "owner_reminder_after",
+    "reassign_after",
+    "requester_reminder_after",
+    "auto_close_after",
+)
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; ``str()`` is a message for the operator."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PolicyConfig(_Strict):
+    nudge_after: timedelta | None = None
+    assign_after: timedelta | None = None
+    owner_reminder_after: timedelta | None = None
+    reassign_after: timedelta | None = None
+    requester_reminder_after: timedelta | None = None
+    auto_close_after: timedelta | None = None
+    business_hours: BusinessHours | None = None
+    claim_reactions: list[str] | None = None
+    resolve_reactions: list[str] | None = None
+    digest_at: time | None = None
+    anyone_can_claim: bool | None = None
+
+    @field_validator(*TIMER_FIELDS, mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if value is None or value in ("off", "never", False):
+            return None
+        try:
+            return parse_duration(value)
+        except DurationError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("claim_reactions", "resolve_reactions", mode="before")
+    @classmethod
+    def _emoji_names(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            return [str(v).strip().strip(":") for v in value if str(v).strip()]
+        return value
+
+
+class SlackChannelConfig(_Strict):
+    channel: str
+    team: str = ""
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"[CGD][A-Z0-9]{6,}", value):
+            raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD); use the id, not the #name")
+        return value
+
+
+class TeamsChannelConfig(_Strict):
+    channel: str
+    team: str | None = None
+    tenant: str = ""
+
+
+class PersonConfig(_Strict):
+    """One person known by several ids: rotation and load count them once."""
+
+    name: str | None = None
+    slack: str | None = None
+    teams: str | None = None
+
+    @model_validator(mode="after")
+    def _some_id(self) -> PersonConfig:
+        if not self.slack and not self.teams:
+            raise ValueError("a person needs a slack or a teams id")
+        return self
+
+
+class CommunityConfig(_Strict):
+    key: str
+    name: str | None = None
+    slack: SlackChannelConfig | None = None
+    teams: TeamsChannelConfig | None = None
+    experts: list[str | PersonConfig] = Field(default_factory=list)
+    lead: str | PersonConfig | None = None
+    rotation: Rotation = Rotation.round_robin
+    policy: PolicyConfig = PolicyConfig()
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _KEY.match(value):
+            raise ValueError(f"{value!r} must be lowercase letters, digits, - or _, up to 40 characters")
+        if value in {"help", "status", "search"}:
+            raise ValueError(f"{value!r} is a reserved word in /escalate")
+        return value
+
+
+class ConfigFile(_Strict):
+    defaults: dict[str, PolicyConfig] = Field(default_factory=dict)
+    people: list[PersonConfig] = Field(default_factory=list)
+    communities: list[CommunityConfig]
+
+    @field_validator("defaults")
+    @classmethod
+    def _only_policy(cls, value: dict[str, PolicyConfig]) -> dict[str, PolicyConfig]:
+        unknown = set(value) - {"policy"}
+        if unknown:
+            raise ValueError(f"unknown key(s) under defaults: {', '.join(sorted(unknown))}; only 'policy' is allowed")
+        return value
+
+
+def parse_person(text: str) -> PersonRef:
+    """``slack:U0123``, ``slack:T0TEAM/U0123`` or ``teams:29:1abc`` (Teams ids contain colons)."""
+    platform, sep, rest = text.strip().partition(":")
+    if not sep or not rest:
+        raise ValueError(f"{text!r} is not a person: write slack:U0123ABC or teams:29:1abc...")
+    try:
+        plat = Platform(platform.lower())
+    except ValueError:
+        raise ValueError(f"{text!r}: unknown platform {platform!r} (slack or teams)") from None
+    if plat not in (Platform.slack, Platform.teams, Platform.console):
+        raise ValueError(f"{text!r}: unknown platform {platform!r} (slack or teams)")
+    tenant, slash, ident = rest.rpartition("/") if plat == Platform.slack else ("", "", rest)
+    if not slash:
+        tenant, ident = "", rest
+    return PersonRef(platform=plat, id=ident.strip(), tenant=tenant.strip())
+
+
+class Directory:
+    """Communities by key, as built from one configuration file."""
+
+    def __init__(self, communities: Sequence[Community], source: str = "") -> None:
+        self._by_key = {c.key: c for c in communities}
+        self.source = source
+
+    def get(self, key: str) -> Community | None:
+        return self._by_key.get(key)
+
+    def all(self) -> Sequence[Community]:
+        return list(self._by_key.values())
+
+
+def _merge(defaults: PolicyConfig | None, own: PolicyConfig) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for source in (defaults, own):
+        if source is None:
+            continue
+        merged.update(
+            {k: v for k, v in source.model_dump(exclude_unset=True).items() if v is not None or k in TIMER_FIELDS}
+        )
+    return merged
+
+
+def build_directory(config: ConfigFile, source: str = "") -> Directory:
+    aliases: dict[str, tuple[str, tuple[PersonRef, ...], str | None]] = {}
+
+    def refs_of(spec: PersonConfig) -> tuple[PersonRef, ...]:
+        return tuple(
+            parse_person(f"{plat}:{ident}").model_copy(update={"name": spec.name})
+            for plat, ident in (("slack", spec.slack), ("teams", spec.teams))
+            if ident
+        )
+
+    for person in config.people:
+        refs = refs_of(person)
+        entry = (refs[0].key, refs, person.name)
+        for ref in refs:
+            aliases[ref.key] = entry
+
+    def expert_of(spec: str | PersonConfig, where: str) -> Expert:
+        if isinstance(spec, PersonConfig):
+            refs = refs_of(spec)
+            known = aliases.get(refs[0].key)
+            return Expert(key=known[0] if known else refs[0].key, refs=refs, name=spec.name)
+        try:
+            ref = parse_person(spec)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        if ref.key in aliases:
+            key, refs, name = aliases[ref.key]
+            return Expert(key=key, refs=refs, name=name)
+        return Expert(key=ref.key, refs=(ref,))
+
+    communities = []
+    seen: set[str] = set()
+    default_policy = config.defaults.get("policy")
+    for item in config.communities:
+        where = f"{source}: community {item.key!r}" if source else f"community {item.key!r}"
+        if item.key in seen:
+            raise ConfigError(f"{where}: the key is used twice")
+        seen.add(item.key)
+        channels: list[ChannelRef] = []
+        if item.slack:
+            channels.append(ChannelRef(platform=Platform.slack, id=item.slack.channel, tenant=item.slack.team))
+        if item.teams:
+            channels.append(
+                ChannelRef(
+                    platform=Platform.teams, id=item.teams.channel, tenant=item.teams.tenant, team=item.teams.team
+                )
+            )
+        if not channels:
+            raise ConfigError(f"{where}: needs a slack or a teams channel to post questions in")
+        experts: list[Expert] = []
+        for index, spec in enumerate(item.experts):
+            expert = expert_of(spec, f"{where}, experts[{index}]")
+            if all(e.key != expert.key for e in experts):
+                experts.append(expert)
+        lead = expert_of(item.lead, f"{where}, lead") if item.lead else None
+        policy_values = _merge(default_policy, item.policy)
+        timers = Timers(**{k: policy_values.pop(k, None) for k in TIMER_FIELDS})
+        if (timers.assign_after or timers.reassign_after) and not experts and lead is None:
+            raise ConfigError(
+                f"{where}: auto-assignment is on (assign_after/reassign_after) but there are no experts and no lead "
+                "to assign to; add experts, or set assign_after: off"
+            )
+        if timers.nudge_after and not experts:
+            raise ConfigError(f"{where}: nudge_after is set but there are no experts to nudge; add experts")
+        for reactions in ("claim_reactions", "resolve_reactions"):
+            if reactions in policy_values:
+                policy_values[reactions] = tuple(policy_values[reactions])
+        policy = Policy(timers=timers, rotation=item.rotation, **policy_values)
+        communities.append(
+            Community(
+                key=item.key,
+                name=item.name or item.key,
+                channels=tuple(channels),
+                experts=tuple(experts),
+                lead=lead,
+                policy=policy,
+            )
+        )
+    if not communities:
+        raise ConfigError(f"{source or 'configuration'}: no communities are configured")
+    return Directory(communities, source)
+
+
+def _describe(error: ValidationError, raw: dict[str, Any], source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for err in error.errors():
+        loc = list(err["loc"])
+        where = []
+        if len(loc) >= 2 and loc[0] == "communities" and isinstance(loc[1], int):
+            try:
+                key = raw["communities"][loc[1]].get("key", f"#{loc[1] + 1}")
+            except (KeyError, IndexError, TypeError, AttributeError):
+                key = f"#{loc[1] + 1}"
+            where.append(f"community {key!r}")
+            loc = loc[2:]
+        field = ".".join(str(p) for p in loc if not (isinstance(p, str) and p in {"str", "PersonConfig"}))
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {', '.join(where + ([f'field {field!r}'] if field else []))}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(text: str, source: str = "<config>") -> Directory:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping with 'communities' at the top")
+    try:
+        config = ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, raw, source)) from None
+    try:
+        return build_directory(config, source)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def load_config(path: str | Path) -> Directory:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: configuration file not found (set ESCALATION_CONFIG, or copy escalation.example.yaml)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, str(path))
+
+
+def describe_policy(community: Community) -> list[str]:
+    """Each community's effective policy, for ``config check``."""
+    from workflows.durations import format_duration
+
+    policy = community.policy
+    lines = [f"{community.key} — {community.name}"]
+    lines.append("  channels: " + ", ".join(f"{c.platform.value}:{c.id}" for c in community.channels))
+    lines.append("  experts: " + (", ".join(e.label() for e in community.experts) or "(none)"))
+    lines.append(f"  lead: {community.lead.label() if community.lead else '(none)'}")
+    lines.append(f"  rotation: {policy.rotation.value}")
+    for name in TIMER_FIELDS:
+        value = getattr(policy.timers, name)
+        lines.append(f"  {name}: {format_duration(value) if value else 'off'}")
+    hours = policy.business_hours
+    if hours:
+        lines.append(
+            f"  business hours: {', '.join(hours.days)} {hours.start:%H:%M}-{hours.end:%H:%M} {hours.timezone}"
+            + (f", holidays {hours.holidays}" if hours.holidays else "")
+        )
+    else:
+        lines.append("  business hours: 24/7")
+    lines.append(f"  claim reactions: {', '.join(policy.claim_reactions)}")
+    lines.append(f"  resolve reactions: {', '.join(policy.resolve_reactions)}")
+    lines.append(f"  anyone can claim: {'yes' if policy.anyone_can_claim else 'no'}")
+    lines.append(f"  digest at: {policy.digest_at:%H:%M}" if policy.digest_at else "  digest: off")
+    return lines

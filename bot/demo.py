@@ -1,0 +1,140 @@
+"""`escalation-bot demo`: one whole escalation story on a simulated clock.
+
+It runs the real service, a real SQLite database (a temporary file), the real outbox
+and dispatcher; only the platform is a console that prints what people would see.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from storage import Store
+from workflows.clock import FakeClock
+from workflows.commands import Accept, Reply, Resolve
+from workflows.model import PersonRef, Platform
+
+from .config import parse_config
+from .console import ConsoleSender
+from .migrate import upgrade
+from .runtime import Runtime
+
+DEMO_CONFIG = """
+defaults:
+  policy: {nudge_after: 30m, assign_after: 2h, owner_reminder_after: 1h, reassign_after: 2h,
+           requester_reminder_after: 1d}
+people:
+  - {name: Ada, slack: U0ADA}
+  - {name: Ben, slack: U0BEN}
+  - {name: Chen, slack: U0CHEN}
+  - {name: Lee, slack: U0LEE}
+  - {name: Sam, slack: U0SAM}
+communities:
+  - key: sdk
+    name: Mobile SDK
+    slack: {channel: C0SDKEXPERTS}
+    experts: ["slack:U0ADA", "slack:U0BEN", "slack:U0CHEN"]
+    lead: "slack:U0LEE"
+    rotation: round_robin
+"""
+
+
+class Story:
+    def __init__(self, runtime: Runtime, clock: FakeClock, out: TextIO) -> None:
+        self.runtime = runtime
+        self.clock = clock
+        self.out = out
+
+    def say(self, text: str) -> None:
+        self.out.write(f"\n== {text}\n")
+
+    async def settle(self) -> None:
+        """Run due timers, then deliver everything the outbox holds."""
+        await self.runtime.sweep()
+        await self.runtime.dispatch()
+
+    async def wait(self, delta: timedelta, why: str) -> None:
+        self.clock.advance(delta)
+        self.say(f"{why} (clock: {self.clock.now():%a %H:%M} UTC)")
+        await self.settle()
+
+
+def person(ident: str, name: str) -> PersonRef:
+    return PersonRef(platform=Platform.slack, id=ident, tenant="T0DEMO", name=name)
+
+
+async def run_demo(out: TextIO = sys.stdout) -> int:
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    directory = parse_config(DEMO_CONFIG, "demo")
+    with tempfile.TemporaryDirectory(prefix="escalation-demo-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
+        await upgrade(url)
+        store = Store(url)
+        sender = ConsoleSender(out, clock, Platform.slack)
+        runtime = Runtime(store, directory, {Platform.slack: sender}, clock=clock, holder="demo")
+        story = Story(runtime, clock, out)
+        sam, ben = person("U0SAM", "Sam"), person("U0BEN", "Ben")
+        try:
+            story.say("Sam (support) escalates a customer's question to #sdk")
+            outcome = await runtime.service.open(
+                requester=sam,
+                community_key="sdk",
+                question="Customer ACME: the iOS SDK crashes on launch after upgrading to 5.2 <!channel>",
+                customer="ACME Corp",
+            )
+            esc = outcome.escalation
+            assert esc is not None
+            await story.settle()
+            await story.wait(timedelta(minutes=30), "30 minutes pass and nobody answers: the bot nudges")
+            await story.wait(timedelta(minutes=90), "2 hours without an answer: the bot assigns by rotation")
+            await story.wait(timedelta(hours=1), "Ada stays silent for an hour: a private reminder")
+            await story.wait(timedelta(hours=1), "Still silent after 2 hours: the bot reassigns to the next expert")
+
+            story.say("Ben accepts from his DM")
+            await runtime.service.handle(Accept(id="demo-accept", escalation_id=esc.id, actor=ben))
+            await story.settle()
+
+            clock.advance(timedelta(minutes=20))
+            story.say("Ben answers in the thread")
+            await runtime.service.handle(
+                Reply(
+                    id="demo-reply",
+                    escalation_id=esc.id,
+                    actor=ben,
+                    text="5.2 needs the new privacy manifest; add PrivacyInfo.xcprivacy and it launches.",
+                )
+            )
+            await story.settle()
+
+            clock.advance(timedelta(minutes=15))
+            story.say("Sam confirms with the customer and resolves it with the answer")
+            await runtime.service.handle(
+                Resolve(
+                    id="demo-resolve",
+                    escalation_id=esc.id,
+                    actor=sam,
+                    answer="Add PrivacyInfo.xcprivacy (required since SDK 5.2).",
+                )
+            )
+            await story.settle()
+
+            async with store.unit_of_work() as uow:
+                final = await uow.escalations.get(esc.id)
+                trail = await uow.audit.for_escalation(esc.id)
+                counts = await uow.outbox.counts()
+            assert final is not None
+            story.say("What the audit trail recorded")
+            for row in trail:
+                out.write(f"  {row.at:%a %H:%M}  {row.action:<16} by {row.actor}\n")
+            responder = final.first_responder.label() if final.first_responder else "-"
+            out.write(
+                f"\nStatus: {final.status.value}; first response by {responder}"
+                f" ({'pull' if final.first_response_pull else 'push'}); messages delivered: {counts.get('sent', 0)}, "
+                f"undelivered: {counts.get('pending', 0) + counts.get('failed', 0)}\n"
+            )
+            return 0 if final.status.value == "resolved" and not counts.get("pending") else 1
+        finally:
+            await runtime.stop()

@@ -1,0 +1,129 @@
+"""The outbox dispatcher: at-least-once delivery, in order per escalation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from datetime import timedelta
+
+from storage import Store, effect_of
+from storage.tables import OutboxRow
+from workflows.clock import Clock
+from workflows.delivery import (
+    DeliveryContext,
+    PermanentDeliveryError,
+    Sender,
+    TransientDeliveryError,
+)
+from workflows.model import Platform
+
+log = logging.getLogger("escalation_bot.dispatcher")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        senders: Mapping[Platform, Sender],
+        clock: Clock,
+        *,
+        holder: str,
+        batch: int = 100,
+        lease: timedelta = timedelta(seconds=120),
+        concurrency: int = 16,
+        max_attempts: int = 12,
+        base_backoff: float = 1.0,
+        max_backoff: float = 300.0,
+    ) -> None:
+        self.store = store
+        self.senders = dict(senders)
+        self.clock = clock
+        self.holder = holder
+        self.batch = batch
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self._slots = asyncio.Semaphore(concurrency)
+
+    def backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Exponential with full jitter; never sooner than the platform asked."""
+        ceiling = min(self.max_backoff, self.base_backoff * (2 ** max(attempts - 1, 0)))
+        delay = random.uniform(ceiling / 2, ceiling)
+        return max(delay, retry_after or 0.0)
+
+    async def run_once(self) -> int:
+        """Deliver everything deliverable now; returns how many effects were sent."""
+        sent = 0
+        while True:
+            async with self.store.unit_of_work() as uow:
+                rows = await uow.outbox.claim(self.clock.now(), self.batch, self.holder, self.lease)
+            if not rows:
+                return sent
+            results = await asyncio.gather(*(self._deliver(row) for row in rows))
+            sent += sum(results)
+
+    async def _deliver(self, row: OutboxRow) -> bool:
+        async with self._slots:
+            extra = {"escalation_id": row.escalation_id, "outbox_id": row.id, "effect": row.kind}
+            try:
+                effect = effect_of(row)
+            except ValueError as exc:
+                await self._fail(row, f"unreadable effect: {exc}")
+                return False
+            sender = self.senders.get(Platform(row.platform))
+            if sender is None:
+                await self._fail(row, f"no sender configured for platform {row.platform}")
+                log.error("no sender for platform", extra={**extra, "platform": row.platform})
+                return False
+            async with self.store.unit_of_work() as uow:
+                refs = await uow.messages.for_escalation(row.escalation_id)
+            context = DeliveryContext(row.escalation_id, refs, row.idempotency_key)
+            try:
+                delivered = await sender.deliver(effect, context)
+            except TransientDeliveryError as exc:
+                return await self._retry(row, exc.code, str(exc), exc.retry_after, extra)
+            except PermanentDeliveryError as exc:
+                await self._fail(row, f"{exc.code}: {exc}")
+                log.error("delivery failed permanently", extra={**extra, "error": exc.code})
+                return False
+            except Exception as exc:  # an unexpected bug must not stop the queue: retry, loudly
+                log.exception("delivery raised", extra=extra)
+                return await self._retry(row, type(exc).__name__, str(exc), None, extra)
+            now = self.clock.now()
+            async with self.store.unit_of_work() as uow:
+                for kind, ref, data in delivered.refs:
+                    await uow.messages.add(row.escalation_id, kind, ref, now, data)
+                marked = await uow.outbox.mark_sent(row.id, self.holder, now, delivered.result or None)
+            if not marked:
+                log.warning("outbox lease lost before marking sent", extra=extra)
+            return True
+
+    async def _retry(
+        self, row: OutboxRow, code: str, message: str, retry_after: float | None, extra: dict[str, object]
+    ) -> bool:
+        attempts = row.attempts + 1
+        if attempts >= self.max_attempts:
+            await self._fail(row, f"gave up after {attempts} attempts: {code}: {message}")
+            log.error("delivery gave up", extra={**extra, "error": code, "attempts": attempts})
+            return False
+        delay = self.backoff(attempts, retry_after)
+        async with self.store.unit_of_work() as uow:
+            await uow.outbox.mark_retry(
+                row.id, self.holder, self.clock.now() + timedelta(seconds=delay), f"{code}: {message}"
+            )
+        log.info("delivery retry", extra={**extra, "error": code, "retry_in_s": round(delay, 2), "attempts": attempts})
+        return False
+
+    async def _fail(self, row: OutboxRow, error: str) -> None:
+        async with self.store.unit_of_work() as uow:
+            await uow.outbox.mark_failed(row.id, self.holder, error)
+
+    async def next_attempt_delay(self) -> float | None:
+        async with self.store.unit_of_work() as uow:
+            when = await uow.outbox.next_attempt()
+        if when is None:
+            return None
+        return max((when - self.clock.now()).total_seconds(), 0.0)

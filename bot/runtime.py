@@ -1,0 +1,136 @@
+"""The composition root: builds the store, service, dispatcher and scheduler once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from storage import StaleWrite, Store
+from workflows.clock import Clock, SystemClock
+from workflows.delivery import Sender
+from workflows.model import Escalation, Platform
+from workflows.service import Directory, EscalationService
+
+from .dispatcher import Dispatcher
+
+log = logging.getLogger("escalation_bot.runtime")
+
+
+def default_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Runtime:
+    """Everything one process runs. APScheduler only triggers; the database holds all state."""
+
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        senders: Mapping[Platform, Sender],
+        *,
+        clock: Clock | None = None,
+        holder: str | None = None,
+        sweep_interval: float = 5.0,
+        dispatch_interval: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.directory = directory
+        self.clock = clock or SystemClock()
+        self.holder = holder or default_holder()
+        self.service = EscalationService(store, directory, self.clock, stale_errors=(StaleWrite,))
+        self.dispatcher = Dispatcher(store, senders, self.clock, holder=self.holder)
+        self.sweep_interval = sweep_interval
+        self.dispatch_interval = dispatch_interval
+        self.scheduler: AsyncIOScheduler | None = None
+        self.service.on_commit(self._committed)
+        self._dispatch_lock = asyncio.Lock()
+        self._sweep_lock = asyncio.Lock()
+
+    # --------------------------------------------------------------- jobs
+
+    async def sweep(self) -> int:
+        async with self._sweep_lock:
+            executed = await self.service.sweep(holder=self.holder)
+        await self._schedule_next_sweep()
+        return executed
+
+    async def dispatch(self) -> int:
+        async with self._dispatch_lock:
+            return await self.dispatcher.run_once()
+
+    async def _guarded(self, name: str, job: object) -> None:
+        try:
+            await job()  # type: ignore[operator]
+        except Exception:  # a failing run is logged; the next trigger tries again
+            log.exception("scheduled job failed", extra={"job": name})
+
+    async def _sweep_job(self) -> None:
+        await self._guarded("sweep", self.sweep)
+
+    async def _dispatch_job(self) -> None:
+        await self._guarded("dispatch", self.dispatch)
+
+    def start(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self._sweep_job,
+            IntervalTrigger(seconds=self.sweep_interval),
+            id="sweep",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.add_job(
+            self._dispatch_job,
+            IntervalTrigger(seconds=self.dispatch_interval),
+            id="dispatch",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        self.scheduler = scheduler
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        # Let in-flight runs finish their transactions before the engine closes.
+        async with self._sweep_lock, self._dispatch_lock:
+            pass
+        await self.store.close()
+
+    # --------------------------------------------------------------- waking early
+
+    def _wake(self, job_id: str, at: datetime) -> None:
+        if self.scheduler is None or not self.scheduler.running:
+            return
+        job = self.scheduler.get_job(job_id)
+        if job is None:
+            return
+        at = max(at, datetime.now(UTC))
+        if job.next_run_time is None or at < job.next_run_time:
+            job.modify(next_run_time=at)
+
+    def _committed(self, esc: Escalation) -> None:
+        self._wake("dispatch", datetime.now(UTC))
+        if esc.next_due_at is not None:
+            self._wake("sweep", self._wall_time(esc.next_due_at))
+
+    def _wall_time(self, due: datetime) -> datetime:
+        # The service may run on a simulated clock; the scheduler runs on the real one.
+        return datetime.now(UTC) + max(due - self.clock.now(), timedelta(0))
+
+    async def _schedule_next_sweep(self) -> None:
+        due = await self.service.next_due()
+        if due is not None:
+            self._wake("sweep", self._wall_time(due))

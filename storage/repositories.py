@@ -1,0 +1,441 @@
+"""Repositories over one session; every user-facing query is scoped to a tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from workflows.commands import Roster
+from workflows.effects import EFFECT_ADAPTER, Effect, effect_target
+from workflows.model import Escalation, MessageRef, PersonRef, Status
+from workflows.ports import Scope
+
+from .tables import (
+    AuditRow,
+    CommunityStateRow,
+    EscalationRow,
+    InboundEventRow,
+    MessageRefRow,
+    OutboxRow,
+    ScopeRow,
+)
+
+
+class StaleWrite(Exception):
+    """The escalation changed under us; the service retries the command."""
+
+
+def _scope_filter(scope: Scope) -> Any:
+    where = [ScopeRow.escalation_id == EscalationRow.id, ScopeRow.platform == scope.platform]
+    if scope.tenant:
+        where.append(or_(ScopeRow.tenant == scope.tenant, ScopeRow.tenant == ""))
+    return select(ScopeRow.escalation_id).where(*where).exists()
+
+
+def _dialect(session: AsyncSession) -> str:
+    bind = session.bind
+    assert bind is not None, "sessions are always bound to the store's engine"
+    return bind.dialect.name
+
+
+def _row_values(esc: Escalation) -> dict[str, Any]:
+    return {
+        "tenant": esc.tenant,
+        "community": esc.community.key,
+        "status": esc.status.value,
+        "ball": esc.ball.value,
+        "requester": esc.requester.key,
+        "owner": esc.owner.expert if esc.owner else None,
+        "priority": esc.priority.value,
+        "next_step": esc.next_step.value if esc.next_step else None,
+        "next_due_at": esc.next_due_at,
+        "version": esc.version,
+        "created_at": esc.created_at,
+        "updated_at": esc.updated_at,
+        "resolved_at": esc.resolved_at,
+        "data": esc.model_dump(mode="json"),
+        # A saved escalation is no longer anyone's leased work.
+        "lease_until": None,
+        "lease_owner": None,
+    }
+
+
+class EscalationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _postgres(self) -> bool:
+        return _dialect(self.session) == "postgresql"
+
+    async def get(self, escalation_id: str, scope: Scope | None = None, *, lock: bool = False) -> Escalation | None:
+        query = select(EscalationRow.data).where(EscalationRow.id == escalation_id)
+        if scope is not None:
+            query = query.where(_scope_filter(scope))
+        if lock and self._postgres:
+            query = query.with_for_update()
+        data = (await self.session.execute(query)).scalar_one_or_none()
+        return Escalation.model_validate(data) if data is not None else None
+
+    async def add(self, esc: Escalation) -> None:
+        self.session.add(EscalationRow(id=esc.id, **_row_values(esc)))
+        scopes = {(esc.requester.platform.value, esc.requester.tenant)}
+        scopes |= {(ch.platform.value, ch.tenant) for ch in esc.community.channels}
+        for lead_or_expert in (*esc.community.experts, *([esc.community.lead] if esc.community.lead else [])):
+            scopes |= {(ref.platform.value, ref.tenant) for ref in lead_or_expert.refs}
+        for platform, tenant in sorted(scopes):
+            self.session.add(ScopeRow(escalation_id=esc.id, platform=platform, tenant=tenant))
+        await self.session.flush()
+
+    async def save(self, esc: Escalation, expected_version: int) -> None:
+        result = await self.session.execute(
+            update(EscalationRow)
+            .where(EscalationRow.id == esc.id, EscalationRow.version == expected_version)
+            .values(**_row_values(esc))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleWrite(esc.id)
+
+    async def find_by_message(self, platform: str, channel: str, message_id: str, scope: Scope) -> Escalation | None:
+        query = (
+            select(EscalationRow.data)
+            .join(MessageRefRow, MessageRefRow.escalation_id == EscalationRow.id)
+            .where(
+                MessageRefRow.platform == platform,
+                MessageRefRow.channel == channel,
+                MessageRefRow.message_id == message_id,
+                _scope_filter(scope),
+            )
+        )
+        data = (await self.session.execute(query)).scalars().first()
+        return Escalation.model_validate(data) if data is not None else None
+
+    async def list_for_requester(
+        self, requester: PersonRef, scope: Scope, *, open_only: bool = True
+    ) -> list[Escalation]:
+        query = select(EscalationRow.data).where(EscalationRow.requester == requester.key, _scope_filter(scope))
+        if open_only:
+            query = query.where(EscalationRow.status == Status.open.value)
+        query = query.order_by(EscalationRow.created_at.desc()).limit(50)
+        return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
+
+    async def list_for_owner(self, owner_keys: Sequence[str], scope: Scope) -> list[Escalation]:
+        query = (
+            select(EscalationRow.data)
+            .where(
+                EscalationRow.owner.in_(list(owner_keys)),
+                EscalationRow.status == Status.open.value,
+                _scope_filter(scope),
+            )
+            .order_by(EscalationRow.created_at)
+            .limit(50)
+        )
+        return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
+
+    async def list_by_community(self, community: str, *, status: Status | None = None) -> list[Escalation]:
+        query = select(EscalationRow.data).where(EscalationRow.community == community)
+        if status is not None:
+            query = query.where(EscalationRow.status == status.value)
+        query = query.order_by(EscalationRow.created_at)
+        return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
+
+    async def open_loads(self, expert_keys: Sequence[str]) -> dict[str, int]:
+        if not expert_keys:
+            return {}
+        query = (
+            select(EscalationRow.owner, func.count())
+            .where(EscalationRow.owner.in_(list(expert_keys)), EscalationRow.status == Status.open.value)
+            .group_by(EscalationRow.owner)
+        )
+        return {str(owner): int(n) for owner, n in (await self.session.execute(query)).all()}
+
+    async def claim_due(
+        self, now: datetime, limit: int, holder: str, lease: timedelta
+    ) -> list[tuple[str, str, datetime]]:
+        """Take a lease on up to ``limit`` due escalations; returns (id, step, due_at)."""
+        free = or_(EscalationRow.lease_until.is_(None), EscalationRow.lease_until < now)
+        query = (
+            select(EscalationRow.id, EscalationRow.next_step, EscalationRow.next_due_at)
+            .where(EscalationRow.next_due_at.is_not(None), EscalationRow.next_due_at <= now, free)
+            .order_by(EscalationRow.next_due_at)
+            .limit(limit)
+        )
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        rows = (await self.session.execute(query)).all()
+        claimed: list[tuple[str, str, datetime]] = []
+        for esc_id, step, due in rows:
+            # On SQLite there is no SKIP LOCKED; the conditional UPDATE is the claim.
+            result = await self.session.execute(
+                update(EscalationRow)
+                .where(EscalationRow.id == esc_id, free)
+                .values(lease_until=now + lease, lease_owner=holder)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1 and step is not None and due is not None:  # type: ignore[attr-defined]
+                claimed.append((esc_id, step, due))
+        return claimed
+
+    async def next_due(self) -> datetime | None:
+        query = select(func.min(EscalationRow.next_due_at)).where(EscalationRow.next_due_at.is_not(None))
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def oldest_overdue(self, now: datetime) -> datetime | None:
+        query = select(func.min(EscalationRow.next_due_at)).where(
+            EscalationRow.next_due_at.is_not(None), EscalationRow.next_due_at <= now
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+
+class MessageRefRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, escalation_id: str, kind: str, ref: MessageRef, now: datetime, data: dict[str, Any] | None = None
+    ) -> None:
+        values = {
+            "escalation_id": escalation_id,
+            "kind": kind,
+            "platform": ref.platform.value,
+            "tenant": ref.tenant,
+            "channel": ref.channel,
+            "message_id": ref.id,
+            "data": data,
+            "created_at": now,
+        }
+        dialect = _dialect(self.session)
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(MessageRefRow).values(**values).on_conflict_do_nothing()
+        await self.session.execute(stmt)
+
+    async def for_escalation(self, escalation_id: str, kind: str | None = None) -> list[tuple[str, MessageRef, Any]]:
+        query = select(MessageRefRow).where(MessageRefRow.escalation_id == escalation_id).order_by(MessageRefRow.id)
+        if kind is not None:
+            query = query.where(MessageRefRow.kind == kind)
+        rows = (await self.session.execute(query)).scalars().all()
+        return [
+            (
+                r.kind,
+                MessageRef(platform=r.platform, channel=r.channel, id=r.message_id, tenant=r.tenant),
+                r.data,
+            )
+            for r in rows
+        ]
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def append(self, escalation_id: str, version: int, effects: Sequence[Effect], now: datetime) -> None:
+        for index, effect in enumerate(effects):
+            platform, target = effect_target(effect)
+            self.session.add(
+                OutboxRow(
+                    escalation_id=escalation_id,
+                    idempotency_key=f"{escalation_id}:{version}:{index}",
+                    kind=effect.kind,
+                    platform=platform.value,
+                    target=target,
+                    payload=effect.model_dump(mode="json"),
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        await self.session.flush()
+
+    async def claim(self, now: datetime, limit: int, holder: str, lease: timedelta) -> list[OutboxRow]:
+        """Lease the deliverable head of each escalation's queue (per-escalation order)."""
+        earlier = aliased(OutboxRow)
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.escalation_id == OutboxRow.escalation_id, earlier.id < OutboxRow.id, earlier.status == "pending"
+            )
+            .exists()
+        )
+        free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, free, ~blocked)
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        if _dialect(self.session) == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=OutboxRow)
+        rows = list((await self.session.execute(query)).scalars().all())
+        claimed = []
+        for row in rows:
+            result = await self.session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row.id, OutboxRow.status == "pending", free)
+                .values(lease_until=now + lease, lease_owner=holder)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(row)
+        return claimed
+
+    async def mark_sent(self, row_id: int, holder: str, now: datetime, result: dict[str, Any] | None) -> bool:
+        res = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id, OutboxRow.lease_owner == holder, OutboxRow.status == "pending")
+            .values(
+                status="sent",
+                sent_at=now,
+                result=result,
+                lease_until=None,
+                attempts=OutboxRow.attempts + 1,
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return res.rowcount == 1  # type: ignore[attr-defined]
+
+    async def mark_retry(self, row_id: int, holder: str, at: datetime, error: str) -> None:
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id, OutboxRow.lease_owner == holder, OutboxRow.status == "pending")
+            .values(next_attempt_at=at, last_error=error[:2000], lease_until=None, attempts=OutboxRow.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def mark_failed(self, row_id: int, holder: str, error: str) -> None:
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id, OutboxRow.lease_owner == holder, OutboxRow.status == "pending")
+            .values(status="failed", last_error=error[:2000], lease_until=None, attempts=OutboxRow.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def retry_failed(self, now: datetime, ids: Sequence[int] | None = None) -> int:
+        stmt = update(OutboxRow).where(OutboxRow.status == "failed")
+        if ids:
+            stmt = stmt.where(OutboxRow.id.in_(list(ids)))
+        res = await self.session.execute(
+            stmt.values(status="pending", next_attempt_at=now, lease_until=None).execution_options(
+                synchronize_session=False
+            )
+        )
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
+    async def list(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]:
+        query = select(OutboxRow).order_by(OutboxRow.id).limit(limit)
+        if status:
+            query = query.where(OutboxRow.status == status)
+        return list((await self.session.execute(query)).scalars().all())
+
+    async def counts(self) -> dict[str, int]:
+        rows = (await self.session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).all()
+        return {str(s): int(n) for s, n in rows}
+
+    async def oldest_pending(self) -> datetime | None:
+        query = select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending")
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def next_attempt(self) -> datetime | None:
+        query = select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+
+def effect_of(row: OutboxRow) -> Effect:
+    return EFFECT_ADAPTER.validate_python(row.payload)
+
+
+class InboundRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def seen(self, source: str, event_id: str) -> bool:
+        query = select(InboundEventRow.event_id).where(
+            InboundEventRow.source == source, InboundEventRow.event_id == event_id
+        )
+        return (await self.session.execute(query)).first() is not None
+
+    async def record(self, source: str, event_id: str, now: datetime) -> bool:
+        """True if this is the first time; False if it was already recorded."""
+        dialect = _dialect(self.session)
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            insert(InboundEventRow).values(source=source, event_id=event_id, received_at=now).on_conflict_do_nothing()
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def prune(self, before: datetime) -> int:
+        res = await self.session.execute(delete(InboundEventRow).where(InboundEventRow.received_at < before))
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        esc: Escalation,
+        *,
+        at: datetime,
+        actor: PersonRef,
+        action: str,
+        command_id: str,
+        detail: dict[str, Any] | None,
+    ) -> None:
+        self.session.add(
+            AuditRow(
+                escalation_id=esc.id,
+                tenant=esc.tenant,
+                at=at,
+                actor=actor.key,
+                platform=actor.platform.value,
+                action=action,
+                command_id=command_id,
+                version=esc.version,
+                detail=detail or None,
+            )
+        )
+
+    async def for_escalation(self, escalation_id: str) -> list[AuditRow]:
+        query = select(AuditRow).where(AuditRow.escalation_id == escalation_id).order_by(AuditRow.id)
+        return list((await self.session.execute(query)).scalars().all())
+
+    async def count(self, **where: Any) -> int:
+        query = select(func.count()).select_from(AuditRow)
+        if where:
+            query = query.where(and_(*(getattr(AuditRow, k) == v for k, v in where.items())))
+        return int((await self.session.execute(query)).scalar_one())
+
+
+class RotationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def roster(self, community: str, expert_keys: Sequence[str], escalations: EscalationRepository) -> Roster:
+        last = (
+            await self.session.execute(
+                select(CommunityStateRow.last_assigned).where(CommunityStateRow.community == community)
+            )
+        ).scalar_one_or_none()
+        loads = await escalations.open_loads(expert_keys)
+        return Roster(loads=loads, last_assigned=last)
+
+    async def assigned(self, community: str, expert_key: str, now: datetime) -> None:
+        dialect = _dialect(self.session)
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(CommunityStateRow).values(community=community, last_assigned=expert_key, updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[CommunityStateRow.community],
+            set_={"last_assigned": expert_key, "updated_at": now},
+        )
+        await self.session.execute(stmt)

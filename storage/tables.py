@@ -1,0 +1,195 @@
+"""The schema. Migrations must create exactly this (a test compares them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python on every database (SQLite would hand back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime written to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class EscalationRow(Base):
+    __tablename__ = "escalations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(200))
+    community: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    ball: Mapped[str] = mapped_column(String(16))
+    requester: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str | None] = mapped_column(String(300))
+    priority: Mapped[str] = mapped_column(String(16))
+    next_step: Mapped[str | None] = mapped_column(String(32))
+    next_due_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]]
+
+    __table_args__ = (
+        # Only rows with a timer are indexed, so finding due work never scans history.
+        Index(
+            "ix_escalations_due",
+            "next_due_at",
+            sqlite_where=text("next_due_at IS NOT NULL"),
+            postgresql_where=text("next_due_at IS NOT NULL"),
+        ),
+        Index("ix_escalations_requester", "tenant", "requester", "status"),
+        Index("ix_escalations_owner", "owner", "status"),
+        Index("ix_escalations_community", "community", "status", "created_at"),
+    )
+
+
+class ScopeRow(Base):
+    """Which workspaces/tenants may see an escalation. An empty tenant means any
+    tenant of that platform (a channel configured without its workspace id)."""
+
+    __tablename__ = "escalation_scopes"
+
+    escalation_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("escalations.id", ondelete="CASCADE"), primary_key=True
+    )
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class MessageRefRow(Base):
+    """Messages the bot posted or tracks for an escalation (cards, DMs, notices)."""
+
+    __tablename__ = "message_refs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[str] = mapped_column(String(64), ForeignKey("escalations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(16))
+    tenant: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str] = mapped_column(String(300))
+    data: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("platform", "channel", "message_id", name="uq_message_refs_message"),)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "next_attempt_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_outbox_escalation", "escalation_id", "id"),
+        Index("ix_outbox_status", "status"),
+    )
+
+
+class InboundEventRow(Base):
+    """Platform event ids already handled: a redelivered event changes nothing."""
+
+    __tablename__ = "inbound_events"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[str] = mapped_column(String(64), index=True)
+    tenant: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(300))
+    platform: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    command_id: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any] | None]
+
+    __table_args__ = (Index("ix_audit_action_at", "action", "at"),)
+
+
+class CommunityStateRow(Base):
+    """Rotation memory that spans escalations (whom round robin picked last)."""
+
+    __tablename__ = "community_state"
+
+    community: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_assigned: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime]

@@ -1,0 +1,102 @@
+"""What people and timers ask for. Adapters build these; the service enriches them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .model import Community, Frozen, MessageRef, PersonRef, Priority, Step
+
+MAX_QUESTION = 40_000
+MAX_TEXT = 40_000
+
+
+class Roster(Frozen):
+    """What the rotation needs beyond the escalation: filled in by the service."""
+
+    loads: dict[str, int] = Field(default_factory=dict)  # expert key -> open owned
+    last_assigned: str | None = None  # expert key, for round robin
+
+
+class BaseCommand(Frozen):
+    # Unique per request: the platform's event id or a generated one. A command whose
+    # id the escalation has already applied changes nothing.
+    id: str
+    escalation_id: str
+    actor: PersonRef
+    roster: Roster | None = None
+
+
+class Open(BaseCommand):
+    kind: Literal["open"] = "open"
+    tenant: str
+    community_key: str
+    question: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION)]
+    priority: Priority = Priority.normal
+    customer: Annotated[str, Field(max_length=500)] | None = None
+    link: Annotated[str, Field(max_length=2000)] | None = None
+    source: MessageRef | None = None
+    # The community's configuration at this moment; the service resolves the key.
+    community: Community | None = None
+
+
+class Reply(BaseCommand):
+    kind: Literal["reply"] = "reply"
+    message: MessageRef | None = None
+    text: Annotated[str, Field(max_length=MAX_TEXT)] = ""
+
+
+class Claim(BaseCommand):
+    kind: Literal["claim"] = "claim"
+
+
+class Assign(BaseCommand):
+    kind: Literal["assign"] = "assign"
+    assignee: PersonRef
+
+
+class Reassign(BaseCommand):
+    kind: Literal["reassign"] = "reassign"
+    to: PersonRef | None = None  # None: the next expert in rotation
+
+
+class Accept(BaseCommand):
+    kind: Literal["accept"] = "accept"
+
+
+class Decline(BaseCommand):
+    kind: Literal["decline"] = "decline"
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Resolve(BaseCommand):
+    kind: Literal["resolve"] = "resolve"
+    answer: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
+    answer_ref: MessageRef | None = None
+
+
+class Reopen(BaseCommand):
+    kind: Literal["reopen"] = "reopen"
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Cancel(BaseCommand):
+    kind: Literal["cancel"] = "cancel"
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Tick(BaseCommand):
+    """A timer fell due. ``step``/``due_at`` say which one, so a late or repeated
+    tick for a step that is no longer due does nothing."""
+
+    kind: Literal["tick"] = "tick"
+    step: Step
+    due_at: datetime
+
+
+Command = Annotated[
+    Open | Reply | Claim | Assign | Reassign | Accept | Decline | Resolve | Reopen | Cancel | Tick,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,747 @@
+"""``decide(escalation, command, now)``: every business rule, as a pure function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .calendar import add_time, elapsed_time
+from .commands import (
+    Accept,
+    Assign,
+    BaseCommand,
+    Cancel,
+    Claim,
+    Command,
+    Decline,
+    Open,
+    Reassign,
+    Reopen,
+    Reply,
+    Resolve,
+    Roster,
+    Tick,
+)
+from .durations import humanize
+from .effects import (
+    Action,
+    CardView,
+    Effect,
+    Notice,
+    Notify,
+    PostCard,
+    ThreadReply,
+    UpdateCard,
+)
+from .errors import Reason, Refused
+from .model import (
+    SYSTEM,
+    Ball,
+    Escalation,
+    Expert,
+    Owner,
+    Ownership,
+    PersonRef,
+    Platform,
+    Rotation,
+    Status,
+    Step,
+)
+
+APPLIED_MEMORY = 64
+
+
+@dataclass
+class Decision:
+    escalation: Escalation
+    effects: list[Effect] = field(default_factory=list)
+    action: str | None = None  # what happened, for the audit trail; None: nothing changed
+    detail: dict[str, Any] = field(default_factory=dict)
+    # False when what changed does not show on the card (a reply that keeps the ball
+    # where it was, a private reminder): no card update is sent then.
+    card_changed: bool = True
+
+    @property
+    def changed(self) -> bool:
+        return self.action is not None
+
+
+def decide(escalation: Escalation | None, command: Command | BaseCommand, now: datetime) -> Decision:
+    if now.tzinfo is None:
+        raise ValueError("decide() needs an aware UTC time")
+    if isinstance(command, Open):
+        if escalation is not None:
+            if command.id in escalation.applied:
+                return Decision(escalation)
+            raise Refused(Reason.conflict, "This escalation already exists.")
+        return _open(command, now)
+    if escalation is None:
+        raise Refused(Reason.not_found, "That escalation does not exist (any more).")
+    if command.id in escalation.applied:
+        return Decision(escalation)
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        raise Refused(Reason.invalid, f"Unknown command {type(command).__name__}.")
+    decision = handler(escalation, command, now)
+    if not decision.changed:
+        return decision
+    esc = _reschedule(decision.escalation)
+    esc = esc.model_copy(
+        update={
+            "version": escalation.version + 1,
+            "updated_at": now,
+            "applied": (*escalation.applied, command.id)[-APPLIED_MEMORY:],
+        }
+    )
+    effects = [_refresh_view(effect, esc) for effect in decision.effects]
+    # Every visible change shows on the card in each channel, in place.
+    if decision.card_changed and not any(isinstance(e, (UpdateCard, PostCard)) for e in effects):
+        effects = [
+            UpdateCard(escalation_id=esc.id, channel=ch, view=card_view(esc)) for ch in esc.community.channels
+        ] + effects
+    return Decision(esc, effects, decision.action, decision.detail)
+
+
+# ---------------------------------------------------------------- permissions
+
+
+def _may_manage(esc: Escalation, actor: PersonRef) -> bool:
+    if actor == SYSTEM:
+        return True
+    if esc.owner and esc.owner.person.same(actor):
+        return True
+    if esc.requester.same(actor):
+        return True
+    return esc.community.is_expert(actor) or esc.community.is_lead(actor)
+
+
+def _require_manage(esc: Escalation, actor: PersonRef, doing: str) -> None:
+    if not _may_manage(esc, actor):
+        raise Refused(
+            Reason.forbidden,
+            f"Only the requester, the owner or the {esc.community.name} experts can {doing} this escalation.",
+        )
+
+
+def _require_open(esc: Escalation, doing: str) -> None:
+    if esc.status != Status.open:
+        raise Refused(Reason.closed, f"This escalation is {esc.status.value}; it can't be {doing}.")
+
+
+# ---------------------------------------------------------------- open
+
+
+def _open(cmd: Open, now: datetime) -> Decision:
+    community = cmd.community
+    if community is None or community.key != cmd.community_key:
+        raise Refused(Reason.unknown_community, f"There is no community called {cmd.community_key!r}.")
+    if not community.channels:
+        raise Refused(Reason.invalid, f"The {community.name} community has no channel to post in.")
+    question = cmd.question.strip()
+    if not question:
+        raise Refused(Reason.invalid, "The question is empty: say what you need help with.")
+    esc = Escalation(
+        id=cmd.escalation_id,
+        tenant=cmd.tenant,
+        community=community,
+        requester=cmd.actor,
+        question=question,
+        priority=cmd.priority,
+        customer=(cmd.customer or "").strip() or None,
+        link=(cmd.link or "").strip() or None,
+        source=cmd.source,
+        created_at=now,
+        updated_at=now,
+        experts_since=now,
+        applied=(cmd.id,),
+    )
+    esc = _reschedule(esc)
+    view = card_view(esc)
+    effects: list[Effect] = [PostCard(escalation_id=esc.id, channel=ch, view=view) for ch in community.channels]
+    return Decision(esc, effects, "opened", {"community": community.key, "priority": cmd.priority.value})
+
+
+# ---------------------------------------------------------------- replies
+
+
+def _reply(esc: Escalation, cmd: Reply, now: datetime) -> Decision:
+    if esc.status != Status.open:
+        return Decision(esc)  # talk in a closed thread is just talk
+    actor = cmd.actor
+    update: dict[str, Any] = {"replies": esc.replies + 1, "last_reply_at": now}
+    effects: list[Effect] = []
+    detail: dict[str, Any] = {}
+    status_changed = False
+    if esc.requester.same(actor):
+        if esc.ball == Ball.requester:
+            status_changed = True
+            update.update(ball=Ball.experts, experts_since=now, nudges=0, requester_since=None)
+            if esc.owner:
+                update.update(owner=esc.owner.model_copy(update={"since": now}), owner_reminded=False)
+        detail["side"] = "requester"
+    else:
+        detail["side"] = "experts"
+        if esc.first_response_at is None:
+            pull = esc.first_push_at is None
+            update.update(first_response_at=now, first_responder=actor, first_response_pull=pull)
+            detail["first_response"] = True
+            detail["pull"] = pull
+            status_changed = True
+            effects.append(
+                _notify(
+                    esc,
+                    esc.requester,
+                    Notice.first_response,
+                    f"{actor.label()} replied to your question: {cmd.text}"
+                    if cmd.text
+                    else f"{actor.label()} replied to your question.",
+                    (Action.resolve,),
+                )
+            )
+        elif _requester_cannot_see_thread(esc) and cmd.text:
+            effects.append(_notify(esc, esc.requester, Notice.reply, f"{actor.label()}: {cmd.text}", (Action.resolve,)))
+        if esc.ball == Ball.experts:
+            status_changed = True
+            update.update(ball=Ball.requester, requester_since=now, requester_reminded=False)
+        elif esc.requester_since is not None:
+            update.update(requester_since=now)  # the conversation is alive: restart the reminder
+        if esc.owner and esc.owner.person.same(actor):
+            update.update(owner=esc.owner.model_copy(update={"since": now}), owner_reminded=False)
+    new = esc.model_copy(update=update)
+    return Decision(new, effects, "replied", detail, card_changed=status_changed)
+
+
+def _requester_cannot_see_thread(esc: Escalation) -> bool:
+    return all(ch.platform != esc.requester.platform for ch in esc.community.channels)
+
+
+# ---------------------------------------------------------------- ownership
+
+
+def _claim(esc: Escalation, cmd: Claim, now: datetime) -> Decision:
+    _require_open(esc, "claimed")
+    actor = cmd.actor
+    community = esc.community
+    expert = community.expert_for(actor)
+    if expert is None and not community.policy.anyone_can_claim:
+        raise Refused(Reason.forbidden, f"Only {community.name} experts can claim this question.")
+    if esc.owner and esc.owner.person.same(actor):
+        if esc.owner.kind == Ownership.assigned:
+            return _accept(esc, Accept(id=cmd.id, escalation_id=esc.id, actor=actor), now)
+        return Decision(esc)
+    effects: list[Effect] = []
+    if esc.owner and esc.owner.kind != Ownership.assigned:
+        raise Refused(
+            Reason.conflict,
+            f"{esc.owner.person.label()} has already claimed this; ask them, or reassign it.",
+        )
+    if esc.owner:  # assigned but not yet accepted: a pull takes over
+        effects.append(
+            _notify(
+                esc,
+                esc.owner.person,
+                Notice.unassigned,
+                f"{actor.label()} claimed the question assigned to you; nothing more is needed from you.",
+            )
+        )
+    key = expert.key if expert else actor.key
+    owner = Owner(expert=key, person=actor, kind=Ownership.claimed, since=now, by=actor)
+    new = esc.model_copy(update={"owner": owner, "owner_reminded": False})
+    if not esc.requester.same(actor):
+        effects.append(_notify(new, esc.requester, Notice.claimed, f"{actor.label()} is looking at your question."))
+    return Decision(new, effects, "claimed", {"owner": key})
+
+
+def _assign(esc: Escalation, cmd: Assign, now: datetime) -> Decision:
+    _require_open(esc, "assigned")
+    _require_manage(esc, cmd.actor, "assign")
+    target = cmd.assignee
+    if esc.owner and esc.owner.person.same(target):
+        return Decision(esc)
+    expert = esc.community.expert_for(target)
+    key = expert.key if expert else target.key
+    return _give(esc, key, target, cmd.actor, now, action="assigned", reassign=esc.owner is not None)
+
+
+def _reassign(esc: Escalation, cmd: Reassign, now: datetime) -> Decision:
+    _require_open(esc, "reassigned")
+    _require_manage(esc, cmd.actor, "reassign")
+    if cmd.to is not None:
+        if esc.owner and esc.owner.person.same(cmd.to):
+            return Decision(esc)
+        expert = esc.community.expert_for(cmd.to)
+        key = expert.key if expert else cmd.to.key
+        return _give(esc, key, cmd.to, cmd.actor, now, action="reassigned", reassign=True)
+    chosen = choose_expert(esc, cmd.roster or Roster())
+    if chosen is None:
+        raise Refused(Reason.nobody_left, "There is nobody left in the rotation to reassign this to.")
+    return _give(esc, chosen.key, _contact(esc, chosen), cmd.actor, now, action="reassigned", reassign=True)
+
+
+def _give(
+    esc: Escalation,
+    key: str,
+    person: PersonRef,
+    by: PersonRef,
+    now: datetime,
+    *,
+    action: str,
+    reassign: bool,
+) -> Decision:
+    """Hand the escalation to someone who must still accept it."""
+    effects: list[Effect] = []
+    excluded = esc.excluded
+    previous = esc.owner
+    if previous is not None:
+        if previous.expert not in excluded:
+            excluded = (*excluded, previous.expert)
+        if not previous.person.same(by):
+            why = (
+                f"There was no update in time, so the bot moved the question you held to {person.label()}."
+                if by == SYSTEM
+                else f"{by.label()} moved the question you held to {person.label()}."
+            )
+            effects.append(_notify(esc, previous.person, Notice.unassigned, why))
+    owner = Owner(expert=key, person=person, kind=Ownership.assigned, since=now, by=by)
+    new = esc.model_copy(
+        update={
+            "owner": owner,
+            "excluded": excluded,
+            "owner_reminded": False,
+            "assignments": esc.assignments + 1,
+            "reassignments": esc.reassignments + (1 if reassign else 0),
+            "first_push_at": esc.first_push_at or now,
+        }
+    )
+    who = "the bot" if by == SYSTEM else by.label()
+    effects.append(
+        _notify(
+            new,
+            person,
+            Notice.assigned,
+            f"{who} assigned you a question from {esc.requester.label()} in {esc.community.name}. "
+            "Accept it, reassign it to someone better placed, or decline.",
+            (Action.accept, Action.reassign, Action.decline),
+        )
+    )
+    if not esc.requester.same(person):
+        effects.append(
+            _notify(
+                new,
+                esc.requester,
+                Notice.reassigned if previous else Notice.assigned,
+                f"Your question is now assigned to {person.label()}.",
+            )
+        )
+    detail: dict[str, Any] = {"owner": key, "by": by.key}
+    if previous:
+        detail["previous"] = previous.expert
+    return Decision(new, effects, action, detail)
+
+
+def _accept(esc: Escalation, cmd: Accept, now: datetime) -> Decision:
+    _require_open(esc, "accepted")
+    owner = esc.owner
+    if owner is None or not owner.person.same(cmd.actor):
+        holder = f"assigned to {owner.person.label()}" if owner else "not assigned to anyone"
+        raise Refused(Reason.forbidden, f"This question is {holder}, so you can't accept it.")
+    if owner.kind != Ownership.assigned:
+        return Decision(esc)
+    new = esc.model_copy(
+        update={"owner": owner.model_copy(update={"kind": Ownership.accepted, "since": now}), "owner_reminded": False}
+    )
+    effects: list[Effect] = []
+    if not esc.requester.same(cmd.actor):
+        effects.append(
+            _notify(new, esc.requester, Notice.accepted, f"{cmd.actor.label()} is working on your question.")
+        )
+    return Decision(new, effects, "accepted", {"owner": owner.expert})
+
+
+def _decline(esc: Escalation, cmd: Decline, now: datetime) -> Decision:
+    _require_open(esc, "declined")
+    owner = esc.owner
+    if owner is None or not owner.person.same(cmd.actor):
+        raise Refused(Reason.forbidden, "Only the person holding this question can decline it.")
+    excluded = esc.excluded if owner.expert in esc.excluded else (*esc.excluded, owner.expert)
+    released = esc.model_copy(update={"owner": None, "excluded": excluded, "owner_reminded": False})
+    detail: dict[str, Any] = {"declined_by": owner.expert}
+    if cmd.reason:
+        detail["reason"] = cmd.reason
+    chosen = choose_expert(released, cmd.roster or Roster())
+    if chosen is None:
+        return _unowned(released, now, "declined", detail, f"{cmd.actor.label()} declined")
+    decision = _give(released, chosen.key, _contact(esc, chosen), SYSTEM, now, action="declined", reassign=True)
+    decision.detail.update(detail)
+    return decision
+
+
+def _unowned(esc: Escalation, now: datetime, action: str, detail: dict[str, Any], what: str) -> Decision:
+    """Nobody can be given the question: say so in the channel, and stop pushing."""
+    new = esc.model_copy(update={"experts_since": now, "nudges": 1})
+    effects: list[Effect] = [
+        ThreadReply(
+            escalation_id=esc.id,
+            channel=ch,
+            notice=Notice.unowned,
+            text=f"{what} and nobody is left in the rotation: this question needs someone to claim it.",
+            mentions=_mentions(esc, ch.platform, include_lead=True),
+        )
+        for ch in esc.community.channels
+    ]
+    detail = {**detail, "unowned": True}
+    return Decision(new, effects, action, detail)
+
+
+# ---------------------------------------------------------------- closing
+
+
+def _resolve(esc: Escalation, cmd: Resolve, now: datetime) -> Decision:
+    _require_open(esc, "resolved")
+    _require_manage(esc, cmd.actor, "resolve")
+    answer = (cmd.answer or "").strip() or None
+    new = esc.model_copy(
+        update={
+            "status": Status.resolved,
+            "resolved_at": now,
+            "resolved_by": cmd.actor,
+            "answer": answer,
+            "answer_ref": cmd.answer_ref,
+            "closed_reason": "resolved",
+        }
+    )
+    effects: list[Effect] = []
+    if not esc.requester.same(cmd.actor):
+        text = f"{cmd.actor.label()} resolved your question."
+        if answer:
+            text += f" Answer: {answer}"
+        effects.append(_notify(new, esc.requester, Notice.resolved, text, (Action.reopen,)))
+    return Decision(new, effects, "resolved", {"answer": bool(answer)})
+
+
+def _reopen(esc: Escalation, cmd: Reopen, now: datetime) -> Decision:
+    if esc.status == Status.open:
+        raise Refused(Reason.conflict, "This escalation is already open.")
+    _require_manage(esc, cmd.actor, "reopen")
+    owner = esc.owner.model_copy(update={"since": now}) if esc.owner else None
+    new = esc.model_copy(
+        update={
+            "status": Status.open,
+            "ball": Ball.experts,
+            "experts_since": now,
+            "requester_since": None,
+            "nudges": 0,
+            "owner": owner,
+            "owner_reminded": False,
+            "requester_reminded": False,
+            "resolved_at": None,
+            "resolved_by": None,
+            "closed_reason": None,
+        }
+    )
+    effects: list[Effect] = []
+    if owner and not owner.person.same(cmd.actor):
+        effects.append(
+            _notify(new, owner.person, Notice.reopened, f"{cmd.actor.label()} reopened a question you held.")
+        )
+    if not esc.requester.same(cmd.actor):
+        effects.append(_notify(new, esc.requester, Notice.reopened, f"{cmd.actor.label()} reopened your question."))
+    return Decision(new, effects, "reopened", {"reason": cmd.reason} if cmd.reason else {})
+
+
+def _cancel(esc: Escalation, cmd: Cancel, now: datetime) -> Decision:
+    _require_open(esc, "cancelled")
+    _require_manage(esc, cmd.actor, "cancel")
+    new = esc.model_copy(update={"status": Status.cancelled, "closed_reason": cmd.reason or "cancelled"})
+    effects: list[Effect] = []
+    for person in (esc.owner.person if esc.owner else None, esc.requester):
+        if person is not None and not person.same(cmd.actor):
+            effects.append(_notify(new, person, Notice.cancelled, f"{cmd.actor.label()} cancelled the question."))
+    return Decision(new, effects, "cancelled", {"reason": cmd.reason} if cmd.reason else {})
+
+
+# ---------------------------------------------------------------- timers
+
+
+def _tick(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
+    if esc.status != Status.open or esc.next_step != cmd.step or esc.next_due_at != cmd.due_at:
+        return Decision(esc)  # already done, or no longer due: a repeated tick is harmless
+    if now < cmd.due_at:
+        return Decision(esc)
+    late = now - cmd.due_at
+    decision = _STEPS[cmd.step](esc, cmd, now)
+    decision.detail.update(step=cmd.step.value, due_at=cmd.due_at.isoformat(), late_s=round(late.total_seconds(), 3))
+    return decision
+
+
+def _step_nudge(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
+    waited = humanize(elapsed_time(esc.policy.business_hours, esc.experts_since, now))
+    new = esc.model_copy(update={"nudges": esc.nudges + 1, "first_push_at": esc.first_push_at or now})
+    effects: list[Effect] = [
+        ThreadReply(
+            escalation_id=esc.id,
+            channel=ch,
+            notice=Notice.nudge,
+            text=f"This question has waited {waited} without an answer. Can one of you take it?",
+            mentions=_mentions(esc, ch.platform),
+        )
+        for ch in esc.community.channels
+    ]
+    return Decision(new, effects, "nudged", {})
+
+
+def _step_assign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
+    chosen = choose_expert(esc, cmd.roster or Roster())
+    if chosen is None:
+        return _unowned(esc, now, "assign_failed", {}, "Nobody answered")
+    return _give(esc, chosen.key, _contact(esc, chosen), SYSTEM, now, action="auto_assigned", reassign=False)
+
+
+def _step_owner_reminder(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
+    assert esc.owner is not None
+    new = esc.model_copy(update={"owner_reminded": True})
+    waited = humanize(elapsed_time(esc.policy.business_hours, esc.owner.since, now))
+    actions = (Action.accept, Action.reassign, Action.decline) if esc.owner.kind == Ownership.assigned else ()
+    effect = _notify(
+        new,
+        esc.owner.person,
+        Notice.owner_reminder,
+        f"Reminder: you have held this question for {waited} without an update.",
+        (*actions, Action.resolve),
+    )
+    return Decision(new, [effect], "owner_reminded", {"owner": esc.owner.expert}, card_changed=False)
+
+
+def _step_reassign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
+    chosen = choose_expert(esc, cmd.roster or Roster())
+    if chosen is None:  # the roster emptied since this was scheduled: stop pushing
+        return Decision(esc.model_copy(update={"owner_reminded": True}), [], "reassign_skipped", {}, card_changed=False)
+    return _give(esc, chosen.key, _contact(esc, chosen), SYSTEM, now, action="auto_reassigned", reassign=True)
+
+
+def _step_requester_reminder(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
+    new = esc.model_copy(update={"requester_reminded": True})
+    effect = _notify(
+        new,
+        esc.requester,
+        Notice.requester_reminder,
+        "Has your question been answered? Resolve it if so, or reply in the thread if you still need help.",
+        (Action.resolve,),
+    )
+    return Decision(new, [effect], "requester_reminded", {}, card_changed=False)
+
+
+def _step_auto_close(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
+    new = esc.model_copy(
+        update={
+            "status": Status.resolved,
+            "resolved_at": now,
+            "resolved_by": SYSTEM,
+            "closed_reason": "auto_closed",
+        }
+    )
+    effect = _notify(
+        new,
+        esc.requester,
+        Notice.auto_closed,
+        "Your question was closed because it was answered and there was no reply. Reopen it if you still need help.",
+        (Action.reopen,),
+    )
+    return Decision(new, [effect], "auto_closed", {})
+
+
+_STEPS = {
+    Step.nudge: _step_nudge,
+    Step.assign: _step_assign,
+    Step.owner_reminder: _step_owner_reminder,
+    Step.reassign: _step_reassign,
+    Step.requester_reminder: _step_requester_reminder,
+    Step.auto_close: _step_auto_close,
+}
+
+_HANDLERS: dict[type, Any] = {
+    Reply: _reply,
+    Claim: _claim,
+    Assign: _assign,
+    Reassign: _reassign,
+    Accept: _accept,
+    Decline: _decline,
+    Resolve: _resolve,
+    Reopen: _reopen,
+    Cancel: _cancel,
+    Tick: _tick,
+}
+
+
+def schedule(esc: Escalation) -> tuple[Step, datetime] | None:
+    """The next timer step and when it is due, from the escalation's own state."""
+    if esc.status != Status.open:
+        return None
+    timers = esc.policy.timers
+    hours = esc.policy.business_hours
+    due: list[tuple[datetime, int, Step]] = []
+
+    def at(order: int, step: Step, since: datetime, after: timedelta | None) -> None:
+        if after is not None:
+            due.append((add_time(hours, since, after), order, step))
+
+    if esc.ball == Ball.experts:
+        if esc.owner is None:
+            if esc.nudges == 0:
+                at(0, Step.nudge, esc.experts_since, timers.nudge_after)
+            if candidates(esc):
+                at(1, Step.assign, esc.experts_since, timers.assign_after)
+        else:
+            if not esc.owner_reminded:
+                at(2, Step.owner_reminder, esc.owner.since, timers.owner_reminder_after)
+            if candidates(esc):
+                at(3, Step.reassign, esc.owner.since, timers.reassign_after)
+    else:
+        since = esc.requester_since or esc.updated_at
+        if not esc.requester_reminded:
+            at(4, Step.requester_reminder, since, timers.requester_reminder_after)
+        at(5, Step.auto_close, since, timers.auto_close_after)
+    if not due:
+        return None
+    when, _, step = min(due)
+    return step, when
+
+
+def _reschedule(esc: Escalation) -> Escalation:
+    nxt = schedule(esc)
+    step, due = nxt if nxt else (None, None)
+    if esc.next_step == step and esc.next_due_at == due:
+        return esc
+    return esc.model_copy(update={"next_step": step, "next_due_at": due})
+
+
+# ---------------------------------------------------------------- rotation
+
+
+def candidates(esc: Escalation) -> list[Expert]:
+    """Who the question could move to next, in roster order; the lead comes last."""
+    current = esc.owner.expert if esc.owner else None
+    out = [
+        e for e in esc.community.experts if e.key not in esc.excluded and e.key != current and not e.is_(esc.requester)
+    ]
+    lead = esc.community.lead
+    if (
+        lead is not None
+        and lead.key != current
+        and lead.key not in esc.excluded
+        and not lead.is_(esc.requester)
+        and all(e.key != lead.key for e in out)
+    ):
+        out.append(lead)
+    return out
+
+
+def choose_expert(esc: Escalation, roster: Roster) -> Expert | None:
+    """The next expert by the community's rotation; the lead when the roster is spent."""
+    pool = candidates(esc)
+    lead = esc.community.lead
+    experts = [e for e in pool if lead is None or e.key != lead.key or esc.community.is_expert(e.refs[0])]
+    if not experts:
+        return pool[0] if pool else None
+    order = [e.key for e in esc.community.experts]
+    start = order.index(roster.last_assigned) + 1 if roster.last_assigned in order else 0
+
+    def position(expert: Expert) -> int:
+        return (order.index(expert.key) - start) % len(order)
+
+    if esc.policy.rotation == Rotation.least_loaded:
+        return min(experts, key=lambda e: (roster.loads.get(e.key, 0), position(e)))
+    return min(experts, key=position)
+
+
+def _contact(esc: Escalation, expert: Expert) -> PersonRef:
+    """The expert's identity on the platform of the community's first channel, if any."""
+    for channel in esc.community.channels:
+        ref = expert.ref_on(channel.platform)
+        if ref is not None:
+            return ref
+    return expert.refs[0]
+
+
+def _mentions(esc: Escalation, platform: Platform, *, include_lead: bool = False) -> tuple[PersonRef, ...]:
+    people = list(esc.community.experts)
+    if include_lead and esc.community.lead:
+        people.append(esc.community.lead)
+    out: list[PersonRef] = []
+    for expert in people:
+        ref = expert.ref_on(platform)
+        if ref is not None and not ref.same(esc.requester) and ref not in out:
+            out.append(ref)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- views
+
+
+def _notify(esc: Escalation, person: PersonRef, notice: Notice, text: str, actions: tuple[Action, ...] = ()) -> Notify:
+    return Notify(escalation_id=esc.id, person=person, notice=notice, text=text, view=card_view(esc), actions=actions)
+
+
+def _refresh_view(effect: Effect, esc: Escalation) -> Effect:
+    """Effects were built mid-decision; give them the final version of the card."""
+    if isinstance(effect, (PostCard, UpdateCard, Notify)):
+        return effect.model_copy(update={"view": card_view(esc)})
+    return effect
+
+
+def status_line(esc: Escalation) -> str:
+    if esc.status == Status.resolved:
+        if esc.closed_reason == "auto_closed":
+            return "Resolved (closed automatically after no reply)"
+        by = esc.resolved_by.label() if esc.resolved_by else "someone"
+        return f"Resolved by {by}"
+    if esc.status == Status.cancelled:
+        return "Cancelled"
+    if esc.status == Status.deflected:
+        return "Answered by the knowledge base"
+    if esc.ball == Ball.requester:
+        return f"Waiting on {esc.requester.label()}"
+    if esc.owner is None:
+        return "Unclaimed"
+    who = esc.owner.person.label()
+    if esc.owner.kind == Ownership.claimed:
+        return f"Claimed by {who}"
+    if esc.owner.kind == Ownership.assigned:
+        return f"Assigned to {who} (not yet accepted)"
+    return f"{who} is on it"
+
+
+def card_actions(esc: Escalation) -> tuple[Action, ...]:
+    if esc.status != Status.open:
+        return (Action.reopen,)
+    return (Action.claim, Action.assign, Action.resolve, Action.reassign, Action.cancel)
+
+
+def card_view(esc: Escalation) -> CardView:
+    return CardView(
+        escalation_id=esc.id,
+        version=esc.version,
+        tenant=esc.tenant,
+        community_key=esc.community.key,
+        community_name=esc.community.name,
+        question=esc.question,
+        requester=esc.requester,
+        priority=esc.priority,
+        customer=esc.customer,
+        link=esc.link,
+        source=esc.source,
+        status=esc.status,
+        ball=esc.ball,
+        owner=esc.owner.person if esc.owner else None,
+        ownership=esc.owner.kind if esc.owner else None,
+        status_line=status_line(esc),
+        created_at=esc.created_at,
+        next_step=esc.next_step,
+        next_due_at=esc.next_due_at,
+        answer=esc.answer,
+        resolved_by=esc.resolved_by,
+        first_responder=esc.first_responder,
+        experts=tuple(r for e in esc.community.experts for r in e.refs),
+        actions=card_actions(esc),
+    )

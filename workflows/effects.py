@@ -1,0 +1,138 @@
+"""What should be said, not how. Adapters render these; the outbox stores them as JSON.
+
+Text in effects is plain: it may contain what people typed and carries no markup, so
+an adapter escapes all of it for its platform and adds mentions from ``mentions``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from .model import (
+    Ball,
+    ChannelRef,
+    Frozen,
+    MessageRef,
+    Ownership,
+    PersonRef,
+    Platform,
+    Priority,
+    Status,
+    Step,
+)
+
+
+class Action(StrEnum):
+    """Buttons a message offers; adapters map them to their own controls."""
+
+    claim = "claim"
+    assign = "assign"
+    resolve = "resolve"
+    reassign = "reassign"
+    cancel = "cancel"
+    reopen = "reopen"
+    accept = "accept"
+    decline = "decline"
+
+
+class CardView(Frozen):
+    """Everything a card shows, as of one version of the escalation."""
+
+    escalation_id: str
+    version: int
+    tenant: str
+    community_key: str
+    community_name: str
+    question: str
+    requester: PersonRef
+    priority: Priority
+    customer: str | None = None
+    link: str | None = None
+    source: MessageRef | None = None
+    status: Status
+    ball: Ball
+    owner: PersonRef | None = None
+    ownership: Ownership | None = None
+    status_line: str
+    created_at: datetime
+    next_step: Step | None = None
+    next_due_at: datetime | None = None
+    answer: str | None = None
+    resolved_by: PersonRef | None = None
+    first_responder: PersonRef | None = None
+    experts: tuple[PersonRef, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+
+class Notice(StrEnum):
+    """Why a person is told something; adapters may choose wording or layout by it."""
+
+    claimed = "claimed"
+    assigned = "assigned"
+    unassigned = "unassigned"
+    accepted = "accepted"
+    declined = "declined"
+    reassigned = "reassigned"
+    first_response = "first_response"
+    reply = "reply"
+    resolved = "resolved"
+    reopened = "reopened"
+    cancelled = "cancelled"
+    owner_reminder = "owner_reminder"
+    requester_reminder = "requester_reminder"
+    auto_closed = "auto_closed"
+    nudge = "nudge"
+    unowned = "unowned"
+    delivery_failed = "delivery_failed"
+
+
+class BaseEffect(Frozen):
+    escalation_id: str
+
+
+class PostCard(BaseEffect):
+    kind: Literal["post_card"] = "post_card"
+    channel: ChannelRef
+    view: CardView
+
+
+class UpdateCard(BaseEffect):
+    kind: Literal["update_card"] = "update_card"
+    channel: ChannelRef
+    view: CardView
+
+
+class ThreadReply(BaseEffect):
+    """A message in the card's thread in ``channel``."""
+
+    kind: Literal["thread_reply"] = "thread_reply"
+    channel: ChannelRef
+    notice: Notice
+    text: str
+    mentions: tuple[PersonRef, ...] = ()
+
+
+class Notify(BaseEffect):
+    """A private message to one person, on their own platform."""
+
+    kind: Literal["notify"] = "notify"
+    person: PersonRef
+    notice: Notice
+    text: str
+    view: CardView
+    actions: tuple[Action, ...] = ()
+
+
+Effect = Annotated[PostCard | UpdateCard | ThreadReply | Notify, Field(discriminator="kind")]
+EFFECT_ADAPTER: TypeAdapter[Effect] = TypeAdapter(Effect)
+
+
+def effect_target(effect: Effect) -> tuple[Platform, str]:
+    """The conversation an effect lands in, for pacing and routing."""
+    if isinstance(effect, Notify):
+        return effect.person.platform, f"dm:{effect.person.id}"
+    return effect.channel.platform, effect.channel.id

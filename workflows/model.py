@@ -1,0 +1,255 @@
+"""The escalation and everything it refers to, as plain immutable data."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from .calendar import BusinessHours
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Platform(StrEnum):
+    slack = "slack"
+    teams = "teams"
+    console = "console"
+    system = "system"
+
+
+class PersonRef(Frozen):
+    """A person on one platform. ``tenant`` is the Slack team or the Teams tenant.
+
+    An empty tenant (as written in configuration) matches the same id in any tenant
+    of that platform, since one deployment serves one organisation.
+    """
+
+    platform: Platform
+    id: str
+    tenant: str = ""
+    # Display only: the same person with or without a known name is the same person.
+    name: str | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PersonRef):
+            return NotImplemented
+        return (self.platform, self.id, self.tenant) == (other.platform, other.id, other.tenant)
+
+    def __hash__(self) -> int:
+        return hash((self.platform, self.id, self.tenant))
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform.value}:{self.id}"
+
+    def same(self, other: PersonRef | None) -> bool:
+        if other is None or other.platform != self.platform or other.id != self.id:
+            return False
+        return not self.tenant or not other.tenant or self.tenant == other.tenant
+
+    def label(self) -> str:
+        return self.name or self.key
+
+
+SYSTEM = PersonRef(platform=Platform.system, id="escalation-bot", name="escalation-bot")
+
+
+class ChannelRef(Frozen):
+    """Where a community's questions are posted on one platform."""
+
+    platform: Platform
+    id: str
+    tenant: str = ""
+    team: str | None = None  # Teams: the team that owns the channel
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform.value}:{self.id}"
+
+
+class MessageRef(Frozen):
+    platform: Platform
+    channel: str
+    id: str
+    tenant: str = ""
+
+
+class Expert(Frozen):
+    """One human expert, possibly known on several platforms under several ids.
+
+    Rotation and load count the expert once, by ``key``.
+    """
+
+    key: str
+    refs: tuple[PersonRef, ...]
+    name: str | None = None
+
+    def is_(self, person: PersonRef | None) -> bool:
+        return any(ref.same(person) for ref in self.refs)
+
+    def ref_on(self, platform: Platform) -> PersonRef | None:
+        for ref in self.refs:
+            if ref.platform == platform:
+                return ref
+        return None
+
+    def label(self) -> str:
+        return self.name or self.refs[0].label()
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
+
+class Rotation(StrEnum):
+    round_robin = "round_robin"
+    least_loaded = "least_loaded"
+
+
+class Timers(Frozen):
+    nudge_after: timedelta | None = None
+    assign_after: timedelta | None = None
+    owner_reminder_after: timedelta | None = None
+    reassign_after: timedelta | None = None
+    requester_reminder_after: timedelta | None = None
+    auto_close_after: timedelta | None = None
+
+
+class Policy(Frozen):
+    """A community's rules, copied onto each escalation when it opens."""
+
+    timers: Timers = Timers()
+    business_hours: BusinessHours | None = None
+    rotation: Rotation = Rotation.round_robin
+    anyone_can_claim: bool = False
+    claim_reactions: tuple[str, ...] = ("eyes", "raising_hand")
+    resolve_reactions: tuple[str, ...] = ("white_check_mark",)
+    digest_at: time | None = time(9, 0)
+
+
+class Community(Frozen):
+    key: str
+    name: str
+    channels: tuple[ChannelRef, ...] = ()
+    experts: tuple[Expert, ...] = ()
+    lead: Expert | None = None
+    policy: Policy = Policy()
+
+    def expert_for(self, person: PersonRef | None) -> Expert | None:
+        for expert in self.experts:
+            if expert.is_(person):
+                return expert
+        if self.lead and self.lead.is_(person):
+            return self.lead
+        return None
+
+    def is_expert(self, person: PersonRef | None) -> bool:
+        return any(e.is_(person) for e in self.experts)
+
+    def is_lead(self, person: PersonRef | None) -> bool:
+        return bool(self.lead and self.lead.is_(person))
+
+
+class Status(StrEnum):
+    open = "open"
+    resolved = "resolved"
+    cancelled = "cancelled"
+    deflected = "deflected"
+
+
+class Ball(StrEnum):
+    experts = "experts"
+    requester = "requester"
+
+
+class Ownership(StrEnum):
+    claimed = "claimed"  # an expert took it (pull)
+    assigned = "assigned"  # given to someone, not yet accepted
+    accepted = "accepted"  # the assignee said yes
+
+
+class Step(StrEnum):
+    """What a timer does when it falls due."""
+
+    nudge = "nudge"
+    assign = "assign"
+    owner_reminder = "owner_reminder"
+    reassign = "reassign"
+    requester_reminder = "requester_reminder"
+    auto_close = "auto_close"
+
+
+class Owner(Frozen):
+    expert: str  # Expert.key
+    person: PersonRef
+    kind: Ownership
+    since: datetime
+    by: PersonRef | None = None
+
+
+class Escalation(Frozen):
+    id: str
+    tenant: str
+    community: Community
+    requester: PersonRef
+    question: str
+    priority: Priority = Priority.normal
+    customer: str | None = None
+    link: str | None = None
+    source: MessageRef | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    status: Status = Status.open
+    ball: Ball = Ball.experts
+    owner: Owner | None = None
+    # Experts who declined or were moved away from this escalation: never chosen again.
+    excluded: tuple[str, ...] = ()
+    assignments: int = 0
+    reassignments: int = 0
+
+    # Clocks the timers count from; each restarts when the situation it measures starts.
+    experts_since: datetime
+    requester_since: datetime | None = None
+    nudges: int = 0
+    owner_reminded: bool = False
+    requester_reminded: bool = False
+    first_push_at: datetime | None = None
+
+    replies: int = 0
+    last_reply_at: datetime | None = None
+    first_response_at: datetime | None = None
+    first_responder: PersonRef | None = None
+    first_response_pull: bool | None = None
+
+    resolved_at: datetime | None = None
+    resolved_by: PersonRef | None = None
+    answer: str | None = None
+    answer_ref: MessageRef | None = None
+    closed_reason: str | None = None
+
+    next_step: Step | None = None
+    next_due_at: datetime | None = None
+
+    # Ids of commands already applied, so a command delivered twice is a no-op even
+    # where no storage-level deduplication saw it first. Bounded.
+    applied: tuple[str, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Status.open
+
+    @property
+    def policy(self) -> Policy:
+        return self.community.policy
+
+    def short_id(self) -> str:
+        return self.id[:8]

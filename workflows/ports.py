@@ -1,0 +1,81 @@
+"""What the service needs from storage, as protocols: the core imports nothing of ours."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from .commands import Roster
+from .effects import Effect
+from .model import Escalation, PersonRef
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is asking: one platform workspace/tenant. Every user-facing query is scoped."""
+
+    platform: str
+    tenant: str
+
+    @classmethod
+    def of(cls, person: PersonRef) -> Scope:
+        return cls(person.platform.value, person.tenant)
+
+
+class EscalationsPort(Protocol):
+    async def get(self, escalation_id: str, scope: Scope | None = None, *, lock: bool = False) -> Escalation | None: ...
+    async def add(self, esc: Escalation) -> None: ...
+    async def save(self, esc: Escalation, expected_version: int) -> None: ...
+    async def find_by_message(
+        self, platform: str, channel: str, message_id: str, scope: Scope
+    ) -> Escalation | None: ...
+    async def list_for_requester(
+        self, requester: PersonRef, scope: Scope, *, open_only: bool = True
+    ) -> list[Escalation]: ...
+    async def list_for_owner(self, owner_keys: Sequence[str], scope: Scope) -> list[Escalation]: ...
+    async def claim_due(
+        self, now: datetime, limit: int, holder: str, lease: timedelta
+    ) -> list[tuple[str, str, datetime]]: ...
+    async def next_due(self) -> datetime | None: ...
+
+
+class OutboxPort(Protocol):
+    async def append(self, escalation_id: str, version: int, effects: Sequence[Effect], now: datetime) -> None: ...
+
+
+class InboundPort(Protocol):
+    async def seen(self, source: str, event_id: str) -> bool: ...
+    async def record(self, source: str, event_id: str, now: datetime) -> bool: ...
+
+
+class AuditPort(Protocol):
+    async def add(
+        self,
+        esc: Escalation,
+        *,
+        at: datetime,
+        actor: PersonRef,
+        action: str,
+        command_id: str,
+        detail: dict[str, Any] | None,
+    ) -> None: ...
+
+
+class RotationPort(Protocol):
+    async def roster(self, community: str, expert_keys: Sequence[str], escalations: Any) -> Roster: ...
+    async def assigned(self, community: str, expert_key: str, now: datetime) -> None: ...
+
+
+class UnitOfWorkPort(Protocol):
+    escalations: EscalationsPort
+    outbox: OutboxPort
+    inbound: InboundPort
+    audit: AuditPort
+    rotation: RotationPort
+
+
+class StorePort(Protocol):
+    def unit_of_work(self) -> AbstractAsyncContextManager[Any]: ...

@@ -1,0 +1,260 @@
+"""``EscalationService``: one transaction per command, effects into the outbox.
+
+The service is the only caller of ``decide``. It loads the escalation (locked), adds
+what ``decide`` needs from outside the escalation (the community's configuration, the
+rotation's memory and load), saves the result, appends the effects to the outbox,
+records the inbound event id, and commits. Platform calls happen later, elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from .clock import Clock
+from .commands import BaseCommand, Decline, Open, Reassign, Tick
+from .decide import Decision, decide
+from .errors import Reason, Refused
+from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Priority, Step
+from .ports import Scope, StorePort
+
+log = logging.getLogger("escalation_bot.service")
+
+_ROTATING_ACTIONS = {"auto_assigned", "auto_reassigned", "assigned", "reassigned", "declined"}
+_MAX_ATTEMPTS = 5
+
+
+class Directory(Protocol):
+    """The communities as configured now."""
+
+    def get(self, key: str) -> Community | None: ...
+    def all(self) -> Sequence[Community]: ...
+
+
+@dataclass
+class Outcome:
+    escalation: Escalation | None
+    decision: Decision | None = None
+    duplicate: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.decision and self.decision.changed)
+
+
+def new_escalation_id() -> str:
+    return uuid.uuid4().hex
+
+
+class EscalationService:
+    def __init__(
+        self,
+        store: StorePort,
+        directory: Directory,
+        clock: Clock,
+        *,
+        stale_errors: tuple[type[Exception], ...] = (),
+    ) -> None:
+        self.store = store
+        self.directory = directory
+        self.clock = clock
+        self._stale_errors = stale_errors
+        self._listeners: list[Callable[[Escalation], None]] = []
+
+    def on_commit(self, listener: Callable[[Escalation], None]) -> None:
+        """Called after each committed change (wakes the dispatcher and the sweeper)."""
+        self._listeners.append(listener)
+
+    # ------------------------------------------------------------ commands
+
+    async def open(
+        self,
+        *,
+        requester: PersonRef,
+        community_key: str,
+        question: str,
+        priority: Priority = Priority.normal,
+        customer: str | None = None,
+        link: str | None = None,
+        source: MessageRef | None = None,
+        event: tuple[str, str] | None = None,
+        escalation_id: str | None = None,
+    ) -> Outcome:
+        command = Open(
+            id=f"{event[0]}:{event[1]}" if event else f"open:{uuid.uuid4().hex}",
+            escalation_id=escalation_id or new_escalation_id(),
+            actor=requester,
+            tenant=f"{requester.platform.value}:{requester.tenant}",
+            community_key=community_key,
+            question=question,
+            priority=priority,
+            customer=customer,
+            link=link,
+            source=source,
+        )
+        return await self.handle(command, event=event)
+
+    async def handle(
+        self,
+        command: BaseCommand,
+        *,
+        scope: Scope | None = None,
+        event: tuple[str, str] | None = None,
+    ) -> Outcome:
+        """Apply one command. Raises ``Refused`` with a sentence for its sender."""
+        if isinstance(command, Open):
+            command = self._resolve_community(command)
+        for attempt in range(_MAX_ATTEMPTS):
+            try:
+                outcome = await self._handle_once(command, scope, event)
+            except self._stale_errors:
+                log.info("stale write, retrying", extra={"escalation_id": command.escalation_id, "attempt": attempt})
+                continue
+            if outcome.changed and outcome.escalation is not None:
+                for listener in self._listeners:
+                    listener(outcome.escalation)
+            return outcome
+        raise Refused(Reason.conflict, "The escalation is changing quickly; please try again.")
+
+    def _resolve_community(self, command: Open) -> Open:
+        community = self.directory.get(command.community_key.strip().lower())
+        if community is None:
+            known = ", ".join(c.key for c in self.directory.all()) or "none configured"
+            raise Refused(
+                Reason.unknown_community,
+                f"There is no community called {command.community_key!r}. Known communities: {known}.",
+            )
+        return command.model_copy(update={"community": community, "community_key": community.key})
+
+    async def _handle_once(self, command: BaseCommand, scope: Scope | None, event: tuple[str, str] | None) -> Outcome:
+        now = self.clock.now()
+        async with self.store.unit_of_work() as uow:
+            if event is not None and await uow.inbound.seen(*event):
+                existing = await uow.escalations.get(command.escalation_id, scope)
+                return Outcome(existing, duplicate=True)
+            current: Escalation | None = None
+            if not isinstance(command, Open):
+                current = await uow.escalations.get(command.escalation_id, scope, lock=True)
+                if current is None:
+                    raise Refused(Reason.not_found, "That escalation does not exist, or is not visible to you.")
+                if self._needs_roster(command, current):
+                    keys = [e.key for e in current.community.experts]
+                    if current.community.lead:
+                        keys.append(current.community.lead.key)
+                    roster = await uow.rotation.roster(current.community.key, keys, uow.escalations)
+                    command = command.model_copy(update={"roster": roster})
+            else:
+                existing = await uow.escalations.get(command.escalation_id)
+                if existing is not None:
+                    current = existing
+            decision = decide(current, command, now)
+            if decision.changed:
+                esc = decision.escalation
+                if current is None:
+                    await uow.escalations.add(esc)
+                else:
+                    await uow.escalations.save(esc, current.version)
+                await uow.outbox.append(esc.id, esc.version, decision.effects, now)
+                await uow.audit.add(
+                    esc,
+                    at=now,
+                    actor=command.actor,
+                    action=decision.action or "",
+                    command_id=command.id,
+                    detail=decision.detail,
+                )
+                if decision.action in _ROTATING_ACTIONS and esc.owner is not None:
+                    await uow.rotation.assigned(esc.community.key, esc.owner.expert, now)
+            if event is not None:
+                await uow.inbound.record(*event, now)
+        if decision.changed:
+            log.info(
+                decision.action or "changed",
+                extra={
+                    "escalation_id": decision.escalation.id,
+                    "event_id": event[1] if event else None,
+                    "actor": command.actor.key,
+                    "version": decision.escalation.version,
+                    **_loggable(decision.detail),
+                },
+            )
+        return Outcome(decision.escalation, decision)
+
+    @staticmethod
+    def _needs_roster(command: BaseCommand, esc: Escalation) -> bool:
+        if isinstance(command, Tick):
+            return command.step in (Step.assign, Step.reassign)
+        if isinstance(command, Reassign):
+            return command.to is None
+        return isinstance(command, Decline)
+
+    # ------------------------------------------------------------ timers
+
+    async def sweep(self, *, holder: str, limit: int = 500, lease: timedelta = timedelta(seconds=60)) -> int:
+        """Run every due timer step once. Returns how many steps were executed."""
+        executed = 0
+        while True:
+            now = self.clock.now()
+            async with self.store.unit_of_work() as uow:
+                due = await uow.escalations.claim_due(now, limit, holder, lease)
+            if not due:
+                return executed
+            for escalation_id, step, due_at in due:
+                tick = Tick(
+                    id=f"tick:{step}:{due_at.isoformat()}",
+                    escalation_id=escalation_id,
+                    actor=SYSTEM,
+                    step=Step(step),
+                    due_at=due_at,
+                )
+                try:
+                    outcome = await self.handle(tick)
+                except Refused as refusal:  # a timer is never refused by the rules; log if it happens
+                    log.warning("timer refused", extra={"escalation_id": escalation_id, "reason": refusal.message})
+                    continue
+                if outcome.changed:
+                    executed += 1
+                    late = (self.clock.now() - due_at).total_seconds()
+                    if late > 60:
+                        log.warning(
+                            "timer ran late",
+                            extra={"escalation_id": escalation_id, "step": step, "late_s": round(late, 1)},
+                        )
+            if len(due) < limit:
+                return executed
+
+    async def next_due(self) -> Any:
+        async with self.store.unit_of_work() as uow:
+            return await uow.escalations.next_due()
+
+    # ------------------------------------------------------------ queries
+
+    async def get(self, escalation_id: str, scope: Scope | None) -> Escalation | None:
+        async with self.store.unit_of_work() as uow:
+            return await uow.escalations.get(escalation_id, scope)
+
+    async def find_by_message(self, platform: str, channel: str, message_id: str, scope: Scope) -> Escalation | None:
+        async with self.store.unit_of_work() as uow:
+            return await uow.escalations.find_by_message(platform, channel, message_id, scope)
+
+    async def requested_by(self, person: PersonRef, scope: Scope) -> list[Escalation]:
+        async with self.store.unit_of_work() as uow:
+            return await uow.escalations.list_for_requester(person, scope)
+
+    async def held_by(self, person: PersonRef, scope: Scope) -> list[Escalation]:
+        keys = {person.key}
+        for community in self.directory.all():
+            expert = community.expert_for(person)
+            if expert is not None:
+                keys.add(expert.key)
+        async with self.store.unit_of_work() as uow:
+            return await uow.escalations.list_for_owner(sorted(keys), scope)
+
+
+def _loggable(detail: dict[str, Any]) -> dict[str, Any]:
+    # LogRecord reserves some attribute names; prefix everything from the detail.
+    return {f"d_{k}": v for k, v in detail.items()}
