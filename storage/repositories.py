@@ -45,6 +45,26 @@ def _dialect(session: AsyncSession) -> str:
     return bind.dialect.name
 
 
+def scopes_of(esc: Escalation) -> set[tuple[str, str]]:
+    """The workspaces an escalation is visible from: the requester's, and those of the
+    community's channels and people. Configuration may name a channel or person without
+    its workspace; on the requester's platform that means the requester's workspace, and
+    elsewhere the channel's known workspace; only when neither is known does it stay
+    open to that platform's every workspace (name ``team``/``tenant`` in the config to
+    avoid that in a multi-workspace deployment)."""
+    known: dict[str, str] = {esc.requester.platform.value: esc.requester.tenant}
+    for channel in esc.community.channels:
+        if channel.tenant:
+            known.setdefault(channel.platform.value, channel.tenant)
+    refs = [(ch.platform.value, ch.tenant) for ch in esc.community.channels]
+    people = [*esc.community.experts, *([esc.community.lead] if esc.community.lead else [])]
+    refs += [(ref.platform.value, ref.tenant) for person in people for ref in person.refs]
+    scopes = {(esc.requester.platform.value, esc.requester.tenant)}
+    for platform, tenant in refs:
+        scopes.add((platform, tenant or known.get(platform, "")))
+    return scopes
+
+
 def _row_values(esc: Escalation) -> dict[str, Any]:
     return {
         "tenant": esc.tenant,
@@ -86,11 +106,7 @@ class EscalationRepository:
 
     async def add(self, esc: Escalation) -> None:
         self.session.add(EscalationRow(id=esc.id, **_row_values(esc)))
-        scopes = {(esc.requester.platform.value, esc.requester.tenant)}
-        scopes |= {(ch.platform.value, ch.tenant) for ch in esc.community.channels}
-        for lead_or_expert in (*esc.community.experts, *([esc.community.lead] if esc.community.lead else [])):
-            scopes |= {(ref.platform.value, ref.tenant) for ref in lead_or_expert.refs}
-        for platform, tenant in sorted(scopes):
+        for platform, tenant in sorted(scopes_of(esc)):
             self.session.add(ScopeRow(escalation_id=esc.id, platform=platform, tenant=tenant))
         await self.session.flush()
 

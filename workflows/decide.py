@@ -247,7 +247,9 @@ def _claim(esc: Escalation, cmd: Claim, now: datetime) -> Decision:
         )
     key = expert.key if expert else actor.key
     owner = Owner(expert=key, person=actor, kind=Ownership.claimed, since=now, by=actor)
-    new = esc.model_copy(update={"owner": owner, "owner_reminded": False})
+    # Taking it on by choice lifts an earlier decline: the owner is never also excluded.
+    excluded = tuple(k for k in esc.excluded if k != key)
+    new = esc.model_copy(update={"owner": owner, "owner_reminded": False, "excluded": excluded})
     if not esc.requester.same(actor):
         effects.append(_notify(new, esc.requester, Notice.claimed, f"{actor.label()} is looking at your question."))
     return Decision(new, effects, "claimed", {"owner": key})
@@ -303,6 +305,8 @@ def _give(
                 else f"{by.label()} moved the question you held to {person.label()}."
             )
             effects.append(_notify(esc, previous.person, Notice.unassigned, why))
+    # Rotation never picks an excluded expert; a person naming one explicitly lifts the exclusion.
+    excluded = tuple(k for k in excluded if k != key)
     owner = Owner(expert=key, person=person, kind=Ownership.assigned, since=now, by=by)
     new = esc.model_copy(
         update={

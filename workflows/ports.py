@@ -42,6 +42,10 @@ class EscalationsPort(Protocol):
     async def next_due(self) -> datetime | None: ...
 
 
+class MessagesPort(Protocol):
+    async def for_escalation(self, escalation_id: str, kind: str | None = None) -> list[tuple[str, Any, Any]]: ...
+
+
 class OutboxPort(Protocol):
     async def append(self, escalation_id: str, version: int, effects: Sequence[Effect], now: datetime) -> None: ...
 
@@ -71,6 +75,7 @@ class RotationPort(Protocol):
 
 class UnitOfWorkPort(Protocol):
     escalations: EscalationsPort
+    messages: MessagesPort
     outbox: OutboxPort
     inbound: InboundPort
     audit: AuditPort

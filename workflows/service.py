@@ -224,8 +224,7 @@ class EscalationService:
                             "timer ran late",
                             extra={"escalation_id": escalation_id, "step": step, "late_s": round(late, 1)},
                         )
-            if len(due) < limit:
-                return executed
+            # Loop: a step just taken may make the next one due at once (a long outage).
 
     async def next_due(self) -> Any:
         async with self.store.unit_of_work() as uow:
@@ -240,6 +239,13 @@ class EscalationService:
     async def find_by_message(self, platform: str, channel: str, message_id: str, scope: Scope) -> Escalation | None:
         async with self.store.unit_of_work() as uow:
             return await uow.escalations.find_by_message(platform, channel, message_id, scope)
+
+    async def messages(self, escalation_id: str, scope: Scope, kind: str | None = None) -> list[MessageRef]:
+        """Messages posted for an escalation visible in ``scope`` (its cards: ``kind="card"``)."""
+        async with self.store.unit_of_work() as uow:
+            if await uow.escalations.get(escalation_id, scope) is None:
+                return []
+            return [ref for _, ref, _ in await uow.messages.for_escalation(escalation_id, kind)]
 
     async def requested_by(self, person: PersonRef, scope: Scope) -> list[Escalation]:
         async with self.store.unit_of_work() as uow:

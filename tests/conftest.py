@@ -1,0 +1,95 @@
+"""Shared fixtures.
+
+The database is SQLite (a temporary file per test) unless TEST_DATABASE_URL names a
+PostgreSQL server; then each pytest process works in a database of its own, created
+at the start and dropped at the end, and every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.migrate import upgrade
+from storage import Store
+from storage.db import normalize_url
+from storage.tables import Base
+from workflows.clock import FakeClock
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def on_postgres() -> bool:
+    return bool(TEST_DATABASE_URL)
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    parsed = make_url(normalize_url(url))
+    conn = await asyncpg.connect(
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        database=parsed.database or "postgres",
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A private PostgreSQL database for this pytest process, migrated once."""
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    name = f"eb_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(_admin(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_url(TEST_DATABASE_URL)).set(database=name).render_as_string(hide_password=False)
+    try:
+        asyncio.run(upgrade(url))
+        yield url
+    finally:
+        asyncio.run(_admin(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def database_url(postgres_url: str | None, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database: PostgreSQL when configured, else a SQLite file."""
+    if postgres_url:
+        store = Store(postgres_url)
+        tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+        async with store.engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await store.close()
+        yield postgres_url
+        return
+    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    await upgrade(url)
+    yield url
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = Store(database_url)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # a Monday

@@ -1,0 +1,185 @@
+"""The service over a real database (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from bot.runtime import Runtime
+from storage import Store
+from storage.tables import Base, OutboxRow
+from tests.support import ADA, BEN, SAM, RecordingSender, directory, slack
+from workflows.clock import FakeClock
+from workflows.commands import Accept, Assign, Claim, Reply, Resolve
+from workflows.errors import Reason, Refused
+from workflows.model import Ball, Platform, Status, Step
+from workflows.ports import Scope
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+async def runtime(store: Store, clock: FakeClock, sender: RecordingSender) -> Runtime:
+    return Runtime(store, directory(), {Platform.slack: sender}, clock=clock, holder="test")
+
+
+async def test_migrations_create_exactly_the_models(store: Store) -> None:
+    async with store.engine.connect() as conn:
+        diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+    assert diff == []
+
+
+async def test_open_is_stored_with_audit_and_outbox(runtime: Runtime, store: Store) -> None:
+    outcome = await runtime.service.open(requester=SAM, community_key="sdk", question="Why does it crash?")
+    esc = outcome.escalation
+    assert esc is not None
+    loaded = await runtime.service.get(esc.id, Scope.of(SAM))
+    assert loaded == esc
+    assert loaded.next_step == Step.nudge
+    async with store.unit_of_work() as uow:
+        trail = await uow.audit.for_escalation(esc.id)
+        rows = await uow.outbox.list()
+    assert [a.action for a in trail] == ["opened"]
+    assert [(r.kind, r.status, r.target) for r in rows] == [("post_card", "pending", "C0SDK0001")]
+
+
+async def test_unknown_community_is_refused_with_the_known_ones(runtime: Runtime, store: Store) -> None:
+    with pytest.raises(Refused) as refusal:
+        await runtime.service.open(requester=SAM, community_key="nope", question="?")
+    assert refusal.value.reason == Reason.unknown_community
+    assert "sdk" in refusal.value.message and "billing" in refusal.value.message
+    async with store.unit_of_work() as uow:
+        assert await uow.outbox.list() == []
+
+
+async def test_queries_are_scoped_to_the_workspace(runtime: Runtime) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+    assert esc is not None
+    assert await runtime.service.get(esc.id, Scope("slack", "T0ACME")) is not None
+    assert await runtime.service.get(esc.id, Scope("slack", "T0OTHER")) is None
+    assert await runtime.service.get(esc.id, Scope("teams", "tenant-1")) is None
+    intruder = slack("U0ADA", tenant="T0OTHER")
+    with pytest.raises(Refused) as refusal:
+        await runtime.service.handle(Claim(id="c1", escalation_id=esc.id, actor=intruder), scope=Scope.of(intruder))
+    assert refusal.value.reason == Reason.not_found
+    assert await runtime.service.requested_by(SAM, Scope("slack", "T0OTHER")) == []
+    assert [e.id for e in await runtime.service.requested_by(SAM, Scope.of(SAM))] == [esc.id]
+
+
+async def test_a_redelivered_event_changes_nothing(runtime: Runtime, store: Store) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+    assert esc is not None
+    claim = Claim(id="slack:Ev1", escalation_id=esc.id, actor=ADA)
+    first = await runtime.service.handle(claim, scope=Scope.of(ADA), event=("slack", "Ev1"))
+    again = await runtime.service.handle(
+        claim.model_copy(update={"id": "slack:Ev1-retry"}), scope=Scope.of(ADA), event=("slack", "Ev1")
+    )
+    assert first.changed and again.duplicate and not again.changed
+    async with store.unit_of_work() as uow:
+        assert [a.action for a in await uow.audit.for_escalation(esc.id)] == ["opened", "claimed"]
+        assert len(await uow.outbox.list()) == 3  # card, card update, requester DM
+
+
+async def test_a_refused_command_changes_nothing(runtime: Runtime, store: Store) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+    assert esc is not None
+    outsider = slack("U0NOBODY")
+    with pytest.raises(Refused) as refusal:
+        await runtime.service.handle(
+            Assign(id="a1", escalation_id=esc.id, actor=outsider, assignee=ADA), scope=Scope.of(outsider)
+        )
+    assert refusal.value.reason == Reason.forbidden
+    after = await runtime.service.get(esc.id, None)
+    assert after == esc
+    async with store.unit_of_work() as uow:
+        assert len(await uow.outbox.list()) == 1
+
+
+async def test_whole_story_through_timers_and_outbox(
+    runtime: Runtime, store: Store, clock: FakeClock, sender: RecordingSender
+) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+    assert esc is not None
+    assert await runtime.dispatch() == 1
+    clock.advance(timedelta(minutes=30))
+    assert await runtime.sweep() == 1  # nudge
+    clock.advance(timedelta(minutes=90))
+    assert await runtime.sweep() == 1  # assign
+    await runtime.dispatch()
+    held = await runtime.service.get(esc.id, None)
+    assert held is not None and held.owner is not None and held.owner.person.same(ADA)
+    assert ("U0ADA", "assigned") in sender.notices()
+    await runtime.service.handle(Accept(id="acc", escalation_id=esc.id, actor=ADA))
+    await runtime.service.handle(Reply(id="rep", escalation_id=esc.id, actor=ADA, text="do X"))
+    await runtime.service.handle(Resolve(id="res", escalation_id=esc.id, actor=SAM, answer="X"))
+    await runtime.dispatch()
+    done = await runtime.service.get(esc.id, None)
+    assert done is not None and done.status == Status.resolved and done.next_due_at is None
+    assert done.first_responder is not None and done.first_responder.same(ADA)
+    assert done.first_response_pull is False
+    # Per-escalation order: the card first, then updates, in the order they were decided.
+    kinds = sender.kinds(esc.id)
+    assert kinds[0] == "post_card"
+    keys = [int(k.split(":")[1]) for k, e in sender.delivered if e.escalation_id == esc.id]
+    assert keys == sorted(keys)
+    async with store.unit_of_work() as uow:
+        counts = await uow.outbox.counts()
+    assert counts == {"sent": len(sender.delivered)}
+
+
+async def test_rotation_memory_spans_escalations(runtime: Runtime, clock: FakeClock) -> None:
+    owners = []
+    for n in range(4):
+        esc = (await runtime.service.open(requester=SAM, community_key="sdk", question=f"q{n}")).escalation
+        assert esc is not None
+        clock.advance(timedelta(hours=2))
+        await runtime.sweep()
+        now = await runtime.service.get(esc.id, None)
+        assert now is not None and now.owner is not None
+        owners.append(now.owner.person.id)
+        # resolve so reminders of earlier ones do not interfere
+        await runtime.service.handle(Resolve(id=f"r{n}", escalation_id=esc.id, actor=SAM))
+    assert owners == ["U0ADA", "U0BEN", "U0CHEN", "U0ADA"]
+
+
+async def test_ticks_twice_and_late_ticks_are_harmless(runtime: Runtime, store: Store, clock: FakeClock) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+    assert esc is not None
+    clock.advance(timedelta(hours=5))  # the process was down; nudge and assign are both overdue
+    assert await runtime.sweep() == 2
+    assert await runtime.sweep() == 0
+    async with store.unit_of_work() as uow:
+        trail = await uow.audit.for_escalation(esc.id)
+    assert [a.action for a in trail] == ["opened", "nudged", "auto_assigned"]
+    late = trail[1].detail or {}
+    assert late["late_s"] == pytest.approx(4.5 * 3600)
+
+
+async def test_requester_reply_hands_the_ball_back(runtime: Runtime) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+    assert esc is not None
+    await runtime.service.handle(Reply(id="r1", escalation_id=esc.id, actor=BEN, text="which version?"))
+    waiting = await runtime.service.get(esc.id, None)
+    assert waiting is not None and waiting.ball == Ball.requester and waiting.next_step == Step.requester_reminder
+    assert waiting.first_response_pull is True
+    await runtime.service.handle(Reply(id="r2", escalation_id=esc.id, actor=SAM, text="5.2"))
+    back = await runtime.service.get(esc.id, None)
+    assert back is not None and back.ball == Ball.experts and back.next_step == Step.nudge
+
+
+async def test_outbox_rows_are_stable_idempotency_keys(runtime: Runtime, store: Store) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+    assert esc is not None
+    await runtime.service.handle(Claim(id="c", escalation_id=esc.id, actor=ADA))
+    async with store.unit_of_work() as uow:
+        keys = (await uow.session.execute(select(OutboxRow.idempotency_key).order_by(OutboxRow.id))).scalars().all()
+        total = (await uow.session.execute(select(func.count()).select_from(OutboxRow))).scalar_one()
+    assert keys == [f"{esc.id}:1:0", f"{esc.id}:2:0", f"{esc.id}:2:1"]
+    assert total == len(set(keys))
