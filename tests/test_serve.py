@@ -1,0 +1,105 @@
+"""`serve` as a real process, and the scheduler waking early for a near timer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bot.runtime import Runtime
+from storage import Store
+from tests.support import SAM, RecordingSender, directory
+from workflows.model import Platform
+
+ROOT = Path(__file__).resolve().parents[1]
+
+QUICK = """
+communities:
+  - key: sdk
+    name: Mobile SDK
+    slack: {channel: C0SDK0001}
+    experts: ["slack:U0ADA", "slack:U0BEN"]
+    policy: {nudge_after: 1s}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_serve_answers_health_and_stops_cleanly_on_sigterm(database_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "escalation.yaml"
+    config.write_text(QUICK)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url,
+        "ESCALATION_CONFIG": str(config),
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+    }
+    proc = subprocess.Popen(  # noqa: ASYNC220 - a real server process is the point of this test
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        async with aiohttp.ClientSession() as http:
+            while True:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                        body = await response.json()
+                        assert response.status == 200, body
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert proc.poll() is None, proc.communicate()[1]
+                    assert time.monotonic() < deadline, "serve did not become ready in 30 s"
+                    await asyncio.sleep(0.2)
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(proc.communicate, timeout=30)
+        assert proc.returncode == 0, stderr
+        assert "Traceback" not in stderr
+        assert '"event": "shutting down"' in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+async def test_scheduler_wakes_early_for_a_timer_sooner_than_the_sweep_interval(database_url: str) -> None:
+    sender = RecordingSender()
+    runtime = Runtime(
+        Store(database_url),
+        directory(QUICK),
+        {Platform.slack: sender},
+        sweep_interval=3600,  # without waking early, the nudge would wait an hour
+        dispatch_interval=3600,
+    )
+    runtime.start()
+    try:
+        await asyncio.sleep(0.3)  # the first sweep and dispatch runs, at start, find nothing
+        esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+        assert esc is not None
+        deadline = time.monotonic() + 20
+        while "thread_reply" not in sender.kinds(esc.id):
+            assert time.monotonic() < deadline, f"no nudge delivered; got {sender.kinds(esc.id)}"
+            await asyncio.sleep(0.1)
+        assert sender.kinds(esc.id)[0] == "post_card"
+    finally:
+        await runtime.stop()
