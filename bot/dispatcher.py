@@ -19,6 +19,8 @@ from workflows.delivery import (
 )
 from workflows.model import Platform
 
+from .pacing import Pacer
+
 log = logging.getLogger("escalation_bot.dispatcher")
 
 
@@ -36,6 +38,7 @@ class Dispatcher:
         max_attempts: int = 12,
         base_backoff: float = 1.0,
         max_backoff: float = 300.0,
+        pacer: Pacer | None = None,
     ) -> None:
         self.store = store
         self.senders = dict(senders)
@@ -47,6 +50,7 @@ class Dispatcher:
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self._slots = asyncio.Semaphore(concurrency)
+        self.pacer = pacer if pacer is not None else Pacer()
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Exponential with full jitter; never sooner than the platform asked."""
@@ -62,44 +66,70 @@ class Dispatcher:
                 rows = await uow.outbox.claim(self.clock.now(), self.batch, self.holder, self.lease)
             if not rows:
                 return sent
+            rows = await self._within_lease(rows)
             results = await asyncio.gather(*(self._deliver(row) for row in rows))
             sent += sum(results)
 
+    async def _within_lease(self, rows: list[OutboxRow]) -> list[OutboxRow]:
+        """Keep per target only what pacing lets us send well before the lease runs out;
+        the rest goes back to the queue untouched for the next round (or replica)."""
+        kept: list[OutboxRow] = []
+        per_target: dict[tuple[str, str], int] = {}
+        released: list[int] = []
+        for row in rows:
+            rate = self.pacer.rate(Platform(row.platform)) if row.platform in Platform._value2member_map_ else None
+            cap = max(1, int(self.lease.total_seconds() / 3 * rate)) if rate else len(rows)
+            key = (row.platform, row.target)
+            per_target[key] = per_target.get(key, 0) + 1
+            if per_target[key] <= cap:
+                kept.append(row)
+            else:
+                released.append(row.id)
+        if released:
+            async with self.store.unit_of_work() as uow:
+                await uow.outbox.release(released, self.holder)
+        return kept
+
     async def _deliver(self, row: OutboxRow) -> bool:
-        async with self._slots:
-            extra = {"escalation_id": row.escalation_id, "outbox_id": row.id, "effect": row.kind}
-            try:
-                effect = effect_of(row)
-            except ValueError as exc:
-                await self._fail(row, f"unreadable effect: {exc}")
-                return False
-            sender = self.senders.get(Platform(row.platform))
-            if sender is None:
-                await self._fail(row, f"no sender configured for platform {row.platform}")
-                log.error("no sender for platform", extra={**extra, "platform": row.platform})
-                return False
-            async with self.store.unit_of_work() as uow:
-                refs = await uow.messages.for_escalation(row.escalation_id)
-            context = DeliveryContext(row.escalation_id, refs, row.idempotency_key)
-            try:
-                delivered = await sender.deliver(effect, context)
-            except TransientDeliveryError as exc:
-                return await self._retry(row, exc.code, str(exc), exc.retry_after, extra)
-            except PermanentDeliveryError as exc:
-                await self._fail(row, f"{exc.code}: {exc}")
-                log.error("delivery failed permanently", extra={**extra, "error": exc.code})
-                return False
-            except Exception as exc:  # an unexpected bug must not stop the queue: retry, loudly
-                log.exception("delivery raised", extra=extra)
-                return await self._retry(row, type(exc).__name__, str(exc), None, extra)
-            now = self.clock.now()
-            async with self.store.unit_of_work() as uow:
-                for kind, ref, data in delivered.refs:
-                    await uow.messages.add(row.escalation_id, kind, ref, now, data)
-                marked = await uow.outbox.mark_sent(row.id, self.holder, now, delivered.result or None)
-            if not marked:
-                log.warning("outbox lease lost before marking sent", extra=extra)
-            return True
+        extra = {"escalation_id": row.escalation_id, "outbox_id": row.id, "effect": row.kind}
+        try:
+            effect = effect_of(row)
+        except ValueError as exc:
+            await self._fail(row, f"unreadable effect: {exc}")
+            return False
+        sender = self.senders.get(Platform(row.platform))
+        if sender is None:
+            await self._fail(row, f"no sender configured for platform {row.platform}")
+            log.error("no sender for platform", extra={**extra, "platform": row.platform})
+            return False
+        async with self.store.unit_of_work() as uow:
+            refs = await uow.messages.for_escalation(row.escalation_id)
+        context = DeliveryContext(row.escalation_id, refs, row.idempotency_key)
+        platform = Platform(row.platform)
+        try:
+            async with self.pacer.lock(platform, row.target):
+                await self.pacer.wait_turn(platform, row.target)
+                async with self._slots:
+                    delivered = await sender.deliver(effect, context)
+        except TransientDeliveryError as exc:
+            if exc.retry_after:
+                self.pacer.back_off(platform, row.target, exc.retry_after)
+            return await self._retry(row, exc.code, str(exc), exc.retry_after, extra)
+        except PermanentDeliveryError as exc:
+            await self._fail(row, f"{exc.code}: {exc}")
+            log.error("delivery failed permanently", extra={**extra, "error": exc.code})
+            return False
+        except Exception as exc:  # an unexpected bug must not stop the queue: retry, loudly
+            log.exception("delivery raised", extra=extra)
+            return await self._retry(row, type(exc).__name__, str(exc), None, extra)
+        now = self.clock.now()
+        async with self.store.unit_of_work() as uow:
+            for kind, ref, data in delivered.refs:
+                await uow.messages.add(row.escalation_id, kind, ref, now, data)
+            marked = await uow.outbox.mark_sent(row.id, self.holder, now, delivered.result or None)
+        if not marked:
+            log.warning("outbox lease lost before marking sent", extra=extra)
+        return True
 
     async def _retry(
         self, row: OutboxRow, code: str, message: str, retry_after: float | None, extra: dict[str, object]

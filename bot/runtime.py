@@ -20,6 +20,7 @@ from workflows.model import Escalation, Platform
 from workflows.service import Directory, EscalationService
 
 from .dispatcher import Dispatcher
+from .pacing import Pacer
 
 log = logging.getLogger("escalation_bot.runtime")
 
@@ -41,13 +42,15 @@ class Runtime:
         holder: str | None = None,
         sweep_interval: float = 5.0,
         dispatch_interval: float = 1.0,
+        pacer: Pacer | None = None,
     ) -> None:
         self.store = store
         self.directory = directory
         self.clock = clock or SystemClock()
         self.holder = holder or default_holder()
         self.service = EscalationService(store, directory, self.clock, stale_errors=(StaleWrite,))
-        self.dispatcher = Dispatcher(store, senders, self.clock, holder=self.holder)
+        # No pacer means no pacing (tests, the demo); the server passes the platforms' limits.
+        self.dispatcher = Dispatcher(store, senders, self.clock, holder=self.holder, pacer=pacer or Pacer({}))
         self.sweep_interval = sweep_interval
         self.dispatch_interval = dispatch_interval
         self.scheduler: AsyncIOScheduler | None = None

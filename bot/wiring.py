@@ -14,6 +14,7 @@ from workflows.model import Platform
 from .app import build_app
 from .config import Directory
 from .console import ConsoleSender
+from .pacing import Pacer
 from .runtime import Runtime
 from .settings import Settings
 
@@ -29,6 +30,7 @@ async def build_server(settings: Settings, directory: Directory, store: Store) -
         holder=settings.replica_id,
         sweep_interval=settings.sweep_interval,
         dispatch_interval=settings.dispatch_interval,
+        pacer=Pacer(),
     )
     if not senders:
         log.warning("no platform is configured: messages are printed to stdout (set SLACK_* or MICROSOFT_APP_*)")

@@ -327,6 +327,15 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )
 
+    async def release(self, row_ids: Sequence[int], holder: str) -> None:
+        """Give leased rows back untouched (no attempt counted)."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(row_ids)), OutboxRow.lease_owner == holder, OutboxRow.status == "pending")
+            .values(lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
     async def mark_failed(self, row_id: int, holder: str, error: str) -> None:
         await self.session.execute(
             update(OutboxRow)
