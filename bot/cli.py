@@ -17,6 +17,7 @@ from .config import ConfigError, describe_policy, load_config
 from .logs import setup_logging
 from .migrate import SchemaNotCurrent, check_current, upgrade
 from .settings import Settings
+from .sqlite_lock import AlreadyRunning, SingleProcessLock, sqlite_path
 
 log = logging.getLogger("escalation_bot.cli")
 
@@ -36,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("demo", help="run a whole escalation story on a simulated clock, in the terminal")
+    outbox = sub.add_parser("outbox", help="inspect undelivered messages and retry failed ones")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command")
+    listing = outbox_sub.add_parser("list", help="list outbox rows (default: failed ones)")
+    listing.add_argument("--status", default="failed", choices=["failed", "pending", "sent", "all"])
+    listing.add_argument("--limit", type=int, default=50)
+    retry = outbox_sub.add_parser("retry", help="queue failed rows for delivery again")
+    retry.add_argument("ids", nargs="*", type=int, help="row ids (default: every failed row)")
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     check = config_sub.add_parser("check", help="validate the YAML and print each community's effective policy")
@@ -55,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(settings.log_format, settings.log_level)
         if args.command == "config":
             return _config_check(args.path or settings.escalation_config)
+        if args.command == "outbox":
+            return asyncio.run(_outbox(settings, args))
         if args.command == "migrate":
             asyncio.run(upgrade(settings.database_url))
             print(f"database is up to date: {_safe_url(settings.database_url)}")
@@ -77,6 +87,44 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from workflows.clock import SystemClock
+
+    store = Store(settings.database_url)
+    try:
+        try:
+            await check_current(store.engine)
+        except SchemaNotCurrent:
+            raise
+        except Exception as exc:
+            raise CliError(f"cannot reach the database {_safe_url(settings.database_url)}: {exc}") from None
+        if args.outbox_command == "retry":
+            async with store.unit_of_work() as uow:
+                count = await uow.outbox.retry_failed(SystemClock().now(), args.ids or None)
+            print(f"{count} failed row(s) queued for delivery again")
+            return 0
+        status = getattr(args, "status", "failed")
+        limit = getattr(args, "limit", 50)
+        async with store.unit_of_work() as uow:
+            rows = await uow.outbox.list(None if status == "all" else status, limit)
+            counts = await uow.outbox.counts()
+        print("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty"))
+        if not rows:
+            print(f"no {status} rows" if status != "all" else "no rows")
+            return 0
+        print(f"{'id':>6}  {'status':<8} {'kind':<13} {'target':<24} {'tries':>5}  {'created (UTC)':<19}  error")
+        for row in rows:
+            print(
+                f"{row.id:>6}  {row.status:<8} {row.kind:<13} {(row.platform + ':' + row.target)[:24]:<24} "
+                f"{row.attempts:>5}  {row.created_at:%Y-%m-%d %H:%M:%S}  {(row.last_error or '')[:80]}"
+            )
+        if status == "failed":
+            print("retry with: escalation-bot outbox retry [ID ...]")
+        return 0
+    finally:
+        await store.close()
+
+
 def _config_check(path: str) -> int:
     directory = load_config(path)
     print(f"{path}: OK, {len(directory.all())} communities\n")
@@ -87,6 +135,17 @@ def _config_check(path: str) -> int:
 
 
 async def _serve(settings: Settings, *, migrate: bool) -> int:
+    database = sqlite_path(settings.database_url)
+    if database is None:
+        return await _serve_locked(settings, migrate=migrate)
+    try:
+        with SingleProcessLock(database):
+            return await _serve_locked(settings, migrate=migrate)
+    except AlreadyRunning as exc:
+        raise CliError(str(exc)) from None
+
+
+async def _serve_locked(settings: Settings, *, migrate: bool) -> int:
     from .wiring import build_server
 
     directory = load_config(settings.escalation_config)

@@ -103,3 +103,40 @@ async def test_scheduler_wakes_early_for_a_timer_sooner_than_the_sweep_interval(
         assert sender.kinds(esc.id)[0] == "post_card"
     finally:
         await runtime.stop()
+
+
+async def test_a_second_serve_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "escalation.yaml"
+    config.write_text(QUICK)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    base = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "ESCALATION_CONFIG": str(config)}
+    first = subprocess.Popen(  # noqa: ASYNC220 - real processes are the point
+        [sys.executable, "-m", "bot.cli", "serve", "--migrate"],
+        env={**base, "PORT": str(free_port()), "HOST": "127.0.0.1"},
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "bot.db.lock").exists() or not (tmp_path / "bot.db.lock").read_text():
+            assert first.poll() is None, first.communicate()[1]
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        second = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot.cli", "serve"],
+            env={**base, "PORT": str(free_port()), "HOST": "127.0.0.1"},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2
+        assert f"pid {first.pid}" in second.stderr
+        assert "SQLite supports one process" in second.stderr
+        assert first.poll() is None  # the first one is undisturbed
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=30)
