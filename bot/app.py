@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
+from .metrics import metrics_endpoint
 from .migrate import SchemaNotCurrent, check_current
 from .runtime import Runtime
 
@@ -68,6 +69,7 @@ def build_app(
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     for mount in mounts:
         mount(app)
 

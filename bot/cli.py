@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("demo", help="run a whole escalation story on a simulated clock, in the terminal")
+    report = sub.add_parser("report", help="escalation figures over a period: speed, pull vs push, load")
+    report.add_argument("--since", default="30d", help="how far back: 30d, 12h, 2w, or a date (default 30d)")
+    report.add_argument("--community", help="only this community")
+    report.add_argument("--format", default="table", choices=["table", "csv", "json"])
     outbox = sub.add_parser("outbox", help="inspect undelivered messages and retry failed ones")
     outbox_sub = outbox.add_subparsers(dest="outbox_command")
     listing = outbox_sub.add_parser("list", help="list outbox rows (default: failed ones)")
@@ -48,7 +52,36 @@ def _parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", required=True)
     check = config_sub.add_parser("check", help="validate the YAML and print each community's effective policy")
     check.add_argument("path", nargs="?", help="configuration file (default: ESCALATION_CONFIG)")
+    _add_teams_package(sub)
     return parser
+
+
+def _add_teams_package(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    package = sub.add_parser("teams-package", help="write the Microsoft Teams app package (zip) to upload")
+    package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (MICROSOFT_APP_ID), a GUID")
+    package.add_argument("--host", required=True, help="the bot's public host name, like bot.example.com")
+    package.add_argument("--teams-app-id", help="the Teams app's own id (default: the same as --app-id)")
+    package.add_argument("--version", default="1.0.0", help="app version; raise it for every upload (default 1.0.0)")
+    package.add_argument("--name", default="Escalations", help="the app's short name in Teams")
+    package.add_argument("--output", "-o", default="escalation-bot-teams.zip", help="zip file to write")
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from adapters.teams.package import PackageError, write_package
+
+    try:
+        path = write_package(
+            args.output,
+            app_id=args.app_id,
+            host=args.host,
+            teams_app_id=args.teams_app_id,
+            version=args.version,
+            name=args.name,
+        )
+    except PackageError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,8 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             setup_logging("text", "WARNING")
             return asyncio.run(run_demo())
         setup_logging(settings.log_format, settings.log_level)
+        if args.command == "teams-package":
+            return _teams_package(args)
         if args.command == "config":
             return _config_check(args.path or settings.escalation_config)
+        if args.command == "report":
+            return asyncio.run(_report(settings, args))
         if args.command == "outbox":
             return asyncio.run(_outbox(settings, args))
         if args.command == "migrate":
@@ -87,17 +124,45 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from workflows.clock import SystemClock
+    from workflows.metrics import parse_since
+
+    from .report import build_report, render
+
+    now = SystemClock().now()
+    try:
+        since = parse_since(args.since, now)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    store = await _open_store(settings)
+    try:
+        report = await build_report(store, since, now, args.community)
+    finally:
+        await store.close()
+    print(render(report, args.format))
+    return 0
+
+
+async def _open_store(settings: Settings) -> Store:
+    """A store on a reachable, migrated database, or a clear error."""
+    store = Store(settings.database_url)
+    try:
+        await check_current(store.engine)
+    except SchemaNotCurrent:
+        await store.close()
+        raise
+    except Exception as exc:
+        await store.close()
+        raise CliError(f"cannot reach the database {_safe_url(settings.database_url)}: {exc}") from None
+    return store
+
+
 async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
     from workflows.clock import SystemClock
 
-    store = Store(settings.database_url)
+    store = await _open_store(settings)
     try:
-        try:
-            await check_current(store.engine)
-        except SchemaNotCurrent:
-            raise
-        except Exception as exc:
-            raise CliError(f"cannot reach the database {_safe_url(settings.database_url)}: {exc}") from None
         if args.outbox_command == "retry":
             async with store.unit_of_work() as uow:
                 count = await uow.outbox.retry_failed(SystemClock().now(), args.ids or None)
@@ -151,15 +216,7 @@ async def _serve_locked(settings: Settings, *, migrate: bool) -> int:
     directory = load_config(settings.escalation_config)
     if migrate:
         await upgrade(settings.database_url)
-    store = Store(settings.database_url)
-    try:
-        await check_current(store.engine)
-    except SchemaNotCurrent:
-        await store.close()
-        raise
-    except Exception as exc:
-        await store.close()
-        raise CliError(f"cannot reach the database {_safe_url(settings.database_url)}: {exc}") from None
+    store = await _open_store(settings)
     app = await build_server(settings, directory, store)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from storage import Store, effect_of
@@ -51,6 +51,15 @@ class Dispatcher:
         self.max_backoff = max_backoff
         self._slots = asyncio.Semaphore(concurrency)
         self.pacer = pacer if pacer is not None else Pacer()
+        self._observers: list[Callable[[str, str], None]] = []
+
+    def observe(self, observer: Callable[[str, str], None]) -> None:
+        """Told (platform, outcome) for each attempt: sent, retry or failed."""
+        self._observers.append(observer)
+
+    def _count(self, platform: str, outcome: str) -> None:
+        for observer in self._observers:
+            observer(platform, outcome)
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Exponential with full jitter; never sooner than the platform asked."""
@@ -129,12 +138,14 @@ class Dispatcher:
             marked = await uow.outbox.mark_sent(row.id, self.holder, now, delivered.result or None)
         if not marked:
             log.warning("outbox lease lost before marking sent", extra=extra)
+        self._count(row.platform, "sent")
         return True
 
     async def _retry(
         self, row: OutboxRow, code: str, message: str, retry_after: float | None, extra: dict[str, object]
     ) -> bool:
         attempts = row.attempts + 1
+        self._count(row.platform, "retry")
         if attempts >= self.max_attempts:
             await self._fail(row, f"gave up after {attempts} attempts: {code}: {message}")
             log.error("delivery gave up", extra={**extra, "error": code, "attempts": attempts})
@@ -148,6 +159,7 @@ class Dispatcher:
         return False
 
     async def _fail(self, row: OutboxRow, error: str) -> None:
+        self._count(row.platform, "failed")
         async with self.store.unit_of_work() as uow:
             await uow.outbox.mark_failed(row.id, self.holder, error)
 

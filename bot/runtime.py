@@ -15,11 +15,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from storage import StaleWrite, Store
 from workflows.clock import Clock, SystemClock
+from workflows.decide import Decision
 from workflows.delivery import Sender
 from workflows.model import Escalation, Platform
 from workflows.service import Directory, EscalationService
 
 from .dispatcher import Dispatcher
+from .metrics import Metrics
 from .pacing import Pacer
 
 log = logging.getLogger("escalation_bot.runtime")
@@ -54,6 +56,8 @@ class Runtime:
         self.sweep_interval = sweep_interval
         self.dispatch_interval = dispatch_interval
         self.scheduler: AsyncIOScheduler | None = None
+        self.metrics = Metrics()
+        self.dispatcher.observe(self.metrics.delivery)
         self.service.on_commit(self._committed)
         self._dispatch_lock = asyncio.Lock()
         self._sweep_lock = asyncio.Lock()
@@ -124,7 +128,8 @@ class Runtime:
         if job.next_run_time is None or at < job.next_run_time:
             job.modify(next_run_time=at)
 
-    def _committed(self, esc: Escalation) -> None:
+    def _committed(self, esc: Escalation, decision: Decision) -> None:
+        self.metrics.committed(esc, decision)
         self._wake("dispatch", datetime.now(UTC))
         if esc.next_due_at is not None:
             self._wake("sweep", self._wall_time(esc.next_due_at))

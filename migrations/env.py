@@ -10,6 +10,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
+from storage.knowledge import schema_filter
 from storage.tables import Base, UTCDateTime
 
 config = context.config
@@ -35,6 +36,7 @@ def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
         target_metadata=target_metadata,
         render_item=render_item,
         compare_type=compare_type,
+        include_object=schema_filter,
         render_as_batch=True,
         **kwargs,
     )

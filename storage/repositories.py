@@ -163,6 +163,18 @@ class EscalationRepository:
         query = query.order_by(EscalationRow.created_at)
         return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
 
+    async def touched_between(self, since: datetime, until: datetime, community: str | None = None) -> list[Escalation]:
+        """Escalations opened, resolved or last changed in [since, until), for reports."""
+        window = or_(
+            and_(EscalationRow.created_at >= since, EscalationRow.created_at < until),
+            and_(EscalationRow.resolved_at >= since, EscalationRow.resolved_at < until),
+            and_(EscalationRow.updated_at >= since, EscalationRow.updated_at < until),
+        )
+        query = select(EscalationRow.data).where(window)
+        if community:
+            query = query.where(EscalationRow.community == community)
+        return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
+
     async def open_loads(self, expert_keys: Sequence[str]) -> dict[str, int]:
         if not expert_keys:
             return {}
@@ -433,6 +445,14 @@ class AuditRepository:
 
     async def for_escalation(self, escalation_id: str) -> list[AuditRow]:
         query = select(AuditRow).where(AuditRow.escalation_id == escalation_id).order_by(AuditRow.id)
+        return list((await self.session.execute(query)).scalars().all())
+
+    async def between(self, since: datetime, until: datetime, actions: Sequence[str]) -> list[AuditRow]:
+        query = (
+            select(AuditRow)
+            .where(AuditRow.at >= since, AuditRow.at < until, AuditRow.action.in_(list(actions)))
+            .order_by(AuditRow.id)
+        )
         return list((await self.session.execute(query)).scalars().all())
 
     async def count(self, **where: Any) -> int:

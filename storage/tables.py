@@ -193,3 +193,28 @@ class CommunityStateRow(Base):
     community: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_assigned: Mapped[str | None] = mapped_column(String(300))
     updated_at: Mapped[datetime]
+
+
+class TeamsConversationRow(Base):
+    """Where the Teams bot can post proactively: one row per conversation it was added to
+    (a team's channel, a group chat, or a person's 1:1 chat), from installation events."""
+
+    __tablename__ = "teams_conversations"
+
+    conversation_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # channel | groupChat | personal
+    tenant: Mapped[str] = mapped_column(String(200))
+    service_url: Mapped[str] = mapped_column(String(500))
+    team_id: Mapped[str | None] = mapped_column(String(300))
+    channel_id: Mapped[str | None] = mapped_column(String(300))
+    user_id: Mapped[str | None] = mapped_column(String(300))
+    bot_id: Mapped[str | None] = mapped_column(String(300))
+    reference: Mapped[dict[str, Any]]
+    unreachable_at: Mapped[datetime | None]
+    unreachable_reason: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_teams_conversations_user", "tenant", "user_id"),
+        Index("ix_teams_conversations_team", "team_id"),
+    )

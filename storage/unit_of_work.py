@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .db import create_engine, is_sqlite, sessionmaker
+from .knowledge import KnowledgeRepository
 from .repositories import (
     AuditRepository,
     EscalationRepository,
@@ -29,6 +30,7 @@ class UnitOfWork:
         self.inbound = InboundRepository(session)
         self.audit = AuditRepository(session)
         self.rotation = RotationRepository(session)
+        self.knowledge = KnowledgeRepository(session)
 
 
 class Store:

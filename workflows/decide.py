@@ -106,10 +106,20 @@ def decide(escalation: Escalation | None, command: Command | BaseCommand, now: d
 # ---------------------------------------------------------------- permissions
 
 
+def _holds(esc: Escalation, person: PersonRef | None) -> bool:
+    """Whether ``person`` is the owner, under any of the owner's identities."""
+    if esc.owner is None or person is None:
+        return False
+    if esc.owner.person.same(person):
+        return True
+    expert = esc.community.expert_for(person)
+    return expert is not None and expert.key == esc.owner.expert
+
+
 def _may_manage(esc: Escalation, actor: PersonRef) -> bool:
     if actor == SYSTEM:
         return True
-    if esc.owner and esc.owner.person.same(actor):
+    if _holds(esc, actor):
         return True
     if esc.requester.same(actor):
         return True
@@ -206,7 +216,7 @@ def _reply(esc: Escalation, cmd: Reply, now: datetime) -> Decision:
             update.update(ball=Ball.requester, requester_since=now, requester_reminded=False)
         elif esc.requester_since is not None:
             update.update(requester_since=now)  # the conversation is alive: restart the reminder
-        if esc.owner and esc.owner.person.same(actor):
+        if esc.owner is not None and _holds(esc, actor):
             update.update(owner=esc.owner.model_copy(update={"since": now}), owner_reminded=False)
     new = esc.model_copy(update=update)
     return Decision(new, effects, "replied", detail, card_changed=status_changed)
@@ -226,7 +236,7 @@ def _claim(esc: Escalation, cmd: Claim, now: datetime) -> Decision:
     expert = community.expert_for(actor)
     if expert is None and not community.policy.anyone_can_claim:
         raise Refused(Reason.forbidden, f"Only {community.name} experts can claim this question.")
-    if esc.owner and esc.owner.person.same(actor):
+    if esc.owner is not None and _holds(esc, actor):
         if esc.owner.kind == Ownership.assigned:
             return _accept(esc, Accept(id=cmd.id, escalation_id=esc.id, actor=actor), now)
         return Decision(esc)
@@ -259,7 +269,7 @@ def _assign(esc: Escalation, cmd: Assign, now: datetime) -> Decision:
     _require_open(esc, "assigned")
     _require_manage(esc, cmd.actor, "assign")
     target = cmd.assignee
-    if esc.owner and esc.owner.person.same(target):
+    if _holds(esc, target):
         return Decision(esc)
     expert = esc.community.expert_for(target)
     key = expert.key if expert else target.key
@@ -270,7 +280,7 @@ def _reassign(esc: Escalation, cmd: Reassign, now: datetime) -> Decision:
     _require_open(esc, "reassigned")
     _require_manage(esc, cmd.actor, "reassign")
     if cmd.to is not None:
-        if esc.owner and esc.owner.person.same(cmd.to):
+        if _holds(esc, cmd.to):
             return Decision(esc)
         expert = esc.community.expert_for(cmd.to)
         key = expert.key if expert else cmd.to.key
@@ -329,7 +339,7 @@ def _give(
             (Action.accept, Action.reassign, Action.decline),
         )
     )
-    if not esc.requester.same(person):
+    if not esc.requester.same(person) and not esc.requester.same(by):
         effects.append(
             _notify(
                 new,
@@ -347,7 +357,7 @@ def _give(
 def _accept(esc: Escalation, cmd: Accept, now: datetime) -> Decision:
     _require_open(esc, "accepted")
     owner = esc.owner
-    if owner is None or not owner.person.same(cmd.actor):
+    if owner is None or not _holds(esc, cmd.actor):
         holder = f"assigned to {owner.person.label()}" if owner else "not assigned to anyone"
         raise Refused(Reason.forbidden, f"This question is {holder}, so you can't accept it.")
     if owner.kind != Ownership.assigned:
@@ -366,7 +376,7 @@ def _accept(esc: Escalation, cmd: Accept, now: datetime) -> Decision:
 def _decline(esc: Escalation, cmd: Decline, now: datetime) -> Decision:
     _require_open(esc, "declined")
     owner = esc.owner
-    if owner is None or not owner.person.same(cmd.actor):
+    if owner is None or not _holds(esc, cmd.actor):
         raise Refused(Reason.forbidden, "Only the person holding this question can decline it.")
     excluded = esc.excluded if owner.expert in esc.excluded else (*esc.excluded, owner.expert)
     released = esc.model_copy(update={"owner": None, "excluded": excluded, "owner_reminded": False})
@@ -442,10 +452,13 @@ def _reopen(esc: Escalation, cmd: Reopen, now: datetime) -> Decision:
             "resolved_at": None,
             "resolved_by": None,
             "closed_reason": None,
+            # The earlier answer did not hold; a new one is captured at the next resolve.
+            "answer": None,
+            "answer_ref": None,
         }
     )
     effects: list[Effect] = []
-    if owner and not owner.person.same(cmd.actor):
+    if owner and not _holds(esc, cmd.actor):
         effects.append(
             _notify(new, owner.person, Notice.reopened, f"{cmd.actor.label()} reopened a question you held.")
         )

@@ -33,7 +33,9 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
         value = timedelta(seconds=text)
     else:
         raw = str(text).strip()
-        if _SHORT.match(raw):
+        if raw.isdigit():  # from an environment variable, a bare number is seconds as well
+            value = timedelta(seconds=int(raw))
+        elif _SHORT.match(raw):
             seconds = sum(int(n) * _UNITS[u.lower()] for n, u in _SHORT_PART.findall(raw))
             value = timedelta(seconds=seconds)
         else:

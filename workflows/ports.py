@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from .commands import Roster
 from .effects import Effect
-from .model import Escalation, PersonRef
+from .model import Escalation, MessageRef, PersonRef
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,9 @@ class EscalationsPort(Protocol):
 
 
 class MessagesPort(Protocol):
-    async def for_escalation(self, escalation_id: str, kind: str | None = None) -> list[tuple[str, Any, Any]]: ...
+    async def for_escalation(
+        self, escalation_id: str, kind: str | None = None
+    ) -> list[tuple[str, MessageRef, Any]]: ...
 
 
 class OutboxPort(Protocol):
@@ -73,6 +75,11 @@ class RotationPort(Protocol):
     async def assigned(self, community: str, expert_key: str, now: datetime) -> None: ...
 
 
+class KnowledgePort(Protocol):
+    async def capture(self, esc: Escalation, tags: list[str] | None = None) -> None: ...
+    async def forget(self, escalation_id: str) -> None: ...
+
+
 class UnitOfWorkPort(Protocol):
     escalations: EscalationsPort
     messages: MessagesPort
@@ -80,6 +87,7 @@ class UnitOfWorkPort(Protocol):
     inbound: InboundPort
     audit: AuditPort
     rotation: RotationPort
+    knowledge: KnowledgePort
 
 
 class StorePort(Protocol):

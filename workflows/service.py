@@ -19,7 +19,7 @@ from .clock import Clock
 from .commands import BaseCommand, Decline, Open, Reassign, Tick
 from .decide import Decision, decide
 from .errors import Reason, Refused
-from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Priority, Step
+from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Priority, Status, Step
 from .ports import Scope, StorePort
 
 log = logging.getLogger("escalation_bot.service")
@@ -63,9 +63,9 @@ class EscalationService:
         self.directory = directory
         self.clock = clock
         self._stale_errors = stale_errors
-        self._listeners: list[Callable[[Escalation], None]] = []
+        self._listeners: list[Callable[[Escalation, Decision], None]] = []
 
-    def on_commit(self, listener: Callable[[Escalation], None]) -> None:
+    def on_commit(self, listener: Callable[[Escalation, Decision], None]) -> None:
         """Called after each committed change (wakes the dispatcher and the sweeper)."""
         self._listeners.append(listener)
 
@@ -114,9 +114,9 @@ class EscalationService:
             except self._stale_errors:
                 log.info("stale write, retrying", extra={"escalation_id": command.escalation_id, "attempt": attempt})
                 continue
-            if outcome.changed and outcome.escalation is not None:
+            if outcome.changed and outcome.escalation is not None and outcome.decision is not None:
                 for listener in self._listeners:
-                    listener(outcome.escalation)
+                    listener(outcome.escalation, outcome.decision)
             return outcome
         raise Refused(Reason.conflict, "The escalation is changing quickly; please try again.")
 
@@ -169,6 +169,11 @@ class EscalationService:
                 )
                 if decision.action in _ROTATING_ACTIONS and esc.owner is not None:
                     await uow.rotation.assigned(esc.community.key, esc.owner.expert, now)
+                # Answers become knowledge when resolved, and leave it while reopened.
+                if esc.status == Status.resolved and esc.answer:
+                    await uow.knowledge.capture(esc)
+                elif current is not None and current.status == Status.resolved and esc.status != Status.resolved:
+                    await uow.knowledge.forget(esc.id)
             if event is not None:
                 await uow.inbound.record(*event, now)
         if decision.changed:

@@ -1,0 +1,205 @@
+"""The knowledge base: resolved questions with their answers, searchable by relevance.
+
+One interface, two engines: SQLite FTS5 (porter stemming, bm25) on the embedded
+default, PostgreSQL full-text search (an expression GIN index over a weighted
+``tsvector``, ranked with ``ts_rank_cd``) in production. The full-text structures are
+created by the migration for each dialect; the table itself is an ordinary model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, delete, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflows.model import Escalation
+from workflows.ports import Scope
+
+from .tables import Base, BigId
+
+# The PostgreSQL document: what the GIN index covers and what queries must repeat
+# word for word, or the planner cannot use the index.
+PG_DOCUMENT = (
+    "(setweight(to_tsvector('english'::regconfig, question), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, answer), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, tags), 'B'))"
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_WORDS = 12
+
+
+FULL_TEXT_OBJECTS = {"knowledge_fts", "ix_knowledge_search"}
+
+
+def schema_filter(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """For Alembic: the full-text structures are made by hand per dialect, not by models."""
+    return not (name and (name in FULL_TEXT_OBJECTS or name.startswith("knowledge_fts_")))
+
+
+class KnowledgeRow(Base):
+    __tablename__ = "knowledge"
+
+    # An integer key of our own: FTS5's external-content index follows it, and unlike
+    # SQLite's implicit rowid it never changes under VACUUM.
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("escalations.id", ondelete="CASCADE"), unique=True
+    )
+    tenant: Mapped[str] = mapped_column(String(200))
+    community: Mapped[str] = mapped_column(String(100))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(300))
+    resolved_at: Mapped[datetime]
+    data: Mapped[dict[str, Any] | None]
+
+    __table_args__ = (Index("ix_knowledge_community", "community", "resolved_at"),)
+
+
+@dataclass(frozen=True)
+class KnowledgeHit:
+    escalation_id: str
+    community: str
+    question: str
+    answer: str
+    answered_by: str | None
+    resolved_at: datetime
+    score: float
+
+
+def words_of(query: str) -> list[str]:
+    seen: list[str] = []
+    for word in _WORD.findall(query.lower()):
+        if word not in seen:
+            seen.append(word)
+    return seen[:MAX_QUERY_WORDS]
+
+
+def fts5_query(words: list[str]) -> str:
+    """Any word matches (stemmed); the whole phrase, when present, scores on top.
+
+    Every word is quoted, so nothing a person types is read as FTS5 syntax.
+    """
+    quoted = [f'"{w}"' for w in words]
+    parts = [" OR ".join(quoted)]
+    if len(words) > 1:
+        parts.insert(0, '"' + " ".join(words) + '"')
+    return " OR ".join(parts)
+
+
+class KnowledgeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _dialect(self) -> str:
+        bind = self.session.bind
+        assert bind is not None
+        return bind.dialect.name
+
+    async def capture(self, esc: Escalation, tags: list[str] | None = None) -> None:
+        """Record (or refresh) a resolved escalation with its answer."""
+        if esc.resolved_at is None:
+            return
+        answerer = esc.first_responder or esc.resolved_by
+        all_tags = [esc.community.key, esc.priority.value, *(tags or [])]
+        if esc.customer:
+            all_tags.append(esc.customer)
+        values = {
+            "escalation_id": esc.id,
+            "tenant": esc.tenant,
+            "community": esc.community.key,
+            "question": esc.question,
+            "answer": esc.answer or "",
+            "tags": " ".join(dict.fromkeys(all_tags)),
+            "answered_by": answerer.key if answerer else None,
+            "resolved_at": esc.resolved_at,
+            "data": {"link": esc.link, "answer_ref": esc.answer_ref.model_dump() if esc.answer_ref else None},
+        }
+        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        stmt = insert(KnowledgeRow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[KnowledgeRow.escalation_id],
+            set_={k: v for k, v in values.items() if k != "escalation_id"},
+        )
+        await self.session.execute(stmt)
+
+    async def forget(self, escalation_id: str) -> None:
+        await self.session.execute(delete(KnowledgeRow).where(KnowledgeRow.escalation_id == escalation_id))
+
+    async def search(
+        self, query: str, scope: Scope, *, community: str | None = None, limit: int = 5
+    ) -> list[KnowledgeHit]:
+        words = words_of(query)
+        if not words:
+            return []
+        # Fixed SQL; every value is a bound parameter.
+        scope_sql = (
+            "EXISTS (SELECT 1 FROM escalation_scopes s WHERE s.escalation_id = k.escalation_id "
+            "AND s.platform = :platform AND (s.tenant = :tenant OR s.tenant = '' OR :tenant = ''))"
+        )
+        params: dict[str, Any] = {"platform": scope.platform, "tenant": scope.tenant, "limit": limit}
+        community_sql = ""
+        if community:
+            community_sql = " AND k.community = :community"
+            params["community"] = community
+        if self._dialect == "postgresql":
+            params["words"] = " ".join(words)
+            # Phrase OR any word; ts_rank_cd rewards terms that stand close together.
+            sql = f"""
+                WITH q AS (
+                    SELECT phraseto_tsquery('english', :words)
+                        || replace(plainto_tsquery('english', :words)::text, '&', '|')::tsquery AS query
+                )
+                SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at,
+                       ts_rank_cd({PG_DOCUMENT}, q.query, 1) AS score
+                FROM knowledge k, q
+                WHERE {PG_DOCUMENT} @@ q.query AND {scope_sql}{community_sql}
+                ORDER BY score DESC, k.resolved_at DESC
+                LIMIT :limit
+            """  # noqa: S608 - only our own constants are formatted in; user text is bound
+        else:
+            params["match"] = fts5_query(words)
+            sql = f"""
+                SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at,
+                       -bm25(knowledge_fts, 1.0, 1.0, 0.5) AS score
+                FROM knowledge_fts JOIN knowledge k ON k.id = knowledge_fts.rowid
+                WHERE knowledge_fts MATCH :match AND {scope_sql}{community_sql}
+                ORDER BY score DESC, k.resolved_at DESC
+                LIMIT :limit
+            """  # noqa: S608 - only our own constants are formatted in; user text is bound
+        rows = (await self.session.execute(text(sql), params)).all()
+        hits = []
+        for row in rows:
+            resolved = row.resolved_at
+            if isinstance(resolved, str):
+                resolved = datetime.fromisoformat(resolved)
+            if resolved.tzinfo is None:
+                from datetime import UTC
+
+                resolved = resolved.replace(tzinfo=UTC)
+            hits.append(
+                KnowledgeHit(
+                    escalation_id=row.escalation_id,
+                    community=row.community,
+                    question=row.question,
+                    answer=row.answer,
+                    answered_by=row.answered_by,
+                    resolved_at=resolved,
+                    score=float(row.score),
+                )
+            )
+        return hits
+
+    async def count(self) -> int:
+        from sqlalchemy import func
+
+        return int((await self.session.execute(select(func.count()).select_from(KnowledgeRow))).scalar_one())

@@ -1,0 +1,179 @@
+"""Knowledge search: relevance, stemming and tenant isolation, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+from storage import Store, UnitOfWork
+from storage.knowledge import fts5_query, words_of
+from tests.conftest import on_postgres
+from tests.support import ADA, SAM, RecordingSender, directory, slack
+from workflows.clock import FakeClock
+from workflows.commands import Open, Reopen, Resolve
+from workflows.decide import decide
+from workflows.model import PersonRef, Platform
+from workflows.ports import Scope
+
+TOPICS = [
+    ("login", "Users cannot log in after the password reset", "Clear the session cookie and retry the reset link."),
+    ("export", "CSV export times out for large workspaces", "Exports over 50k rows run as a background job now."),
+    ("billing", "Invoice shows the wrong VAT number", "Update the VAT id under Billing settings, then reissue."),
+    ("android", "Push notifications delayed on Android 14", "Exempt the app from battery optimisation."),
+    ("webhook", "Webhook retries flood the endpoint", "Return 2xx quickly and process asynchronously."),
+    ("sso", "SAML assertion rejected by the identity provider", "The clock skew exceeded five minutes; sync NTP."),
+    ("api", "API returns 403 for a valid token", "The token lacks the admin scope; regenerate it with admin."),
+    ("ios", "Dark mode colours wrong on iPad", "Set UIUserInterfaceStyle in Info.plist for the extension."),
+]
+FILLER = "customer reported this during onboarding and the account manager asked for an update"
+
+
+async def _resolved(uow: UnitOfWork, clock: FakeClock, n: int, question: str, answer: str, requester: PersonRef) -> str:
+    community = directory().get("sdk")
+    opened = decide(
+        None,
+        Open(
+            id=f"o{n}",
+            escalation_id=f"kb-{n:04d}",
+            actor=requester,
+            tenant=f"slack:{requester.tenant}",
+            community_key="sdk",
+            question=question,
+            community=community,
+        ),
+        clock.now(),
+    ).escalation
+    done = decide(
+        opened, Resolve(id=f"r{n}", escalation_id=opened.id, actor=ADA, answer=answer), clock.now()
+    ).escalation
+    await uow.escalations.add(done)
+    await uow.knowledge.capture(done)
+    return done.id
+
+
+@pytest.fixture
+async def corpus(store: Store, clock: FakeClock) -> dict[str, str]:
+    """220 resolved escalations, a few of them planted for the assertions below."""
+    rng = random.Random(7)
+    async with store.unit_of_work() as uow:
+        for n in range(210):
+            _topic, question, answer = TOPICS[n % len(TOPICS)]
+            words = FILLER.split()
+            rng.shuffle(words)
+            await _resolved(uow, clock, n, f"{question} ({' '.join(words[:6])})", answer, SAM)
+        return await _plant(uow, clock)
+
+
+async def _plant(uow: UnitOfWork, clock: FakeClock) -> dict[str, str]:
+    return {
+        "phrase": await _resolved(
+            uow,
+            clock,
+            900,
+            "TLS handshake fails on the corporate network",
+            "It is a certificate pinning failure: the proxy re-signs traffic; add its CA to the pin set.",
+            SAM,
+        ),
+        "passing": await _resolved(
+            uow,
+            clock,
+            901,
+            "Slow dashboard; the certificate page and the pinning docs were checked, failure unclear",
+            "Caching was disabled by a feature flag; re-enabled it. " + FILLER,
+            SAM,
+        ),
+        "crash": await _resolved(
+            uow,
+            clock,
+            902,
+            "App crash when opening the camera",
+            "The camera permission prompt was missing; add NSCameraUsageDescription.",
+            SAM,
+        ),
+        "other_tenant": await _resolved(
+            uow,
+            clock,
+            903,
+            "Zebra printer driver crash",
+            "Install the zebra driver 5.1.",
+            slack("U0OTHER", tenant="T0OTHER"),
+        ),
+    }
+
+
+async def test_exact_phrase_outranks_a_passing_mention(store: Store, corpus: dict[str, str]) -> None:
+    async with store.unit_of_work() as uow:
+        hits = await uow.knowledge.search("certificate pinning failure", Scope("slack", "T0ACME"))
+    ids = [h.escalation_id for h in hits]
+    assert ids[0] == corpus["phrase"]
+    assert corpus["passing"] in ids
+    assert ids.index(corpus["phrase"]) < ids.index(corpus["passing"])
+    assert hits[0].score > hits[ids.index(corpus["passing"])].score
+
+
+async def test_stemming_finds_other_forms(store: Store, corpus: dict[str, str]) -> None:
+    async with store.unit_of_work() as uow:
+        hits = await uow.knowledge.search("crashing", Scope("slack", "T0ACME"))
+    assert [h.escalation_id for h in hits] == [corpus["crash"]]
+
+
+async def test_no_leakage_across_tenants(store: Store, corpus: dict[str, str]) -> None:
+    async with store.unit_of_work() as uow:
+        mine = await uow.knowledge.search("zebra", Scope("slack", "T0ACME"))
+        theirs = await uow.knowledge.search("zebra", Scope("slack", "T0OTHER"))
+        teams = await uow.knowledge.search("crash", Scope("teams", "T0ACME"))
+    assert mine == []
+    assert [h.escalation_id for h in theirs] == [corpus["other_tenant"]]
+    assert teams == []
+
+
+async def test_common_topics_rank_their_own_answers_first(store: Store, corpus: dict[str, str]) -> None:
+    async with store.unit_of_work() as uow:
+        hits = await uow.knowledge.search("SAML identity provider rejected", Scope("slack", "T0ACME"), limit=5)
+        assert len(hits) == 5
+        assert all("SAML" in h.question for h in hits)
+        assert await uow.knowledge.count() == 214
+
+
+async def test_search_text_is_never_query_syntax(store: Store, corpus: dict[str, str]) -> None:
+    async with store.unit_of_work() as uow:
+        for nasty in ['"unbalanced', "NEAR(a b)", "a OR", "*", "col:value", "'; DROP TABLE knowledge; --", "-", "😀"]:
+            await uow.knowledge.search(nasty, Scope("slack", "T0ACME"))  # must not raise
+        assert await uow.knowledge.count() == 214
+    assert fts5_query(words_of('crash "now" OR x')) == '"crash now or x" OR "crash" OR "now" OR "or" OR "x"'
+
+
+async def test_postgres_search_uses_the_gin_index(store: Store, corpus: dict[str, str]) -> None:
+    if not on_postgres():
+        async with store.engine.connect() as conn:
+            tables = (await conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'knowledge_fts'"))).all()
+        assert tables == [("knowledge_fts",)]
+        return
+    from storage.knowledge import PG_DOCUMENT
+
+    async with store.engine.connect() as conn:
+        await conn.execute(text("SET enable_seqscan = off"))
+        plan = (
+            await conn.execute(
+                text(f"EXPLAIN SELECT escalation_id FROM knowledge WHERE {PG_DOCUMENT} @@ plainto_tsquery('crash')")
+            )
+        ).all()
+    assert "ix_knowledge_search" in "\n".join(row[0] for row in plan)
+
+
+async def test_resolving_captures_and_reopening_forgets(store: Store, clock: FakeClock) -> None:
+    runtime = Runtime(store, directory(), {Platform.slack: RecordingSender()}, clock=clock)
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="Gradle sync hangs")).escalation
+    assert esc is not None
+    clock.advance(timedelta(minutes=5))
+    await runtime.service.handle(Resolve(id="r", escalation_id=esc.id, actor=ADA, answer="Use the offline mirror."))
+    scope = Scope("slack", "T0ACME")
+    async with store.unit_of_work() as uow:
+        assert [h.escalation_id for h in await uow.knowledge.search("gradle mirror", scope)] == [esc.id]
+    await runtime.service.handle(Reopen(id="o", escalation_id=esc.id, actor=SAM))
+    async with store.unit_of_work() as uow:
+        assert await uow.knowledge.search("gradle", scope) == []

@@ -1,0 +1,54 @@
+"""One expert known on two platforms holds a question under either identity."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.unit.helpers import (
+    ALICE,
+    BOB,
+    RITA,
+    T0,
+    Expert,
+    Platform,
+    accept,
+    assign,
+    community,
+    decide,
+    decline,
+    opened,
+    person,
+    reopen,
+    resolve,
+    run,
+)
+from workflows.model import Community, Ownership
+
+ALICE_TEAMS = person("29:alice", Platform.teams, tenant="tid")
+
+
+def two_platform_community() -> Community:
+    base = community()
+    both = Expert(key="alice", refs=(ALICE, ALICE_TEAMS), name="Alice")
+    return base.model_copy(update={"experts": (both, *base.experts[1:])})
+
+
+def test_the_owner_accepts_from_their_other_platform() -> None:
+    esc = run(opened(two_platform_community()), (assign(BOB, ALICE), T0))
+    assert esc.owner is not None and esc.owner.expert == "alice"
+    accepted = decide(esc, accept(ALICE_TEAMS), T0 + timedelta(minutes=1)).escalation
+    assert accepted.owner is not None and accepted.owner.kind == Ownership.accepted
+
+
+def test_the_owner_declines_from_their_other_platform() -> None:
+    esc = run(opened(two_platform_community()), (assign(BOB, ALICE), T0))
+    released = decide(esc, decline(ALICE_TEAMS), T0 + timedelta(minutes=1)).escalation
+    assert "alice" in released.excluded
+    assert released.owner is None or released.owner.expert != "alice"
+
+
+def test_reopening_drops_the_answer_that_did_not_hold() -> None:
+    esc = run(opened(), (resolve(RITA, answer="restart it"), T0))
+    assert esc.answer == "restart it"
+    again = decide(esc, reopen(RITA), T0 + timedelta(hours=1)).escalation
+    assert again.answer is None and again.answer_ref is None
