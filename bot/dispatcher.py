@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from storage import Store, effect_of
@@ -52,6 +52,11 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self.pacer = pacer if pacer is not None else Pacer()
         self._observers: list[Callable[[str, str], None]] = []
+        self._on_failure: list[Callable[[OutboxRow, str], Awaitable[None]]] = []
+
+    def on_failure(self, handler: Callable[[OutboxRow, str], Awaitable[None]]) -> None:
+        """Called after a row has failed for good (permanent error, or retries exhausted)."""
+        self._on_failure.append(handler)
 
     def observe(self, observer: Callable[[str, str], None]) -> None:
         """Told (platform, outcome) for each attempt: sent, retry or failed."""
@@ -162,6 +167,11 @@ class Dispatcher:
         self._count(row.platform, "failed")
         async with self.store.unit_of_work() as uow:
             await uow.outbox.mark_failed(row.id, self.holder, error)
+        for handler in self._on_failure:
+            try:
+                await handler(row, error)
+            except Exception:  # reporting a failure must never stop delivery
+                log.exception("failure handler raised", extra={"escalation_id": row.escalation_id, "outbox_id": row.id})
 
     async def next_attempt_delay(self) -> float | None:
         async with self.store.unit_of_work() as uow:

@@ -14,10 +14,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from storage import StaleWrite, Store
+from storage.tables import OutboxRow
 from workflows.clock import Clock, SystemClock
+from workflows.commands import DeliveryFailed
 from workflows.decide import Decision
 from workflows.delivery import Sender
-from workflows.model import Escalation, Platform
+from workflows.errors import Refused
+from workflows.model import SYSTEM, Escalation, PersonRef, Platform
 from workflows.service import Directory, EscalationService
 
 from .dispatcher import Dispatcher
@@ -58,9 +61,33 @@ class Runtime:
         self.scheduler: AsyncIOScheduler | None = None
         self.metrics = Metrics()
         self.dispatcher.observe(self.metrics.delivery)
+        self.dispatcher.on_failure(self._delivery_failed)
         self.service.on_commit(self._committed)
         self._dispatch_lock = asyncio.Lock()
         self._sweep_lock = asyncio.Lock()
+
+    async def _delivery_failed(self, row: OutboxRow, error: str) -> None:
+        """Surface a message lost for good: the requester or the thread is told, and the lead."""
+        payload = row.payload
+        person = payload.get("person") if row.kind == "notify" else None
+        command = DeliveryFailed(
+            id=f"failed:{row.idempotency_key}",
+            escalation_id=row.escalation_id,
+            actor=SYSTEM,
+            effect=row.kind,
+            notice=payload.get("notice"),
+            platform=row.platform,
+            target=row.target,
+            person=PersonRef.model_validate(person) if person else None,
+            error=error[:2000],
+        )
+        try:
+            await self.service.handle(command)
+        except Refused as refusal:
+            log.warning(
+                "could not report a failed delivery",
+                extra={"escalation_id": row.escalation_id, "reason": refusal.message},
+            )
 
     # --------------------------------------------------------------- jobs
 

@@ -96,7 +96,19 @@ class Tick(BaseCommand):
     due_at: datetime
 
 
+class DeliveryFailed(BaseCommand):
+    """A message could not be delivered, for good: people must hear of it another way."""
+
+    kind: Literal["delivery_failed"] = "delivery_failed"
+    effect: str  # the effect's kind
+    notice: str | None = None  # for a failed private message, why it was sent
+    platform: str
+    target: str  # channel id, or "dm:<person id>"
+    person: PersonRef | None = None  # for a failed private message, who missed it
+    error: Annotated[str, Field(max_length=2000)]
+
+
 Command = Annotated[
-    Open | Reply | Claim | Assign | Reassign | Accept | Decline | Resolve | Reopen | Cancel | Tick,
+    Open | Reply | Claim | Assign | Reassign | Accept | Decline | Resolve | Reopen | Cancel | Tick | DeliveryFailed,
     Field(discriminator="kind"),
 ]

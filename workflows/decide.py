@@ -15,6 +15,7 @@ from .commands import (
     Claim,
     Command,
     Decline,
+    DeliveryFailed,
     Open,
     Reassign,
     Reopen,
@@ -568,6 +569,58 @@ def _step_auto_close(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
     return Decision(new, [effect], "auto_closed", {})
 
 
+def _delivery_failed(esc: Escalation, cmd: DeliveryFailed, now: datetime) -> Decision:
+    """Tell the people concerned by another route, and the lead; never loop on failures."""
+    if cmd.notice == Notice.delivery_failed.value:
+        return Decision(esc)  # a failure report that itself failed: logged and listed, not repeated
+    effects: list[Effect] = []
+    where = "privately" if cmd.person else f"in {cmd.platform} channel {cmd.target}"
+    who = cmd.person.label() if cmd.person else None
+    if cmd.person is not None:
+        # A private message failed: say it in the thread, where the person may still see it.
+        text = f"I could not reach {who} privately ({cmd.error})."
+        if cmd.notice == Notice.assigned.value:
+            text = (
+                f"I could not reach {who} privately to hand them this question ({cmd.error}); {who}, please look here."
+            )
+        effects += [
+            ThreadReply(
+                escalation_id=esc.id,
+                channel=ch,
+                notice=Notice.delivery_failed,
+                text=text,
+                mentions=(cmd.person,) if cmd.person.platform == ch.platform else (),
+            )
+            for ch in esc.community.channels
+            if not (cmd.platform == ch.platform.value and cmd.target == ch.id)
+        ]
+    elif not esc.requester.same(SYSTEM):
+        effects.append(
+            _notify(
+                esc,
+                esc.requester,
+                Notice.delivery_failed,
+                f"Your question could not be posted {where} ({cmd.error}). The community's lead has been told.",
+            )
+        )
+    lead = esc.community.lead
+    if lead is not None:
+        contact = _contact(esc, lead)
+        if cmd.person is None or not contact.same(cmd.person):
+            effects.append(
+                _notify(
+                    esc,
+                    contact,
+                    Notice.delivery_failed,
+                    f"A message about a {esc.community.name} question could not be delivered {where}"
+                    + (f" to {who}" if who else "")
+                    + f": {cmd.error}. `escalation-bot outbox` lists it and can retry it.",
+                )
+            )
+    detail: dict[str, Any] = {"effect": cmd.effect, "target": f"{cmd.platform}:{cmd.target}", "error": cmd.error}
+    return Decision(esc, effects, "delivery_failed", detail, card_changed=False)
+
+
 _STEPS = {
     Step.nudge: _step_nudge,
     Step.assign: _step_assign,
@@ -588,6 +641,7 @@ _HANDLERS: dict[type, Any] = {
     Reopen: _reopen,
     Cancel: _cancel,
     Tick: _tick,
+    DeliveryFailed: _delivery_failed,
 }
 
 

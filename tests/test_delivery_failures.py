@@ -1,0 +1,103 @@
+"""A message that cannot be delivered is kept, and people hear of it another way."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.runtime import Runtime
+from storage import Store
+from tests.support import SAM, RecordingSender, directory
+from workflows.clock import FakeClock
+from workflows.delivery import PermanentDeliveryError, TransientDeliveryError
+from workflows.effects import Effect, Notify, PostCard, ThreadReply
+from workflows.model import Platform
+
+
+async def test_an_archived_channel_tells_the_requester_and_the_lead(database_url: str, clock: FakeClock) -> None:
+    def archived(effect: Effect) -> Exception | None:
+        if isinstance(effect, PostCard):
+            return PermanentDeliveryError("channel is archived", code="is_archived")
+        return None
+
+    sender = RecordingSender(fail=archived)
+    runtime = Runtime(Store(database_url), directory(), {Platform.slack: sender}, clock=clock)
+    try:
+        esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+        assert esc is not None
+        await runtime.dispatch()
+        told = {(e.person.id, e.notice.value): e.text for _, e in sender.delivered if isinstance(e, Notify)}
+        assert "is_archived" in told[("U0SAM", "delivery_failed")]
+        assert "outbox" in told[("U0LEE", "delivery_failed")]
+        async with runtime.store.unit_of_work() as uow:
+            counts = await uow.outbox.counts()
+            trail = [a.action for a in await uow.audit.for_escalation(esc.id)]
+        assert counts == {"failed": 1, "sent": 2}
+        assert trail == ["opened", "delivery_failed"]
+    finally:
+        await runtime.stop()
+
+
+async def test_an_unreachable_assignee_is_called_in_the_thread(database_url: str, clock: FakeClock) -> None:
+    def deactivated(effect: Effect) -> Exception | None:
+        if isinstance(effect, Notify) and effect.person.id == "U0ADA":
+            return PermanentDeliveryError("account is inactive", code="account_inactive")
+        return None
+
+    sender = RecordingSender(fail=deactivated)
+    runtime = Runtime(Store(database_url), directory(), {Platform.slack: sender}, clock=clock)
+    try:
+        esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+        assert esc is not None
+        clock.advance(timedelta(hours=2))
+        await runtime.sweep()  # nudge, then assign to Ada
+        await runtime.dispatch()
+        await runtime.dispatch()  # the failure report is itself delivered
+        replies = [e for _, e in sender.delivered if isinstance(e, ThreadReply) and e.notice.value == "delivery_failed"]
+        assert len(replies) == 1
+        assert [m.id for m in replies[0].mentions] == ["U0ADA"]
+        assert "account_inactive" in replies[0].text
+        assert ("U0LEE", "delivery_failed") in sender.notices()
+    finally:
+        await runtime.stop()
+
+
+async def test_a_failing_failure_report_does_not_loop(database_url: str, clock: FakeClock) -> None:
+    sender = RecordingSender(fail=lambda e: PermanentDeliveryError("gone", code="channel_not_found"))
+    runtime = Runtime(Store(database_url), directory(), {Platform.slack: sender}, clock=clock)
+    try:
+        await runtime.service.open(requester=SAM, community_key="sdk", question="q")
+        for _ in range(3):
+            await runtime.dispatch()
+        async with runtime.store.unit_of_work() as uow:
+            counts = await uow.outbox.counts()
+        # The card, then the two reports of it (requester, lead); their failures stop there.
+        assert counts == {"failed": 3}
+    finally:
+        await runtime.stop()
+
+
+async def test_retries_give_up_after_the_limit_and_are_then_reported(database_url: str, clock: FakeClock) -> None:
+    attempts = 0
+
+    def flaky(effect: Effect) -> Exception | None:
+        nonlocal attempts
+        if isinstance(effect, PostCard):
+            attempts += 1
+            return TransientDeliveryError("bad gateway", code="http_502")
+        return None
+
+    sender = RecordingSender(fail=flaky)
+    runtime = Runtime(Store(database_url), directory(), {Platform.slack: sender}, clock=clock)
+    runtime.dispatcher.max_attempts = 3
+    try:
+        await runtime.service.open(requester=SAM, community_key="sdk", question="q")
+        for _ in range(4):
+            await runtime.dispatch()
+            clock.advance(timedelta(minutes=10))  # past any backoff
+        assert attempts == 3
+        assert ("U0LEE", "delivery_failed") in sender.notices()
+        async with runtime.store.unit_of_work() as uow:
+            failed = await uow.outbox.list("failed")
+        assert "gave up after 3 attempts: http_502" in (failed[0].last_error or "")
+    finally:
+        await runtime.stop()
