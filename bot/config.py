@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -45,6 +45,7 @@ class PolicyConfig(_Strict):
     claim_reactions: list[str] | None = None
     resolve_reactions: list[str] | None = None
     digest_at: time | None = None
+    digest_when_empty: Literal["say", "skip"] | None = None
     anyone_can_claim: bool | None = None
 
     @field_validator(*TIMER_FIELDS, mode="before")

@@ -9,7 +9,7 @@ from typing import TextIO
 from workflows.clock import Clock
 from workflows.delivery import Delivered, DeliveryContext, PermanentDeliveryError
 from workflows.durations import humanize
-from workflows.effects import CardView, Effect, Notify, PostCard, ThreadReply, UpdateCard
+from workflows.effects import CardView, Effect, Notify, PostCard, PostDigest, ThreadReply, UpdateCard
 from workflows.model import MessageRef, Platform
 
 _STEP_WORDS = {
@@ -77,6 +77,9 @@ class ConsoleSender:
         if isinstance(effect, ThreadReply):
             mentions = " ".join(f"@{m.label()}" for m in effect.mentions)
             self._print(f"#{effect.channel.id} thread", f"{mentions} {effect.text}".strip())
+            return Delivered()
+        if isinstance(effect, PostDigest):
+            self._print(f"#{effect.community_key} digest", effect.text())
             return Delivered()
         if isinstance(effect, Notify):
             buttons = f"  [{' | '.join(a.value.capitalize() for a in effect.actions)}]" if effect.actions else ""

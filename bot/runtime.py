@@ -19,8 +19,9 @@ from workflows.clock import Clock, SystemClock
 from workflows.commands import DeliveryFailed
 from workflows.decide import Decision
 from workflows.delivery import Sender
+from workflows.digest import compose, digest_due
 from workflows.errors import Refused
-from workflows.model import SYSTEM, Escalation, PersonRef, Platform
+from workflows.model import SYSTEM, Escalation, PersonRef, Platform, Status
 from workflows.service import Directory, EscalationService
 
 from .dispatcher import Dispatcher
@@ -97,6 +98,35 @@ class Runtime:
         await self._schedule_next_sweep()
         return executed
 
+    async def digest(self) -> int:
+        """Queue each community's digest once per working day, at or after its time.
+
+        Claiming the (community, day) row and queueing the digest share a transaction, so
+        several replicas, or a restart around digest time, still send exactly one.
+        """
+        queued = 0
+        now = self.clock.now()
+        for community in self.directory.all():
+            day = digest_due(community, now)
+            if day is None:
+                continue
+            async with self.store.unit_of_work() as uow:
+                if not await uow.digests.claim(community.key, day.isoformat(), self.holder, now):
+                    continue
+                last = await uow.digests.last_before(community.key, day.isoformat())
+                since = last or now - timedelta(days=1)
+                open_now = await uow.escalations.list_by_community(community.key, status=Status.open)
+                resolved = await uow.escalations.resolved_between(community.key, since, now)
+                week = await uow.escalations.created_between(community.key, now - timedelta(days=7), now)
+                digests = compose(community, day, open_now, resolved, week, now)
+                if digests:
+                    await uow.outbox.append(digests[0].escalation_id, 0, digests, now)
+                    queued += 1
+            log.info("digest", extra={"community": community.key, "day": day.isoformat(), "sent": bool(digests)})
+        if queued:
+            self._wake("dispatch", datetime.now(UTC))
+        return queued
+
     async def dispatch(self) -> int:
         async with self._dispatch_lock:
             return await self.dispatcher.run_once()
@@ -113,6 +143,9 @@ class Runtime:
     async def _dispatch_job(self) -> None:
         await self._guarded("dispatch", self.dispatch)
 
+    async def _digest_job(self) -> None:
+        await self._guarded("digest", self.digest)
+
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
@@ -127,6 +160,14 @@ class Runtime:
             self._dispatch_job,
             IntervalTrigger(seconds=self.dispatch_interval),
             id="dispatch",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.add_job(
+            self._digest_job,
+            IntervalTrigger(seconds=60),
+            id="digest",
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),

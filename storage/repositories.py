@@ -20,6 +20,7 @@ from workflows.ports import Scope
 from .tables import (
     AuditRow,
     CommunityStateRow,
+    DigestRow,
     EscalationRow,
     InboundEventRow,
     MessageRefRow,
@@ -173,6 +174,21 @@ class EscalationRepository:
         query = select(EscalationRow.data).where(window)
         if community:
             query = query.where(EscalationRow.community == community)
+        return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
+
+    async def created_between(self, community: str, since: datetime, until: datetime) -> list[Escalation]:
+        query = select(EscalationRow.data).where(
+            EscalationRow.community == community, EscalationRow.created_at >= since, EscalationRow.created_at < until
+        )
+        return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
+
+    async def resolved_between(self, community: str, since: datetime, until: datetime) -> list[Escalation]:
+        query = select(EscalationRow.data).where(
+            EscalationRow.community == community,
+            EscalationRow.status == Status.resolved.value,
+            EscalationRow.resolved_at >= since,
+            EscalationRow.resolved_at < until,
+        )
         return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
 
     async def open_loads(self, expert_keys: Sequence[str]) -> dict[str, int]:
@@ -460,6 +476,26 @@ class AuditRepository:
         if where:
             query = query.where(and_(*(getattr(AuditRow, k) == v for k, v in where.items())))
         return int((await self.session.execute(query)).scalar_one())
+
+
+class DigestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, community: str, day: str, holder: str, now: datetime) -> bool:
+        """True for exactly one caller per community and day, across every replica."""
+        insert = pg_insert if _dialect(self.session) == "postgresql" else sqlite_insert
+        stmt = (
+            insert(DigestRow)
+            .values(community=community, day=day, created_at=now, holder=holder)
+            .on_conflict_do_nothing()
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def last_before(self, community: str, day: str) -> datetime | None:
+        query = select(func.max(DigestRow.created_at)).where(DigestRow.community == community, DigestRow.day < day)
+        return (await self.session.execute(query)).scalar_one_or_none()
 
 
 class RotationRepository:

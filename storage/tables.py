@@ -218,3 +218,15 @@ class TeamsConversationRow(Base):
         Index("ix_teams_conversations_user", "tenant", "user_id"),
         Index("ix_teams_conversations_team", "team_id"),
     )
+
+
+class DigestRow(Base):
+    """One row per community and local day: inserting it is what entitles a replica to
+    send that day's digest, so it goes out exactly once."""
+
+    __tablename__ = "digests"
+
+    community: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # ISO date, local to the community
+    created_at: Mapped[datetime]
+    holder: Mapped[str] = mapped_column(String(100))

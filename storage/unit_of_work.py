@@ -13,6 +13,7 @@ from .db import create_engine, is_sqlite, sessionmaker
 from .knowledge import KnowledgeRepository
 from .repositories import (
     AuditRepository,
+    DigestRepository,
     EscalationRepository,
     InboundRepository,
     MessageRefRepository,
@@ -31,6 +32,7 @@ class UnitOfWork:
         self.audit = AuditRepository(session)
         self.rotation = RotationRepository(session)
         self.knowledge = KnowledgeRepository(session)
+        self.digests = DigestRepository(session)
 
 
 class Store:

@@ -6,7 +6,7 @@ an adapter escapes all of it for its platform and adds mentions from ``mentions`
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -127,7 +127,54 @@ class Notify(BaseEffect):
     actions: tuple[Action, ...] = ()
 
 
-Effect = Annotated[PostCard | UpdateCard | ThreadReply | Notify, Field(discriminator="kind")]
+class DigestItem(Frozen):
+    escalation_id: str
+    question: str
+    requester: PersonRef
+    age: str
+    note: str
+    owner: PersonRef | None = None
+    claimable: bool = False  # shows a Claim button that works like the card's
+
+
+class PostDigest(BaseEffect):
+    """The daily digest of one community in one of its channels.
+
+    ``escalation_id`` is ``digest:<community>:<day>``: one queue per digest, not an escalation.
+    """
+
+    kind: Literal["post_digest"] = "post_digest"
+    channel: ChannelRef
+    community_key: str
+    community_name: str
+    day: date
+    unanswered: tuple[DigestItem, ...] = ()
+    overdue: tuple[DigestItem, ...] = ()
+    waiting: tuple[DigestItem, ...] = ()
+    resolved: tuple[DigestItem, ...] = ()
+    week: str = ""
+    empty: bool = False
+
+    def text(self) -> str:
+        """Plain text of the whole digest (for consoles and fallbacks); no markup."""
+        lines = [f"Daily digest for {self.community_name}, {self.day:%A %d %B}"]
+        if self.empty:
+            lines.append("Nothing open, nothing overdue, nothing resolved since the last digest.")
+        for title, items in (
+            ("Unanswered, oldest first", self.unanswered),
+            ("Owned but overdue", self.overdue),
+            ("Waiting on the requester", self.waiting),
+            ("Resolved since the last digest", self.resolved),
+        ):
+            if items:
+                lines.append(f"{title}:")
+                lines += [f"  - {i.question[:120]} ({i.age}, {i.note})" for i in items]
+        if self.week:
+            lines.append(self.week)
+        return "\n".join(lines)
+
+
+Effect = Annotated[PostCard | UpdateCard | ThreadReply | Notify | PostDigest, Field(discriminator="kind")]
 EFFECT_ADAPTER: TypeAdapter[Effect] = TypeAdapter(Effect)
 
 

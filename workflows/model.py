@@ -132,6 +132,7 @@ class Policy(Frozen):
     claim_reactions: tuple[str, ...] = ("eyes", "raising_hand")
     resolve_reactions: tuple[str, ...] = ("white_check_mark",)
     digest_at: time | None = time(9, 0)
+    digest_when_empty: str = "say"  # "say": one line; "skip": no digest
 
 
 class Community(Frozen):

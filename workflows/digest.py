@@ -1,0 +1,129 @@
+"""The daily digest: when it is due, and what it says. Pure; the runtime sends it once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .calendar import WEEKDAYS
+from .durations import humanize
+from .effects import DigestItem, PostDigest
+from .metrics import median
+from .model import Ball, Community, Escalation, Status
+
+WEEKDAYS_ONLY = ("mon", "tue", "wed", "thu", "fri")
+
+
+def _zone(community: Community) -> ZoneInfo:
+    hours = community.policy.business_hours
+    return ZoneInfo(hours.timezone) if hours else ZoneInfo("UTC")
+
+
+def is_digest_day(community: Community, day: date) -> bool:
+    hours = community.policy.business_hours
+    if hours is not None:
+        return hours.is_working_day(day)
+    return WEEKDAYS[day.weekday()] in WEEKDAYS_ONLY
+
+
+def digest_due(community: Community, now: datetime) -> date | None:
+    """The local day whose digest is due at ``now`` (at or after its time, same day), if any."""
+    at: time | None = community.policy.digest_at
+    if at is None:
+        return None
+    local = now.astimezone(_zone(community))
+    if local.time().replace(tzinfo=None) < at or not is_digest_day(community, local.date()):
+        return None
+    return local.date()
+
+
+def digest_moment(community: Community, day: date) -> datetime:
+    """When the digest of ``day`` falls due, in UTC (DST handled by the zone)."""
+    at = community.policy.digest_at or time(9, 0)
+    return datetime.combine(day, at, tzinfo=_zone(community)).astimezone(UTC)
+
+
+def next_digest(community: Community, after: datetime) -> datetime | None:
+    if community.policy.digest_at is None:
+        return None
+    day = after.astimezone(_zone(community)).date()
+    for _ in range(400):
+        moment = digest_moment(community, day)
+        if moment > after and is_digest_day(community, day):
+            return moment
+        day += timedelta(days=1)
+    return None
+
+
+def _overdue(esc: Escalation, now: datetime) -> bool:
+    return bool(esc.owner and esc.owner_reminded) or bool(
+        esc.owner and esc.next_due_at is not None and esc.next_due_at <= now
+    )
+
+
+def compose(
+    community: Community,
+    day: date,
+    open_escalations: Sequence[Escalation],
+    resolved_since: Sequence[Escalation],
+    last_week: Sequence[Escalation],
+    now: datetime,
+) -> list[PostDigest]:
+    """What each channel reads in the morning. Nothing when there is nothing to say and
+    the community prefers silence (``digest_when_empty: skip``)."""
+    unanswered = sorted(
+        (e for e in open_escalations if e.owner is None and e.ball == Ball.experts and e.first_response_at is None),
+        key=lambda e: e.created_at,
+    )
+    overdue = sorted((e for e in open_escalations if _overdue(e, now)), key=lambda e: e.created_at)
+    waiting = sorted((e for e in open_escalations if e.ball == Ball.requester), key=lambda e: e.created_at)
+    resolved = sorted(resolved_since, key=lambda e: e.resolved_at or now)
+
+    def item(esc: Escalation, note: str) -> DigestItem:
+        return DigestItem(
+            escalation_id=esc.id,
+            question=esc.question,
+            requester=esc.requester,
+            age=humanize(now - esc.created_at),
+            note=note,
+            owner=esc.owner.person if esc.owner else None,
+            claimable=esc.status == Status.open and esc.owner is None,
+        )
+
+    opened = len(last_week)
+    closed = [e for e in last_week if e.status == Status.resolved]
+    firsts = [(e.first_response_at - e.created_at).total_seconds() for e in last_week if e.first_response_at]
+    answered = [e for e in last_week if e.first_response_pull is not None]
+    pulls = sum(1 for e in answered if e.first_response_pull)
+    first_median = median(firsts)
+    week = (
+        f"Last 7 days: {opened} opened, {len(closed)} resolved"
+        + (f", median first response {humanize(timedelta(seconds=first_median))}" if first_median is not None else "")
+        + (f", {round(100 * pulls / len(answered))}% answered before any nudge" if answered else "")
+        + "."
+    )
+    empty = not (unanswered or overdue or waiting or resolved)
+    if empty and community.policy.digest_when_empty == "skip":
+        return []
+    digest = PostDigest(
+        escalation_id=f"digest:{community.key}:{day.isoformat()}",
+        channel=community.channels[0],
+        community_key=community.key,
+        community_name=community.name,
+        day=day,
+        unanswered=tuple(item(e, "no answer yet") for e in unanswered),
+        overdue=tuple(item(e, f"held by {e.owner.person.label() if e.owner else '?'}") for e in overdue),
+        waiting=tuple(item(e, f"waiting on {e.requester.label()}") for e in waiting),
+        resolved=tuple(
+            item(
+                e,
+                "answered by "
+                + (e.first_responder or e.resolved_by or e.requester).label(),
+            )
+            for e in resolved
+        ),
+        week=week,
+        empty=empty,
+    )
+    return [digest.model_copy(update={"channel": channel}) for channel in community.channels]
