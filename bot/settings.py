@@ -19,3 +19,19 @@ class Settings(BaseSettings):
     sweep_interval: float = Field(default=5.0, validation_alias="SWEEP_INTERVAL_SECONDS", gt=0)
     dispatch_interval: float = Field(default=1.0, validation_alias="DISPATCH_INTERVAL_SECONDS", gt=0)
     replica_id: str | None = Field(default=None, validation_alias="REPLICA_ID")
+
+    # Slack: on when SLACK_BOT_TOKEN is set (with a signing secret, or an app token for Socket Mode).
+    slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+
+    # Microsoft Teams: on when MICROSOFT_APP_ID is set (JWT-validated), or TEAMS_ENABLED without
+    # an app id for the Bot Framework Emulator (authentication off, loudly).
+    microsoft_app_id: str | None = Field(default=None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: str | None = Field(default=None, validation_alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str | None = Field(default=None, validation_alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: str = Field(default="MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
+    teams_enabled: bool = Field(default=False, validation_alias="TEAMS_ENABLED")
+    # Comma-separated service URL prefixes; empty means the public and US government clouds.
+    teams_service_url_allowlist: str = Field(default="", validation_alias="TEAMS_SERVICE_URL_ALLOWLIST")

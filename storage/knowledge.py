@@ -8,6 +8,7 @@ created by the migration for each dialect; the table itself is an ordinary model
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,67 @@ PG_DOCUMENT = (
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 12
+STOPWORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "but",
+        "not",
+        "you",
+        "your",
+        "with",
+        "this",
+        "that",
+        "from",
+        "have",
+        "has",
+        "had",
+        "was",
+        "were",
+        "will",
+        "would",
+        "can",
+        "could",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "how",
+        "does",
+        "did",
+        "doing",
+        "our",
+        "out",
+        "any",
+        "all",
+        "its",
+        "into",
+        "than",
+        "then",
+        "them",
+        "they",
+        "there",
+        "their",
+        "about",
+        "after",
+        "before",
+        "again",
+        "also",
+        "just",
+        "like",
+        "get",
+        "got",
+        "please",
+        "help",
+        "need",
+        "issue",
+        "problem",
+    ]
+)
 
 
 FULL_TEXT_OBJECTS = {"knowledge_fts", "ix_knowledge_search"}
@@ -75,12 +137,9 @@ class KnowledgeHit:
     score: float
 
 
-def words_of(query: str) -> list[str]:
-    seen: list[str] = []
-    for word in _WORD.findall(query.lower()):
-        if word not in seen:
-            seen.append(word)
-    return seen[:MAX_QUERY_WORDS]
+def words_of(query: str, limit: int | None = MAX_QUERY_WORDS) -> list[str]:
+    seen = list(dict.fromkeys(_WORD.findall(query.lower())))
+    return seen if limit is None else seen[:limit]
 
 
 def fts5_query(words: list[str]) -> str:
@@ -198,6 +257,21 @@ class KnowledgeRepository:
                 )
             )
         return hits
+
+    async def similar(self, question: str, scope: Scope, community: str, limit: int = 3) -> list[KnowledgeHit]:
+        """Resolved questions close enough to show before escalating: most of the new
+        question's significant words must appear in the old question or its answer."""
+        significant = [w for w in words_of(question) if len(w) > 2 and w not in STOPWORDS]
+        if not significant:
+            return []
+        hits = await self.search(" ".join(significant), scope, community=community, limit=limit * 4)
+        needed = 1 if len(significant) == 1 else max(2, math.ceil(len(significant) / 2))
+        close = []
+        for hit in hits:
+            stems = {w[:5] for w in words_of(f"{hit.question} {hit.answer}", limit=None)}
+            if sum(1 for w in significant if w[:5] in stems) >= needed:
+                close.append(hit)
+        return close[:limit]
 
     async def count(self) -> int:
         from sqlalchemy import func

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .effects import Suggestion
 from .model import Community, Frozen, MessageRef, PersonRef, Priority, Step
 
 MAX_QUESTION = 40_000
@@ -40,6 +41,20 @@ class Open(BaseCommand):
     source: MessageRef | None = None
     # The community's configuration at this moment; the service resolves the key.
     community: Community | None = None
+    # Similar resolved questions, found by the service before deciding.
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+class Deflect(BaseCommand):
+    """The requester: "This answers it" (a suggested answer was enough)."""
+
+    kind: Literal["deflect"] = "deflect"
+
+
+class Release(BaseCommand):
+    """The requester: "Still escalate" (post the question to the experts now)."""
+
+    kind: Literal["release"] = "release"
 
 
 class Reply(BaseCommand):
@@ -109,6 +124,19 @@ class DeliveryFailed(BaseCommand):
 
 
 Command = Annotated[
-    Open | Reply | Claim | Assign | Reassign | Accept | Decline | Resolve | Reopen | Cancel | Tick | DeliveryFailed,
+    Open
+    | Reply
+    | Claim
+    | Assign
+    | Reassign
+    | Accept
+    | Decline
+    | Resolve
+    | Reopen
+    | Cancel
+    | Tick
+    | DeliveryFailed
+    | Deflect
+    | Release,
     Field(discriminator="kind"),
 ]

@@ -15,9 +15,11 @@ from .commands import (
     Claim,
     Command,
     Decline,
+    Deflect,
     DeliveryFailed,
     Open,
     Reassign,
+    Release,
     Reopen,
     Reply,
     Resolve,
@@ -167,10 +169,57 @@ def _open(cmd: Open, now: datetime) -> Decision:
         experts_since=now,
         applied=(cmd.id,),
     )
+    if cmd.suggestions and community.policy.deflection_wait:
+        # Show what already answers similar questions first; the card waits a little.
+        esc = _reschedule(esc.model_copy(update={"held": True}))
+        shown = _notify(
+            esc,
+            cmd.actor,
+            Notice.suggestions,
+            "Before this goes to the experts: these answered questions look similar. "
+            "If one answers yours, say so; otherwise it is escalated "
+            f"in {humanize(community.policy.deflection_wait)} anyway.",
+            (Action.deflect, Action.escalate),
+        ).model_copy(update={"suggestions": cmd.suggestions})
+        detail = {"community": community.key, "priority": cmd.priority.value, "suggestions": len(cmd.suggestions)}
+        return Decision(esc, [shown], "opened", detail, card_changed=False)
     esc = _reschedule(esc)
+    return Decision(esc, _post_cards(esc), "opened", {"community": community.key, "priority": cmd.priority.value})
+
+
+def _post_cards(esc: Escalation) -> list[Effect]:
     view = card_view(esc)
-    effects: list[Effect] = [PostCard(escalation_id=esc.id, channel=ch, view=view) for ch in community.channels]
-    return Decision(esc, effects, "opened", {"community": community.key, "priority": cmd.priority.value})
+    return [PostCard(escalation_id=esc.id, channel=ch, view=view) for ch in esc.community.channels]
+
+
+# ---------------------------------------------------------------- deflection
+
+
+def _release(esc: Escalation, cmd: Release | Tick, now: datetime) -> Decision:
+    """Post the held question to the experts; its timers start now."""
+    if not esc.held or esc.status != Status.open:
+        return Decision(esc)
+    if isinstance(cmd, Release) and not esc.requester.same(cmd.actor):
+        raise Refused(Reason.forbidden, "Only the person who asked can send this on to the experts.")
+    new = _reschedule(esc.model_copy(update={"held": False, "experts_since": now}))
+    return Decision(new, _post_cards(new), "released", {"by": cmd.actor.key})
+
+
+def _deflect(esc: Escalation, cmd: Deflect, now: datetime) -> Decision:
+    if not esc.requester.same(cmd.actor):
+        raise Refused(Reason.forbidden, "Only the person who asked can say an earlier answer solved it.")
+    _require_open(esc, "closed as answered")
+    if esc.first_response_at is not None:
+        raise Refused(Reason.conflict, "An expert has already replied to this one; resolve it instead.")
+    new = esc.model_copy(
+        update={"status": Status.deflected, "resolved_at": now, "resolved_by": cmd.actor, "closed_reason": "deflected"}
+    )
+    effects: list[Effect] = [
+        _notify(new, cmd.actor, Notice.deflected, "Glad an earlier answer helped. Nothing was sent to the experts.")
+    ]
+    if not esc.held:
+        effects = []  # the card says it on its own update
+    return Decision(new, effects, "deflected", {"held": esc.held}, card_changed=not esc.held)
 
 
 # ---------------------------------------------------------------- replies
@@ -628,6 +677,7 @@ _STEPS = {
     Step.reassign: _step_reassign,
     Step.requester_reminder: _step_requester_reminder,
     Step.auto_close: _step_auto_close,
+    Step.release: _release,
 }
 
 _HANDLERS: dict[type, Any] = {
@@ -642,6 +692,8 @@ _HANDLERS: dict[type, Any] = {
     Cancel: _cancel,
     Tick: _tick,
     DeliveryFailed: _delivery_failed,
+    Deflect: _deflect,
+    Release: _release,
 }
 
 
@@ -652,6 +704,9 @@ def schedule(esc: Escalation) -> tuple[Step, datetime] | None:
     timers = esc.policy.timers
     hours = esc.policy.business_hours
     due: list[tuple[datetime, int, Step]] = []
+    if esc.held:
+        wait = esc.policy.deflection_wait or timedelta(0)
+        return Step.release, esc.created_at + wait
 
     def at(order: int, step: Step, since: datetime, after: timedelta | None) -> None:
         if after is not None:
@@ -771,6 +826,8 @@ def status_line(esc: Escalation) -> str:
         return "Cancelled"
     if esc.status == Status.deflected:
         return "Answered by the knowledge base"
+    if esc.held:
+        return f"{esc.requester.label()} is checking similar answers first"
     if esc.ball == Ball.requester:
         return f"Waiting on {esc.requester.label()}"
     if esc.owner is None:

@@ -118,8 +118,7 @@ def compose(
         resolved=tuple(
             item(
                 e,
-                "answered by "
-                + (e.first_responder or e.resolved_by or e.requester).label(),
+                "answered by " + (e.first_responder or e.resolved_by or e.requester).label(),
             )
             for e in resolved
         ),

@@ -37,6 +37,8 @@ class Action(StrEnum):
     reopen = "reopen"
     accept = "accept"
     decline = "decline"
+    deflect = "deflect"  # "This answers it"
+    escalate = "escalate"  # "Still escalate"
 
 
 class CardView(Frozen):
@@ -88,6 +90,8 @@ class Notice(StrEnum):
     nudge = "nudge"
     unowned = "unowned"
     delivery_failed = "delivery_failed"
+    suggestions = "suggestions"
+    deflected = "deflected"
 
 
 class BaseEffect(Frozen):
@@ -116,6 +120,16 @@ class ThreadReply(BaseEffect):
     mentions: tuple[PersonRef, ...] = ()
 
 
+class Suggestion(Frozen):
+    """A resolved escalation that may already answer a new question."""
+
+    escalation_id: str
+    community_key: str
+    question: str
+    answer: str
+    card: MessageRef | None = None  # where its thread is, for a link
+
+
 class Notify(BaseEffect):
     """A private message to one person, on their own platform."""
 
@@ -125,6 +139,7 @@ class Notify(BaseEffect):
     text: str
     view: CardView
     actions: tuple[Action, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
 
 
 class DigestItem(Frozen):

@@ -133,6 +133,9 @@ class Policy(Frozen):
     resolve_reactions: tuple[str, ...] = ("white_check_mark",)
     digest_at: time | None = time(9, 0)
     digest_when_empty: str = "say"  # "say": one line; "skip": no digest
+    # Similar answered questions are shown to the requester first; the card waits this
+    # long (wall time) for "This answers it" or "Still escalate". None: no deflection.
+    deflection_wait: timedelta | None = timedelta(minutes=10)
 
 
 class Community(Frozen):
@@ -185,6 +188,7 @@ class Step(StrEnum):
     reassign = "reassign"
     requester_reminder = "requester_reminder"
     auto_close = "auto_close"
+    release = "release"  # the requester did not look at the suggestions: escalate anyway
 
 
 class Owner(Frozen):
@@ -210,6 +214,8 @@ class Escalation(Frozen):
     version: int = 1
 
     status: Status = Status.open
+    # Shown similar answers and waiting for the requester's word; no card yet.
+    held: bool = False
     ball: Ball = Ball.experts
     owner: Owner | None = None
     # Experts who declined or were moved away from this escalation: never chosen again.

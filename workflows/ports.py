@@ -75,9 +75,22 @@ class RotationPort(Protocol):
     async def assigned(self, community: str, expert_key: str, now: datetime) -> None: ...
 
 
+class KnowledgeHitLike(Protocol):
+    escalation_id: str
+    community: str
+    question: str
+    answer: str
+
+
 class KnowledgePort(Protocol):
     async def capture(self, esc: Escalation, tags: list[str] | None = None) -> None: ...
     async def forget(self, escalation_id: str) -> None: ...
+    async def similar(
+        self, question: str, scope: Scope, community: str, limit: int = 3
+    ) -> Sequence[KnowledgeHitLike]: ...
+    async def search(
+        self, query: str, scope: Scope, *, community: str | None = None, limit: int = 5
+    ) -> Sequence[KnowledgeHitLike]: ...
 
 
 class UnitOfWorkPort(Protocol):

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from .clock import Clock
 from .commands import BaseCommand, Decline, Open, Reassign, Tick
 from .decide import Decision, decide
+from .effects import Suggestion
 from .errors import Reason, Refused
 from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Priority, Status, Step
 from .ports import Scope, StorePort
@@ -151,6 +152,8 @@ class EscalationService:
                 existing = await uow.escalations.get(command.escalation_id)
                 if existing is not None:
                     current = existing
+                elif command.community is not None and command.community.policy.deflection_wait:
+                    command = command.model_copy(update={"suggestions": await self._suggestions(uow, command)})
             decision = decide(current, command, now)
             if decision.changed:
                 esc = decision.escalation
@@ -188,6 +191,43 @@ class EscalationService:
                 },
             )
         return Outcome(decision.escalation, decision)
+
+    @staticmethod
+    async def _suggestions(uow: Any, command: Open) -> tuple[Suggestion, ...]:
+        hits = await uow.knowledge.similar(command.question, Scope.of(command.actor), command.community_key)
+        out = []
+        for hit in hits:
+            cards = await uow.messages.for_escalation(hit.escalation_id, "card")
+            out.append(
+                Suggestion(
+                    escalation_id=hit.escalation_id,
+                    community_key=hit.community,
+                    question=hit.question,
+                    answer=hit.answer,
+                    card=cards[0][1] if cards else None,
+                )
+            )
+        return tuple(out)
+
+    async def search(
+        self, query: str, scope: Scope, *, community: str | None = None, limit: int = 5
+    ) -> list[Suggestion]:
+        """The knowledge base, best matches first, as the asker may see it."""
+        async with self.store.unit_of_work() as uow:
+            hits = await uow.knowledge.search(query, scope, community=community, limit=limit)
+            out = []
+            for hit in hits:
+                cards = await uow.messages.for_escalation(hit.escalation_id, "card")
+                out.append(
+                    Suggestion(
+                        escalation_id=hit.escalation_id,
+                        community_key=hit.community,
+                        question=hit.question,
+                        answer=hit.answer,
+                        card=cards[0][1] if cards else None,
+                    )
+                )
+            return out
 
     @staticmethod
     def _needs_roster(command: BaseCommand, esc: Escalation) -> bool:

@@ -1,0 +1,487 @@
+"""Inbound Slack requests -> commands through the service. Translation only: the rules
+(who may claim, assign, resolve) live in ``workflows.decide``; a refusal is shown to
+the person who asked, alone.
+
+Every listener commits through the service before it returns, and Bolt (with
+``process_before_response``) acknowledges only then; platform calls that follow from
+a change go through the outbox. The few calls made here (``views.open`` needs the
+trigger id within 3 s, ephemeral refusals) are single, fast requests.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from workflows.clock import Clock
+from workflows.commands import (
+    Accept,
+    Assign,
+    BaseCommand,
+    Cancel,
+    Claim,
+    Decline,
+    Reassign,
+    Reopen,
+    Reply,
+    Resolve,
+)
+from workflows.decide import card_view
+from workflows.errors import Reason, Refused
+from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority, Status
+from workflows.ports import Scope
+from workflows.service import EscalationService
+
+from . import blocks as ui
+from .sender import SlackHome, SlackLinks
+from .text import escape
+
+log = logging.getLogger("escalation_bot.slack")
+
+# What the app listens to; manifest.yaml must declare exactly these (tested).
+COMMAND = "/escalate"
+MESSAGE_SHORTCUT = "escalate_message"
+EVENTS = ("app_home_opened", "message", "reaction_added")
+# Bot events as the manifest names them, per event type the code handles.
+MANIFEST_EVENTS = {
+    "app_home_opened": ("app_home_opened",),
+    "message": ("message.channels", "message.groups"),
+    "reaction_added": ("reaction_added",),
+}
+MAX_TEXT = 40_000
+
+Listener = Callable[..., Awaitable[Any]]
+
+
+def _skin_tone_free(name: str) -> str:
+    return name.split("::", 1)[0]
+
+
+def _from_slack_markup(text: str) -> str:
+    """Message text as a person would read it, for prefilling the escalation form."""
+    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    return html.unescape(text)
+
+
+class SlackInbound:
+    def __init__(
+        self,
+        service: EscalationService,
+        client: AsyncWebClient,
+        links: SlackLinks,
+        home: SlackHome,
+        clock: Clock,
+    ) -> None:
+        self.service = service
+        self.client = client
+        self.links = links
+        self.home = home
+        self.clock = clock
+
+    # ------------------------------------------------------------ registration
+
+    def register(self, app: AsyncApp) -> None:
+        app.command(COMMAND)(self._guard(self.on_command))
+        app.shortcut(MESSAGE_SHORTCUT)(self._guard(self.on_message_shortcut))
+        app.view(ui.ESCALATE_MODAL)(self._guard(self.on_escalate_submitted))
+        app.view(ui.RESOLVE_MODAL)(self._guard(self.on_resolve_submitted))
+        for action_id in ui.ACTION_IDS:
+            app.action(action_id)(self._guard(self.on_action))
+        handlers: dict[str, Listener] = {
+            "app_home_opened": self.on_app_home_opened,
+            "message": self.on_message,
+            "reaction_added": self.on_reaction_added,
+        }
+        assert set(handlers) == set(EVENTS)
+        for event in EVENTS:
+            app.event(event)(self._guard(handlers[event]))
+
+    @staticmethod
+    def _guard(listener: Listener) -> Listener:
+        """Acknowledge and log what we cannot handle: Slack never sees a 500 from us."""
+
+        async def guarded(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+            try:
+                await listener(ack=ack, body=body, context=context, respond=respond)
+            except Exception:
+                log.exception("slack request not handled", extra={"type": body.get("type")})
+                if ack.response is None:
+                    await ack()
+
+        guarded.__name__ = getattr(listener, "__name__", "listener")
+        return guarded
+
+    # ------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _team(body: dict[str, Any]) -> str:
+        team = body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+        return str(team or "")
+
+    def _person(self, body: dict[str, Any], user_id: str | None = None) -> PersonRef:
+        user = body.get("user")
+        name: str | None = None
+        if user_id is None:
+            if isinstance(user, dict):
+                user_id = user.get("id")
+                name = user.get("name") or user.get("username")
+            else:
+                user_id = body.get("user_id")
+                name = body.get("user_name")
+        return PersonRef(platform=Platform.slack, id=str(user_id or ""), tenant=self._team(body), name=name)
+
+    def _scope(self, body: dict[str, Any]) -> Scope:
+        return Scope(Platform.slack.value, self._team(body))
+
+    async def _tell(self, body: dict[str, Any], respond: Any, user: str, text: str) -> None:
+        """Something for one person alone: ephemeral where possible, else a DM."""
+        try:
+            if body.get("response_url"):
+                await respond(text=text, response_type="ephemeral", replace_original=False)
+                return
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+            if channel:
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+                return
+            await self.client.chat_postMessage(channel=user, text=text)
+        except SlackClientError:
+            log.warning("could not tell the user", exc_info=True, extra={"user": user})
+
+    async def _run(self, command: BaseCommand, body: dict[str, Any], event: tuple[str, str], respond: Any) -> bool:
+        try:
+            await self.service.handle(command, scope=self._scope(body), event=event)
+            return True
+        except Refused as refusal:
+            await self._tell(body, respond, command.actor.id, escape(refusal.message))
+            return False
+
+    async def _card_at(self, body: dict[str, Any], channel: str, ts: str) -> Escalation | None:
+        """The escalation whose question card is this message (not one of its DMs or notices)."""
+        scope = self._scope(body)
+        esc = await self.service.find_by_message(Platform.slack.value, channel, ts, scope)
+        if esc is None:
+            return None
+        cards = await self.service.messages(esc.id, scope, "card")
+        return esc if any(card.channel == channel and card.id == ts for card in cards) else None
+
+    async def _open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    # ------------------------------------------------------------ /escalate
+
+    async def on_command(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        text = str(body.get("text") or "").strip()
+        person = self._person(body)
+        word, _, rest = text.partition(" ")
+        directory = self.service.directory
+        if word.lower() in ("help", "?"):
+            await ack(text=ui.help_text(directory.all()), response_type="ephemeral")
+            return
+        if word.lower() == "status":
+            items = await self.home.listed(
+                await self.service.requested_by(person, self._scope(body)), self._scope(body)
+            )
+            await ack(
+                text="Your open escalations",
+                blocks=ui.status_blocks(items, self.clock.now()),
+                response_type="ephemeral",
+            )
+            return
+        community = directory.get(word.lower()) if word else None
+        if community is None or not rest.strip():
+            note = None
+            question = text
+            if community is not None:
+                question = ""
+            elif word:
+                note = f"There is no community called “{word}”. Pick one below."
+            await ack()
+            metadata = {"channel": body.get("channel_id")}
+            await self._open_view(
+                str(body["trigger_id"]),
+                ui.escalate_modal(
+                    directory.all(),
+                    community=community.key if community else None,
+                    question=question,
+                    note=note,
+                    metadata=metadata,
+                ),
+            )
+            return
+        try:
+            outcome = await self.service.open(
+                requester=person,
+                community_key=community.key,
+                question=rest.strip()[:MAX_TEXT],
+                event=("slack", f"command:{body.get('trigger_id')}"),
+            )
+        except Refused as refusal:
+            await ack(text=escape(refusal.message), response_type="ephemeral")
+            return
+        esc = outcome.escalation
+        short = esc.short_id() if esc else ""
+        await ack(
+            text=f"Escalated to *{escape(community.name)}* as `#{short}`. "
+            "I'll send you a link to the question as soon as it is posted.",
+            response_type="ephemeral",
+        )
+
+    # ------------------------------------------------------------ message shortcut
+
+    async def on_message_shortcut(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        await ack()
+        message = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id") or "")
+        ts = str(message.get("ts") or "")
+        permalink: str | None = None
+        if channel and ts:
+            try:
+                response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+                permalink = str(response["permalink"])
+            except SlackClientError:
+                log.info("no permalink for the shortcut's message", extra={"channel": channel})
+        await self._open_view(
+            str(body["trigger_id"]),
+            ui.escalate_modal(
+                self.service.directory.all(),
+                question=_from_slack_markup(str(message.get("text") or "")),
+                link_url=permalink,
+                metadata={"source": {"c": channel, "ts": ts}} if channel and ts else {},
+            ),
+        )
+
+    # ------------------------------------------------------------ modal submissions
+
+    async def on_escalate_submitted(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        view = body.get("view") or {}
+        values = ui.modal_values(view)
+        errors: dict[str, str] = {}
+        community_key = (values.get("community") or "").strip()
+        question = (values.get("question") or "").strip()
+        link_url = (values.get("link") or "").strip() or None
+        priority = values.get("priority") or Priority.normal.value
+        if not community_key or self.service.directory.get(community_key) is None:
+            errors["community"] = "Pick one of the communities."
+        if not question:
+            errors["question"] = "Say what you need help with."
+        if link_url and not re.match(r"^https?://\S+$", link_url):
+            errors["link"] = "A link starts with https:// (or leave it empty)."
+        if priority not in {p.value for p in Priority}:
+            errors["priority"] = "Pick a priority."
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        source = None
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+            if meta.get("source"):
+                source = MessageRef(
+                    platform=Platform.slack,
+                    channel=meta["source"]["c"],
+                    id=meta["source"]["ts"],
+                    tenant=self._team(body),
+                )
+        except (ValueError, KeyError, TypeError):
+            log.info("unreadable private_metadata on the escalation form")
+        try:
+            outcome = await self.service.open(
+                requester=self._person(body),
+                community_key=community_key,
+                question=question,
+                priority=Priority(priority),
+                customer=(values.get("customer") or "").strip() or None,
+                link=link_url,
+                source=source,
+                event=("slack", f"view:{view.get('id')}"),
+            )
+        except Refused as refusal:
+            field = "community" if refusal.reason == Reason.unknown_community else "question"
+            await ack(response_action="errors", errors={field: refusal.message[:150]})
+            return
+        short = outcome.escalation.short_id() if outcome.escalation else ""
+        community = self.service.directory.get(community_key)
+        name = community.name if community else community_key
+        await ack(
+            response_action="update",
+            view=ui.notice_modal(
+                "Escalated",
+                f"Your question is on its way to *{escape(name)}* as `#{short}`. "
+                "I'll send you a link to it in a DM as soon as it is posted.",
+            ),
+        )
+
+    async def on_resolve_submitted(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        view = body.get("view") or {}
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+            escalation_id = str(meta["e"])
+        except (ValueError, KeyError, TypeError):
+            await ack()
+            log.warning("resolve form without an escalation id")
+            return
+        answer = (ui.modal_values(view).get("answer") or "").strip() or None
+        person = self._person(body)
+        command = Resolve(id=f"slack:view:{view.get('id')}", escalation_id=escalation_id, actor=person, answer=answer)
+        try:
+            await self.service.handle(command, scope=self._scope(body), event=("slack", f"view:{view.get('id')}"))
+        except Refused as refusal:
+            await ack(response_action="errors", errors={"answer": refusal.message[:150]})
+            return
+        await ack()
+
+    # ------------------------------------------------------------ buttons and selects
+
+    async def on_action(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        await ack()
+        actions = body.get("actions") or []
+        if not actions:
+            return
+        action = actions[0]
+        action_id = str(action.get("action_id"))
+        target = ui.parse_action(action)
+        if target is None:
+            log.warning("action without an escalation", extra={"action_id": action_id})
+            return
+        person = self._person(body)
+        scope = self._scope(body)
+        interaction = f"action:{person.id}:{action.get('action_ts') or body.get('trigger_id')}"
+        event = ("slack", interaction)
+        base: dict[str, Any] = {"id": f"slack:{interaction}", "escalation_id": target.escalation_id, "actor": person}
+
+        if action_id in (ui.SHOW_QUESTION, ui.RESOLVE):
+            esc = await self.service.get(target.escalation_id, scope)
+            if esc is None:
+                await self._tell(body, respond, person.id, "That escalation does not exist, or is not visible to you.")
+                return
+            if action_id == ui.SHOW_QUESTION:
+                await self._open_view(str(body["trigger_id"]), ui.question_modal(card_view(esc)))
+            elif esc.status != Status.open:
+                await self._tell(body, respond, person.id, f"This escalation is already {esc.status.value}.")
+            else:
+                await self._open_view(str(body["trigger_id"]), ui.resolve_modal(esc.id, target.version, esc.question))
+            return
+
+        command: BaseCommand | None = None
+        done: str | None = None
+        if action_id == ui.CLAIM:
+            command = Claim(**base)
+        elif action_id == ui.ASSIGN and action.get("selected_user"):
+            command = Assign(**base, assignee=self._person(body, str(action["selected_user"])))
+        elif action_id == ui.REASSIGN_TO and action.get("selected_user"):
+            chosen = str(action["selected_user"])
+            command = Reassign(**base, to=self._person(body, chosen))
+            done = f"You reassigned this question to <@{chosen}>."
+        elif action_id == ui.ACCEPT:
+            command = Accept(**base)
+            done = "You accepted this question. Thank you!"
+        elif action_id == ui.DECLINE:
+            command = Decline(**base)
+            done = "You declined this question; it goes to the next expert."
+        elif action_id == ui.REOPEN:
+            command = Reopen(**base)
+        elif action_id == ui.MORE:
+            if target.action == "reassign":
+                command = Reassign(**base)
+            elif target.action == "cancel":
+                command = Cancel(**base)
+        if command is None:
+            log.info("action ignored", extra={"action_id": action_id, "escalation_id": target.escalation_id})
+            return
+        ok = await self._run(command, body, event, respond)
+        message = body.get("message")
+        # A DM whose buttons were used: show what happened instead of stale buttons.
+        if (
+            ok
+            and done
+            and message
+            and body.get("response_url")
+            and (body.get("channel") or {}).get("id", "")[:1] == "D"
+        ):
+            try:
+                await respond(
+                    replace_original=True,
+                    text=done,
+                    blocks=ui.answered_dm_blocks(message.get("blocks") or [], done),
+                )
+            except SlackClientError:
+                log.info("could not update the DM", extra={"escalation_id": target.escalation_id})
+
+    # ------------------------------------------------------------ events
+
+    async def on_app_home_opened(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        await ack()
+        event = body.get("event") or {}
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        await self.home.publish(self._person(body, str(event["user"])))
+
+    async def on_message(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        await ack()
+        event = body.get("event") or {}
+        thread_ts = event.get("thread_ts")
+        # Only people's replies in a thread: not edits, deletions, joins, bots or ourselves.
+        if not thread_ts or thread_ts == event.get("ts"):
+            return
+        if event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast") or not event.get("user"):
+            return
+        if event.get("user") == context.get("bot_user_id"):
+            return
+        channel = str(event.get("channel") or "")
+        esc = await self._card_at(body, channel, str(thread_ts))
+        if esc is None:
+            return
+        person = self._person(body, str(event["user"]))
+        team = self._team(body)
+        event_id = str(body.get("event_id") or f"message:{channel}:{event.get('ts')}")
+        command = Reply(
+            id=f"slack:{event_id}",
+            escalation_id=esc.id,
+            actor=person,
+            message=MessageRef(platform=Platform.slack, channel=channel, id=str(event.get("ts")), tenant=team),
+            text=str(event.get("text") or "")[:MAX_TEXT],
+        )
+        try:
+            await self.service.handle(command, scope=self._scope(body), event=("slack", event_id))
+        except Refused as refusal:
+            log.info("reply not recorded", extra={"escalation_id": esc.id, "reason": refusal.reason.value})
+
+    async def on_reaction_added(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        await ack()
+        event = body.get("event") or {}
+        item = event.get("item") or {}
+        if item.get("type") != "message" or not event.get("user"):
+            return
+        channel = str(item.get("channel") or "")
+        esc = await self._card_at(body, channel, str(item.get("ts")))
+        if esc is None:
+            return
+        reaction = _skin_tone_free(str(event.get("reaction") or ""))
+        person = self._person(body, str(event["user"]))
+        event_id = str(body.get("event_id") or f"reaction:{channel}:{item.get('ts')}:{person.id}:{reaction}")
+        base: dict[str, Any] = {"id": f"slack:{event_id}", "escalation_id": esc.id, "actor": person}
+        command: BaseCommand
+        if reaction in esc.policy.claim_reactions:
+            command = Claim(**base)
+        elif reaction in esc.policy.resolve_reactions:
+            command = Resolve(**base)
+        else:
+            return
+        try:
+            await self.service.handle(command, scope=self._scope(body), event=("slack", event_id))
+        except Refused as refusal:
+            try:
+                await self.client.chat_postEphemeral(channel=channel, user=person.id, text=escape(refusal.message))
+            except SlackClientError:
+                log.info("could not show a refusal", extra={"escalation_id": esc.id})
+
+
+__all__ = ["COMMAND", "EVENTS", "MANIFEST_EVENTS", "MESSAGE_SHORTCUT", "SlackInbound"]

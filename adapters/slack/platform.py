@@ -1,0 +1,150 @@
+"""Slack for one process: one Web API client and session, the Bolt app at
+``POST /slack/events`` (or Socket Mode), and the Sender the dispatcher uses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from workflows.clock import Clock
+from workflows.service import EscalationService
+
+from .listeners import SlackInbound
+from .sender import SlackHome, SlackLinks, SlackSender, retry_after_of
+
+log = logging.getLogger("escalation_bot.slack")
+
+DEFAULT_API_URL = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+
+
+class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's rate-limit retry, for short waits only.
+
+    A request made while Slack waits for our answer (``views.open`` has 3 s) is worth a
+    brief in-process retry; a long ``Retry-After`` instead goes back to the outbox,
+    which reschedules the delivery without holding a worker.
+    """
+
+    def __init__(self, max_wait: float = 2.0, max_retry_count: int = 1) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not await super()._can_retry_async(state=state, request=request, response=response, error=error):
+            return False
+        wait = retry_after_of(response.headers if response is not None else None)
+        return wait is None or wait <= self.max_wait
+
+
+def web_client(
+    token: str, api_url: str, session: aiohttp.ClientSession, *, inline_retry_max_wait: float = 2.0
+) -> AsyncWebClient:
+    handlers: list[AsyncRetryHandler] = [
+        AsyncConnectionErrorRetryHandler(),
+        ShortRateLimitRetryHandler(max_wait=inline_retry_max_wait),
+    ]
+    return AsyncWebClient(token=token, base_url=api_url, session=session, timeout=10, retry_handlers=handlers)
+
+
+class SlackPlatform:
+    """Built once by ``bot/wiring``; ``mount`` it on the aiohttp app and ``close`` it on cleanup."""
+
+    def __init__(
+        self,
+        *,
+        service: EscalationService,
+        clock: Clock,
+        bot_token: str,
+        signing_secret: str | None,
+        api_url: str = DEFAULT_API_URL,
+        app_token: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        inline_retry_max_wait: float = 2.0,
+    ) -> None:
+        if not signing_secret and not app_token:
+            raise ValueError("Slack needs SLACK_SIGNING_SECRET (HTTP events) or SLACK_APP_TOKEN (Socket Mode)")
+        self.session = session or aiohttp.ClientSession()
+        self.client = web_client(
+            bot_token, api_url or DEFAULT_API_URL, self.session, inline_retry_max_wait=inline_retry_max_wait
+        )
+        self.links = SlackLinks(self.client)
+        self.home = SlackHome(service, self.client, self.links, clock)
+        self.sender = SlackSender(self.client, self.links, clock, self.home)
+        self.signing_secret = signing_secret or None
+        self.app_token = app_token or None
+        self.bolt = AsyncApp(
+            client=self.client,
+            # Socket Mode alone needs no signing secret; the HTTP route is then not mounted.
+            signing_secret=signing_secret or "unused-in-socket-mode",
+            process_before_response=True,
+            name="escalation-bot",
+            logger=logging.getLogger("escalation_bot.slack.bolt"),
+        )
+        self.inbound = SlackInbound(service, self.client, self.links, self.home, clock)
+        self.inbound.register(self.bolt)
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self._socket: Any = None
+
+    def mount(self, app: web.Application) -> None:
+        if self.signing_secret:
+            app.router.add_post(EVENTS_PATH, self.handle)
+        if self.app_token:
+            app.on_startup.append(self._start_socket_mode)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Slash commands, events, interactivity and options, all at one URL."""
+        try:
+            bolt_request = await to_bolt_request(request)
+        except Exception:
+            # Unparseable. Still answer as Bolt would for a forged request.
+            body = await request.text()
+            if self._verifier is None or not self._verifier.is_valid_request(body, dict(request.headers)):
+                return web.json_response({"error": "invalid request"}, status=401)
+            log.warning("unreadable slack payload acknowledged", extra={"path": request.path})
+            return web.Response(status=200)
+        response = await self.bolt.async_dispatch(bolt_request)
+        if response.status >= 500 or response.status == 404:
+            # A listener failed or nothing listens: logged by Bolt/our guard; Slack must not retry.
+            log.warning("slack request not handled", extra={"status": response.status})
+            return web.Response(status=200)
+        return await to_aiohttp_response(response)
+
+    async def _start_socket_mode(self, _: web.Application) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        self._socket = AsyncSocketModeHandler(self.bolt, self.app_token, web_client=self.client)
+        await self._socket.connect_async()
+        log.info("slack socket mode connected")
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            try:
+                await self._socket.close_async()
+            except Exception:
+                log.warning("socket mode did not close cleanly", exc_info=True)
+            self._socket = None
+        if not self.session.closed:
+            await self.session.close()

@@ -1,0 +1,287 @@
+"""Effects -> Slack Web API calls: the Sender the outbox dispatcher uses for ``Platform.slack``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from workflows.clock import Clock
+from workflows.decide import card_view
+from workflows.delivery import (
+    Delivered,
+    DeliveryContext,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from workflows.effects import Effect, Notify, PostCard, ThreadReply, UpdateCard
+from workflows.model import MessageRef, PersonRef, Platform
+from workflows.ports import Scope
+from workflows.service import EscalationService
+
+from .blocks import Listed, card_blocks, card_fallback, dm_blocks, home_view, md
+from .text import channel_link, escape, link, mention, plain_excerpt, truncated
+
+log = logging.getLogger("escalation_bot.slack")
+
+# Slack errors worth retrying; every other ``ok: false`` is the same on the next try.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+def retry_after_of(headers: Any) -> float | None:
+    if not headers:
+        return None
+    for key, value in dict(headers).items():
+        if str(key).lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+async def call_slack(call: Callable[[], Awaitable[AsyncSlackResponse]], what: str) -> AsyncSlackResponse:
+    """One Web API call, its failure mapped to the outbox's transient/permanent errors."""
+    try:
+        return await call()
+    except SlackApiError as exc:
+        response = exc.response
+        status = getattr(response, "status_code", 0) or 0
+        error = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+        if status == 429 or error in ("ratelimited", "rate_limited"):
+            raise TransientDeliveryError(
+                f"{what}: rate limited", code="ratelimited", retry_after=retry_after_of(response.headers)
+            ) from exc
+        if status >= 500 or error in TRANSIENT_ERRORS:
+            raise TransientDeliveryError(f"{what}: {error or status}", code=error or f"http_{status}") from exc
+        raise PermanentDeliveryError(f"{what}: {error or status}", code=error or f"http_{status}") from exc
+    except (TimeoutError, aiohttp.ClientError, SlackClientError) as exc:
+        raise TransientDeliveryError(f"{what}: {type(exc).__name__}: {exc}", code="network") from exc
+
+
+class SlackLinks:
+    """Permalinks to messages. One ``auth.test`` for the workspace URL, cached."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._identity: dict[str, str] | None = None
+
+    async def identity(self) -> dict[str, str]:
+        if self._identity is None:
+            response = await self.client.auth_test()
+            self._identity = {
+                "url": str(response.get("url") or "https://slack.com/"),
+                "team_id": str(response.get("team_id") or ""),
+                "user_id": str(response.get("user_id") or ""),
+            }
+        return self._identity
+
+    async def team_id(self) -> str:
+        # Called after a message is posted: it must not fail the delivery (and re-post it).
+        try:
+            return (await self.identity())["team_id"]
+        except Exception:
+            log.warning("auth.test failed", exc_info=True)
+            return ""
+
+    async def archive_url(self, ref: MessageRef) -> str:
+        """The permalink form, without a call per message (for lists)."""
+        try:
+            base = (await self.identity())["url"]
+        except Exception:
+            log.warning("auth.test failed", exc_info=True)
+            return f"https://slack.com/app_redirect?channel={ref.channel}&message_ts={ref.id}"
+        return f"{base.rstrip('/')}/archives/{ref.channel}/p{ref.id.replace('.', '')}"
+
+    async def permalink(self, ref: MessageRef) -> str | None:
+        try:
+            response = await self.client.chat_getPermalink(channel=ref.channel, message_ts=ref.id)
+            return str(response["permalink"])
+        except Exception:
+            log.info("chat.getPermalink failed; using the archive link", exc_info=True)
+            return await self.archive_url(ref)
+
+
+class SlackHome:
+    """The App Home tab: "My escalations" and "Assigned to me"."""
+
+    def __init__(self, service: EscalationService, client: AsyncWebClient, links: SlackLinks, clock: Clock) -> None:
+        self.service = service
+        self.client = client
+        self.links = links
+        self.clock = clock
+
+    async def listed(self, escalations: list[Any], scope: Scope) -> list[Listed]:
+        items = []
+        for esc in escalations:
+            cards = await self.service.messages(esc.id, scope, "card")
+            slack_card = next((c for c in cards if c.platform == Platform.slack), None)
+            url = await self.links.archive_url(slack_card) if slack_card else None
+            items.append(Listed(card_view(esc), url))
+        return items
+
+    async def view_for(self, person: PersonRef) -> dict[str, Any]:
+        scope = Scope(Platform.slack.value, person.tenant)
+        requested = await self.listed(await self.service.requested_by(person, scope), scope)
+        held = await self.listed(await self.service.held_by(person, scope), scope)
+        return home_view(requested, held, self.clock.now())
+
+    async def publish(self, person: PersonRef) -> None:
+        """Best effort: a stale Home tab is refreshed the next time it is opened."""
+        if person.platform != Platform.slack:
+            return
+        try:
+            if not person.tenant:
+                person = person.model_copy(update={"tenant": await self.links.team_id()})
+            view = await self.view_for(person)
+            await self.client.views_publish(user_id=person.id, view=view)
+        except Exception:
+            log.warning("app home not published", exc_info=True, extra={"user": person.id})
+
+
+class SlackSender:
+    """Renders effects to Block Kit and sends them. Implements ``workflows.delivery.Sender``.
+
+    After a question card is posted, the requester (if on Slack) gets a DM with its
+    permalink: a DM stays findable, while an ephemeral message needs a channel the
+    requester is in and disappears on reload.
+    """
+
+    platform = Platform.slack
+
+    def __init__(self, client: AsyncWebClient, links: SlackLinks, clock: Clock, home: SlackHome | None = None) -> None:
+        self.client = client
+        self.links = links
+        self.clock = clock
+        self.home = home
+
+    @staticmethod
+    def _metadata(event_type: str, escalation_id: str, context: DeliveryContext) -> dict[str, Any]:
+        # Lets a later recovery find a message that was posted before a crash lost its record.
+        return {
+            "event_type": event_type,
+            "event_payload": {"escalation_id": escalation_id, "idempotency_key": context.idempotency_key},
+        }
+
+    async def deliver(self, effect: Effect, context: DeliveryContext) -> Delivered:
+        if isinstance(effect, PostCard):
+            return await self._post_card(effect, context)
+        if isinstance(effect, UpdateCard):
+            return await self._update_card(effect, context)
+        if isinstance(effect, ThreadReply):
+            return await self._thread_reply(effect, context)
+        if isinstance(effect, Notify):
+            return await self._notify(effect, context)
+        raise PermanentDeliveryError(f"cannot render {type(effect).__name__}", code="unknown_effect")
+
+    async def _post_card(self, effect: PostCard, context: DeliveryContext) -> Delivered:
+        view = effect.view
+        response = await call_slack(
+            lambda: self.client.chat_postMessage(
+                channel=effect.channel.id,
+                text=card_fallback(view),
+                blocks=card_blocks(view, self.clock.now()),
+                metadata=self._metadata("escalation_card", effect.escalation_id, context),
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+            "chat.postMessage (card)",
+        )
+        tenant = effect.channel.tenant or await self.links.team_id()
+        ref = MessageRef(
+            platform=Platform.slack, channel=str(response["channel"]), id=str(response["ts"]), tenant=tenant
+        )
+        await self._confirm_to_requester(effect, ref)
+        if self.home is not None:
+            await self.home.publish(view.requester)
+        return Delivered(refs=[("card", ref, {"version": view.version})], result={"channel": ref.channel, "ts": ref.id})
+
+    async def _confirm_to_requester(self, effect: PostCard, card: MessageRef) -> None:
+        requester = effect.view.requester
+        if requester.platform != Platform.slack:
+            return
+        try:
+            url = await self.links.permalink(card)
+            text = (
+                f"Your question is posted in {channel_link(card.channel)} for the "
+                f"{escape(effect.view.community_name)} experts: {link(url, 'see it and follow the thread')}. "
+                "I'll tell you here when someone picks it up."
+            )
+            await self.client.chat_postMessage(
+                channel=requester.id, text=text, blocks=[{"type": "section", "text": md(text).to_dict()}]
+            )
+        except Exception:  # the card is posted; a lost confirmation must not post it again
+            log.warning("requester confirmation not sent", exc_info=True, extra={"escalation_id": effect.escalation_id})
+
+    def _card(self, context: DeliveryContext, channel: str) -> MessageRef:
+        card = context.card_in(Platform.slack, channel)
+        if card is None:
+            raise PermanentDeliveryError("the card was never posted", code="no_card")
+        return card
+
+    async def _update_card(self, effect: UpdateCard, context: DeliveryContext) -> Delivered:
+        card = self._card(context, effect.channel.id)
+        await call_slack(
+            lambda: self.client.chat_update(
+                channel=card.channel,
+                ts=card.id,
+                text=card_fallback(effect.view),
+                blocks=card_blocks(effect.view, self.clock.now()),
+            ),
+            "chat.update (card)",
+        )
+        if self.home is not None and effect.view.owner is not None:
+            await self.home.publish(effect.view.owner)
+        return Delivered(result={"channel": card.channel, "ts": card.id, "version": effect.view.version})
+
+    async def _thread_reply(self, effect: ThreadReply, context: DeliveryContext) -> Delivered:
+        card = self._card(context, effect.channel.id)
+        mentions = " ".join(mention(person) for person in effect.mentions)
+        body, _ = truncated(effect.text, 2800)
+        text = f"{mentions} {body}".strip()
+        response = await call_slack(
+            lambda: self.client.chat_postMessage(
+                channel=card.channel,
+                thread_ts=card.id,
+                text=text,
+                blocks=[{"type": "section", "text": md(text).to_dict()}],
+                metadata=self._metadata("escalation_message", effect.escalation_id, context),
+                unfurl_links=False,
+            ),
+            "chat.postMessage (thread)",
+        )
+        ref = MessageRef(platform=Platform.slack, channel=card.channel, id=str(response["ts"]), tenant=card.tenant)
+        return Delivered(refs=[("thread", ref, {"notice": effect.notice.value})], result={"ts": ref.id})
+
+    async def _notify(self, effect: Notify, context: DeliveryContext) -> Delivered:
+        card = next((ref for kind, ref, _ in context.refs if kind == "card" and ref.platform == Platform.slack), None)
+        thread_url = await self.links.permalink(card) if card is not None else None
+        blocks = dm_blocks(effect, self.clock.now(), thread_url)
+        # Posting to a user id lands in the bot's DM with them (the app's Messages tab).
+        response = await call_slack(
+            lambda: self.client.chat_postMessage(
+                channel=effect.person.id,
+                text=plain_excerpt(effect.text, 300),
+                blocks=blocks,
+                metadata=self._metadata("escalation_message", effect.escalation_id, context),
+                unfurl_links=False,
+            ),
+            "chat.postMessage (dm)",
+        )
+        ref = MessageRef(
+            platform=Platform.slack,
+            channel=str(response["channel"]),
+            id=str(response["ts"]),
+            tenant=effect.person.tenant or await self.links.team_id(),
+        )
+        if self.home is not None:
+            await self.home.publish(effect.person)
+        return Delivered(refs=[("dm", ref, {"notice": effect.notice.value})], result={"channel": ref.channel})

@@ -1,0 +1,77 @@
+"""Slack's text rules: escaping user text, mentions, links and Block Kit length limits."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from workflows.model import PersonRef, Platform
+
+SECTION_LIMIT = 3000  # a section's text object
+FALLBACK_LIMIT = 3000  # the notification text beside blocks: short is kinder anyway
+_SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so ``<!channel>`` or ``<@U1>`` in user text never ping."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+def mention(person: PersonRef | None) -> str:
+    if person is None:
+        return "someone"
+    if person.platform == Platform.slack and re.fullmatch(r"[UW][A-Z0-9]+", person.id):
+        return f"<@{person.id}>"
+    return escape(person.label())
+
+
+def channel_link(channel: str) -> str:
+    return f"<#{channel}>" if re.fullmatch(r"[CGD][A-Z0-9]+", channel) else escape(channel)
+
+
+def link(url: str | None, label: str) -> str:
+    """A link only for plain http(s) URLs; anything else is shown as escaped text."""
+    if not url:
+        return escape(label)
+    if _SAFE_URL.match(url):
+        return f"<{escape(url)}|{escape(label)}>"
+    return escape(url)
+
+
+def date(moment: datetime, token: str, fallback: str) -> str:
+    """Slack renders this in each reader's own time zone."""
+    return f"<!date^{int(moment.timestamp())}^{token}|{escape(fallback)}>"
+
+
+def escaped_chunks(text: str, limit: int = SECTION_LIMIT - 100) -> list[str]:
+    """Escape ``text`` and split it so each piece fits ``limit`` without cutting an entity."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for ch in text:
+        piece = _ESCAPES.get(ch, ch)
+        if size + len(piece) > limit:
+            chunks.append("".join(current))
+            current, size = [], 0
+        current.append(piece)
+        size += len(piece)
+    if current or not chunks:
+        chunks.append("".join(current))
+    return chunks
+
+
+def truncated(text: str, limit: int) -> tuple[str, bool]:
+    """The escaped text cut to ``limit`` characters (with a marker), and whether it was cut."""
+    chunks = escaped_chunks(text, limit - 40)
+    if len(chunks) == 1:
+        return chunks[0], False
+    return f"{chunks[0]}… _(truncated, {len(text):,} characters in all)_", True
+
+
+def plain_excerpt(text: str, limit: int) -> str:
+    """A short one-line excerpt of user text, escaped: for notifications and lists."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return escape(flat)

@@ -1,0 +1,95 @@
+"""``POST /api/messages``: botbuilder's CloudAdapter on our aiohttp app, with the Teams
+bot, the proactive sender and the conversation references they share."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+from botframework.connector.auth import ServiceClientCredentialsFactory
+
+from workflows.service import EscalationService
+
+from .bot import EscalationTeamsBot
+from .config import TeamsConfig
+from .connector import Connector
+from .conversations import ConversationStore
+from .sender import TeamsSender
+
+log = logging.getLogger("escalation_bot.teams")
+
+MAX_BODY = 1024 * 1024
+
+
+class TeamsIntegration:
+    """Everything Teams, built once by ``bot/``: mount it on the app and register ``sender``."""
+
+    def __init__(
+        self,
+        config: TeamsConfig,
+        service: EscalationService,
+        conversations: ConversationStore,
+        *,
+        credentials_factory: ServiceClientCredentialsFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.auth = ConfigurationBotFrameworkAuthentication(
+            config.bot_framework_configuration(), credentials_factory=credentials_factory
+        )
+        self.adapter = CloudAdapter(self.auth)
+        self.adapter.on_turn_error = self._on_turn_error
+        self.allowlist = config.allowlist
+        self.connector = Connector(self.auth, config.app_id, self.allowlist)
+        self.sender = TeamsSender(self.connector, conversations)
+        self.bot = EscalationTeamsBot(service, conversations, self.sender)
+        if not config.auth_enabled:
+            log.warning(
+                "TEAMS AUTHENTICATION IS OFF: /api/messages accepts unsigned requests from anyone. "
+                "Use this only with the Bot Framework Emulator on a private machine; set MICROSOFT_APP_ID "
+                "and MICROSOFT_APP_PASSWORD for any real deployment."
+            )
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post("/api/messages", self.handle)
+
+    async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        log.error(
+            "Teams turn failed",
+            exc_info=(type(error), error, error.__traceback__),
+            extra={"activity_type": turn_context.activity.type, "activity_id": turn_context.activity.id},
+        )
+        raise error
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.json_response({"error": "too large"}, status=413)
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body)
+        except (json.JSONDecodeError, ValueError, TypeError, AttributeError):
+            return web.json_response({"error": "not an activity"}, status=400)
+        if not isinstance(body, dict) or not activity.type:
+            return web.json_response({"error": "not an activity"}, status=400)
+        header = request.headers.get("Authorization") or None
+        try:
+            # Issuer, audience, signature, expiry and the serviceUrl claim, by botbuilder.
+            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(activity, header)
+        except Exception as exc:
+            log.warning(
+                "Teams request rejected: authentication failed",
+                extra={"error": type(exc).__name__, "detail": str(exc)[:200], "activity_id": activity.id},
+            )
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if self.config.auth_enabled and not self.allowlist.allows(activity.service_url):
+            log.warning("Teams request rejected: service URL not allowed", extra={"service_url": activity.service_url})
+            return web.json_response({"error": "service URL not allowed"}, status=403)
+        response = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
+        if response is not None:
+            return web.json_response(data=response.body, status=int(response.status))
+        return web.Response(status=200)

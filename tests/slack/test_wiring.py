@@ -1,0 +1,63 @@
+"""Slack is on when configured, off when not, and refuses half a configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.slack import SlackSender
+from bot.app import RUNTIME
+from bot.config import ConfigError, parse_config
+from bot.settings import Settings
+from bot.wiring import build_server
+from storage import Store
+from workflows.model import Platform
+
+from .conftest import CONFIG
+
+
+def settings(**values: str) -> Settings:
+    # model_validate: only these values, nothing from the environment or a .env file.
+    return Settings.model_validate({"DATABASE_URL": "sqlite+aiosqlite://", **values})
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"SLACK_BOT_TOKEN": "xoxb-1"},
+        {"SLACK_SIGNING_SECRET": "s"},
+        {"SLACK_APP_TOKEN": "xapp-1"},
+    ],
+)
+async def test_half_configured_slack_refuses_to_start(store: Store, values: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="Slack is half-configured"):
+        await build_server(settings(**values), parse_config(CONFIG), store)
+
+
+async def test_configured_slack_is_mounted_and_delivers(store: Store) -> None:
+    app = await build_server(
+        settings(SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", SLACK_API_URL="http://127.0.0.1:9/api/"),
+        parse_config(CONFIG),
+        store,
+    )
+    assert any(getattr(r.resource, "canonical", "") == "/slack/events" for r in app.router.routes())
+    sender = app[RUNTIME].dispatcher.senders[Platform.slack]
+    assert isinstance(sender, SlackSender)
+    assert str(sender.client.base_url) == "http://127.0.0.1:9/api/"
+    for hook in app.on_cleanup:
+        await hook(app)
+    assert sender.client.session is not None and sender.client.session.closed
+
+
+async def test_without_slack_settings_there_is_no_slack_route(store: Store) -> None:
+    app = await build_server(settings(), parse_config(CONFIG), store)
+    assert not any(getattr(r.resource, "canonical", "") == "/slack/events" for r in app.router.routes())
+
+
+async def test_socket_mode_alone_mounts_no_http_route(store: Store) -> None:
+    app = await build_server(settings(SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1"), parse_config(CONFIG), store)
+    assert not any(getattr(r.resource, "canonical", "") == "/slack/events" for r in app.router.routes())
+    # Connecting is left to start-up (a WebSocket to Slack), so nothing is contacted here.
+    assert any(getattr(hook, "__name__", "") == "_start_socket_mode" for hook in app.on_startup)
+    assert isinstance(app[RUNTIME].dispatcher.senders[Platform.slack], SlackSender)
+    for hook in app.on_cleanup:
+        await hook(app)
