@@ -46,9 +46,10 @@ class PolicyConfig(_Strict):
     resolve_reactions: list[str] | None = None
     digest_at: time | None = None
     digest_when_empty: Literal["say", "skip"] | None = None
+    deflection_wait: timedelta | None = None
     anyone_can_claim: bool | None = None
 
-    @field_validator(*TIMER_FIELDS, mode="before")
+    @field_validator(*TIMER_FIELDS, "deflection_wait", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         if value is None or value in ("off", "never", False):
@@ -173,7 +174,11 @@ def _merge(defaults: PolicyConfig | None, own: PolicyConfig) -> dict[str, Any]:
         if source is None:
             continue
         merged.update(
-            {k: v for k, v in source.model_dump(exclude_unset=True).items() if v is not None or k in TIMER_FIELDS}
+            {
+                k: v
+                for k, v in source.model_dump(exclude_unset=True).items()
+                if v is not None or k in TIMER_FIELDS or k == "deflection_wait"
+            }
         )
     return merged
 
@@ -334,4 +339,8 @@ def describe_policy(community: Community) -> list[str]:
     lines.append(f"  resolve reactions: {', '.join(policy.resolve_reactions)}")
     lines.append(f"  anyone can claim: {'yes' if policy.anyone_can_claim else 'no'}")
     lines.append(f"  digest at: {policy.digest_at:%H:%M}" if policy.digest_at else "  digest: off")
+    wait = policy.deflection_wait
+    lines.append(
+        f"  similar answers shown first, for up to {format_duration(wait)}" if wait else "  similar answers: not shown"
+    )
     return lines
