@@ -59,6 +59,11 @@ class PolicyConfig(_Strict):
         except DurationError as exc:
             raise ValueError(str(exc)) from None
 
+    @field_validator("digest_at", mode="before")
+    @classmethod
+    def _digest_off(cls, value: Any) -> Any:
+        return None if value in ("off", "never", False) else value
+
     @field_validator("claim_reactions", "resolve_reactions", mode="before")
     @classmethod
     def _emoji_names(cls, value: Any) -> Any:
@@ -177,7 +182,7 @@ def _merge(defaults: PolicyConfig | None, own: PolicyConfig) -> dict[str, Any]:
             {
                 k: v
                 for k, v in source.model_dump(exclude_unset=True).items()
-                if v is not None or k in TIMER_FIELDS or k == "deflection_wait"
+                if v is not None or k in (*TIMER_FIELDS, "deflection_wait", "digest_at")
             }
         )
     return merged

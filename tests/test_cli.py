@@ -172,3 +172,16 @@ async def test_health_and_readiness(database_url: str, clock: FakeClock, tmp_pat
             assert "escalation-bot migrate" in (await ready.json())["migrations"]
     finally:
         await empty.close()
+
+
+def test_off_switches_digest_and_deflection_off() -> None:
+    text = """
+communities:
+  - {key: a, slack: {channel: C0123ABCD}, policy: {digest_at: off, deflection_wait: off}}
+  - {key: b, slack: {channel: C0123ABCD}}
+"""
+    d = parse_config(text)
+    a, b = d.get("a"), d.get("b")
+    assert a is not None and b is not None
+    assert a.policy.digest_at is None and a.policy.deflection_wait is None
+    assert b.policy.digest_at is not None and b.policy.deflection_wait is not None
