@@ -4,6 +4,7 @@ who may do what is decided by the core, and a refusal is shown to its sender alo
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,6 +80,14 @@ HELP = (
     "- status: your open questions and what you hold, with what happens next and when\n"
     "Experts: claim with the card's button or a reaction, and reply in the card's thread."
 )
+
+
+def _event_id(activity: Activity) -> str:
+    """Teams re-sends an activity it thinks timed out with the same id: that id dedupes.
+    One without an id (never seen from Teams) must not collide with another."""
+    if not activity.id:
+        activity.id = f"noid-{uuid.uuid4().hex}"
+    return str(activity.id)
 
 
 def _tenant(activity: Activity) -> str:
@@ -231,7 +240,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
                 source=MessageRef(
                     platform=Platform.teams,
                     channel=_channel_of(activity),
-                    id=str(activity.id),
+                    id=_event_id(activity),
                     tenant=_tenant(activity),
                 ),
             )
@@ -270,7 +279,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
                 customer=customer or None,
                 link=link or None,
                 source=source,
-                event=(SOURCE, str(activity.id)),
+                event=(SOURCE, _event_id(activity)),
             )
         except Refused as refusal:
             return refusal.message
@@ -294,14 +303,16 @@ class EscalationTeamsBot(TeamsActivityHandler):
         if esc is None:
             return False
         command = Reply(
-            id=f"{SOURCE}:{activity.id}",
+            id=f"{SOURCE}:{_event_id(activity)}",
             escalation_id=esc.id,
             actor=actor_of(activity),
-            message=MessageRef(platform=Platform.teams, channel=channel, id=str(activity.id), tenant=_tenant(activity)),
+            message=MessageRef(
+                platform=Platform.teams, channel=channel, id=_event_id(activity), tenant=_tenant(activity)
+            ),
             text=text[:40_000],
         )
         try:
-            await self.service.handle(command, scope=_scope(activity), event=(SOURCE, str(activity.id)))
+            await self.service.handle(command, scope=_scope(activity), event=(SOURCE, _event_id(activity)))
         except Refused as refusal:
             log.info("reply refused", extra={"escalation_id": esc.id, "reason": refusal.reason.value})
         return True
@@ -339,7 +350,11 @@ class EscalationTeamsBot(TeamsActivityHandler):
     # ------------------------------------------------------------ card actions
 
     def _command_for(self, verb: str, esc_id: str, activity: Activity, data: dict[str, Any]) -> BaseCommand:
-        base: dict[str, Any] = {"id": f"{SOURCE}:{activity.id}", "escalation_id": esc_id, "actor": actor_of(activity)}
+        base: dict[str, Any] = {
+            "id": f"{SOURCE}:{_event_id(activity)}",
+            "escalation_id": esc_id,
+            "actor": actor_of(activity),
+        }
         if verb == "claim":
             return Claim(**base)
         if verb == "assign":
@@ -369,7 +384,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
             command = self._command_for(verb, esc_id, activity, data)
         except ValidationError:
             raise Refused(Reason.invalid, "That text is too long for this action.") from None
-        outcome = await self.service.handle(command, scope=_scope(activity), event=(SOURCE, str(activity.id)))
+        outcome = await self.service.handle(command, scope=_scope(activity), event=(SOURCE, _event_id(activity)))
         esc = outcome.escalation or await self.service.get(esc_id, _scope(activity))
         if esc is None:
             raise Refused(Reason.not_found, "That escalation does not exist, or is not visible to you.")
