@@ -26,7 +26,8 @@ from storage.tables import Base
 from workflows.clock import FakeClock
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The platforms' published manifest schemas, copied from ../shared/schemas.
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
 def on_postgres() -> bool:

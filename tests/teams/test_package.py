@@ -13,9 +13,9 @@ import pytest
 
 from adapters.teams.package import PackageError, build_manifest
 from bot.cli import main
-from tests.conftest import SHARED
+from tests.conftest import SCHEMAS
 
-SCHEMA = SHARED / "schemas" / "teams-app-manifest.v1.29.schema.json"
+SCHEMA = SCHEMAS / "teams-app-manifest.v1.29.schema.json"
 APP_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 
 
