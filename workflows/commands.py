@@ -90,6 +90,8 @@ class Resolve(BaseCommand):
     kind: Literal["resolve"] = "resolve"
     answer: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
     answer_ref: MessageRef | None = None
+    # A resolve emoji is a light gesture: it counts only from the owner or the requester.
+    via_reaction: bool = False
 
 
 class Reopen(BaseCommand):

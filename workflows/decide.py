@@ -464,6 +464,11 @@ def _unowned(esc: Escalation, now: datetime, action: str, detail: dict[str, Any]
 def _resolve(esc: Escalation, cmd: Resolve, now: datetime) -> Decision:
     _require_open(esc, "resolved")
     _require_manage(esc, cmd.actor, "resolve")
+    if cmd.via_reaction and not (esc.requester.same(cmd.actor) or _holds(esc, cmd.actor)):
+        raise Refused(
+            Reason.forbidden,
+            "A resolve reaction counts only from the owner or the requester; use the Resolve button instead.",
+        )
     answer = (cmd.answer or "").strip() or None
     new = esc.model_copy(
         update={

@@ -52,3 +52,21 @@ def test_reopening_drops_the_answer_that_did_not_hold() -> None:
     assert esc.answer == "restart it"
     again = decide(esc, reopen(RITA), T0 + timedelta(hours=1)).escalation
     assert again.answer is None and again.answer_ref is None
+
+
+def test_a_resolve_reaction_counts_only_from_the_owner_or_the_requester() -> None:
+    from tests.unit.helpers import CAROL, claim
+    from workflows.commands import Resolve
+    from workflows.errors import Reason, Refused
+
+    esc = run(opened(), (claim(ALICE), T0))
+    try:
+        decide(esc, Resolve(id="r1", escalation_id=esc.id, actor=CAROL, via_reaction=True), T0)
+        raise AssertionError("another expert resolved by reaction")
+    except Refused as refusal:
+        assert refusal.reason == Reason.forbidden
+    by_button = decide(esc, Resolve(id="r2", escalation_id=esc.id, actor=CAROL), T0).escalation
+    assert by_button.status.value == "resolved"
+    for who in (ALICE, RITA):
+        done = decide(esc, Resolve(id=f"r-{who.id}", escalation_id=esc.id, actor=who, via_reaction=True), T0)
+        assert done.escalation.status.value == "resolved"
