@@ -150,3 +150,31 @@ async def test_two_replicas_send_one_digest(database_url: str) -> None:
     finally:
         for r in replicas:
             await r.stop()
+
+
+def test_a_held_question_is_not_in_the_digest() -> None:
+    from workflows.commands import Open
+    from workflows.decide import decide
+    from workflows.digest import compose
+    from workflows.effects import Suggestion
+
+    community = directory(CONFIG).get("sdk")
+    assert community is not None
+    now = utc(2026, 3, 3, 9, 0)
+    held = decide(
+        None,
+        Open(
+            id="o",
+            escalation_id="held-1",
+            actor=SAM,
+            tenant="slack:T0ACME",
+            community_key="sdk",
+            question="looks answered already",
+            community=community,
+            suggestions=(Suggestion(escalation_id="old", community_key="sdk", question="q", answer="a"),),
+        ),
+        now,
+    ).escalation
+    assert held.held
+    [digest] = compose(community, now.date(), [held], [], [held], now)
+    assert digest.unanswered == () and digest.empty

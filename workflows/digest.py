@@ -72,6 +72,10 @@ def compose(
 ) -> list[PostDigest]:
     """What each channel reads in the morning. Nothing when there is nothing to say and
     the community prefers silence (``digest_when_empty: skip``)."""
+    # A held question has no card yet (its requester is reading earlier answers): not the experts' to see.
+    open_escalations = [e for e in open_escalations if not e.held]
+    # A held question is still with its requester, reading similar answers: not the experts' yet.
+    open_escalations = [e for e in open_escalations if not e.held]
     unanswered = sorted(
         (e for e in open_escalations if e.owner is None and e.ball == Ball.experts and e.first_response_at is None),
         key=lambda e: e.created_at,

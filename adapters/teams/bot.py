@@ -33,14 +33,18 @@ from workflows.commands import (
     Cancel,
     Claim,
     Decline,
+    Deflect,
     Reassign,
+    Release,
     Reopen,
     Reply,
     Resolve,
 )
 from workflows.decide import card_view
+from workflows.durations import humanize
+from workflows.effects import Action, Suggestion
 from workflows.errors import Reason, Refused
-from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority
+from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority, Status
 from workflows.ports import Scope
 from workflows.service import EscalationService
 
@@ -54,6 +58,8 @@ from .cards import (
     parse_person_value,
     plain_from_html,
     question_card,
+    search_card,
+    suggestions_card,
 )
 from .conversations import ConversationStore
 from .sender import TeamsSender
@@ -62,6 +68,10 @@ log = logging.getLogger("escalation_bot.teams")
 
 SOURCE = "teams"
 ESCALATION_VERBS = {"claim", "assign", "resolve", "reassign", "cancel", "reopen", "accept", "decline"}
+DEFLECTION_VERBS = {"deflect", "escalate"}
+COMMAND_WORDS = {"escalate", "help", "status", "search", "?"}
+SEARCH_RESULTS = 5
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 DONE_WORDS = {
     "claim": "You claimed this question.",
     "assign": "Assigned.",
@@ -78,6 +88,7 @@ HELP = (
     "- escalate alone shows a form (community, question, priority, customer, link)\n"
     "- on any message: ... > Escalate to experts\n"
     "- status: your open questions and what you hold, with what happens next and when\n"
+    "- search <words>: answers to earlier questions, sent to you privately\n"
     "Experts: claim with the card's button or a reaction, and reply in the card's thread."
 )
 
@@ -128,12 +139,27 @@ def actor_of(activity: Activity) -> PersonRef:
     )
 
 
+def _personal(activity: Activity) -> bool:
+    return str(activity.conversation.conversation_type or "personal") == "personal"
+
+
 def _scope(activity: Activity) -> Scope:
     return Scope(Platform.teams.value, _tenant(activity))
 
 
 def _invoke_card(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
     return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+
+
+class _MessageInvokeResponse(AdaptiveCardInvokeResponse):
+    # botbuilder types ``value`` as a card (a dict); a message response carries a string.
+    _attribute_map = {**AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "object"}}
+
+
+def _invoke_message(text: str) -> AdaptiveCardInvokeResponse:
+    """A short message Teams shows to the person who pressed the button, leaving the card as
+    it is for everyone: for cards we cannot rebuild, such as the daily digest."""
+    return _MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=text)
 
 
 class EscalationTeamsBot(TeamsActivityHandler):
@@ -207,7 +233,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
         addressed = personal or self._mentions_bot(activity)
         text = plain_from_html(TurnContext.remove_recipient_mention(activity) if addressed else activity.text)
         word = text.split(maxsplit=1)[0].lower() if text else ""
-        if addressed and word in {"escalate", "help", "status", "?"}:
+        if addressed and word in COMMAND_WORDS:
             await self._command(turn_context, text)
             return
         root = _thread_root(activity)
@@ -245,7 +271,10 @@ class EscalationTeamsBot(TeamsActivityHandler):
                 ),
             )
             if note:
-                await self._say(turn_context, MessageFactory.text(escape_message_text(note)))
+                await self._say(turn_context, MessageFactory.text(escape_message_text(note[0])))
+            return
+        if word == "search":
+            await self._search(turn_context, text.split(maxsplit=1)[1] if len(parts) > 1 else "")
             return
         if word == "status":
             await self._say(
@@ -264,8 +293,9 @@ class EscalationTeamsBot(TeamsActivityHandler):
         customer: str | None = None,
         link: str | None = None,
         source: MessageRef | None = None,
-    ) -> str | None:
-        """Opens an escalation; returns what to tell the requester (None for a redelivery)."""
+    ) -> tuple[str, bool] | None:
+        """Opens an escalation; returns what to tell the requester and whether it opened
+        (None for a redelivery)."""
         try:
             level = Priority((priority or Priority.normal.value).lower())
         except ValueError:
@@ -282,19 +312,63 @@ class EscalationTeamsBot(TeamsActivityHandler):
                 event=(SOURCE, _event_id(activity)),
             )
         except Refused as refusal:
-            return refusal.message
+            return refusal.message, False
         except ValidationError:
             return (
                 "That is too long: at most 40,000 characters for the question, 500 for the customer "
-                "and 2,000 for the link."
+                "and 2,000 for the link.",
+                False,
             )
         if outcome.duplicate or outcome.escalation is None:
             return None
         esc = outcome.escalation
+        if esc.held:
+            wait = esc.policy.deflection_wait
+            within = f" in {humanize(wait)}" if wait else ""
+            # Not posted yet: the requester looks at earlier answers first.
+            return (
+                f"Earlier questions look similar to yours (#{esc.short_id()}), so I sent you their answers "
+                f"privately first. Unless one of them answers it, your question goes to the {esc.community.name} "
+                f"experts{within}, or as soon as you choose Still escalate.",
+                True,
+            )
         return (
             f"Escalated to {esc.community.name} (#{esc.short_id()}). "
-            "The experts see it now; I will message you when someone picks it up."
+            "The experts see it now; I will message you when someone picks it up.",
+            True,
         )
+
+    # ------------------------------------------------------------ search
+
+    def _community_names(self) -> dict[str, str]:
+        return {c.key: c.name for c in self.service.directory.all()}
+
+    async def _search(self, turn_context: TurnContext, query: str) -> None:
+        """Answers go to the asker alone: in a personal chat that is the reply; in a channel or
+        group chat (Teams has no message only one member sees) it is their 1:1 chat with the bot,
+        with a one-line pointer where they asked."""
+        activity = turn_context.activity
+        query = query.strip()
+        if not query:
+            await self._say(turn_context, MessageFactory.text("Say what to look for: search <words>."))
+            return
+        results = await self.service.search(query[:500], _scope(activity), limit=SEARCH_RESULTS)
+        answer = MessageFactory.attachment(
+            CardFactory.adaptive_card(search_card(query, results, self._community_names()))
+        )
+        answer.summary = f"Search: {query[:100]}"
+        log.info("search", extra={"results": len(results), "personal": _personal(activity)})
+        if _personal(activity):
+            await self._say(turn_context, answer)
+            return
+        try:
+            await self.sender.send_personal(actor_of(activity), answer)
+        except Exception:
+            log.warning("could not send search results privately", exc_info=True)
+            note = "I could not message you privately. Open a chat with me and search there."
+        else:
+            note = "I sent you what I found in our 1:1 chat."
+        await self._say(turn_context, MessageFactory.text(escape_message_text(note)))
 
     async def _reply(self, turn_context: TurnContext, root: str, text: str) -> bool:
         activity = turn_context.activity
@@ -374,6 +448,10 @@ class EscalationTeamsBot(TeamsActivityHandler):
             return Accept(**base)
         if verb == "decline":
             return Decline(**base, reason=(str(data.get("reason") or "").strip() or None))
+        if verb == "deflect":
+            return Deflect(**base)
+        if verb == "escalate":
+            return Release(**base)
         raise Refused(Reason.invalid, f"Unknown action {verb!r}.")
 
     async def _act(self, activity: Activity, verb: str, data: dict[str, Any]) -> Escalation:
@@ -398,6 +476,10 @@ class EscalationTeamsBot(TeamsActivityHandler):
         verb = str(action.get("verb") or "")
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         assert isinstance(data, dict)
+        if verb in DEFLECTION_VERBS:
+            return await self._deflection(activity, verb, data)
+        if data.get("digest"):
+            return await self._from_digest(activity, verb, data)
         try:
             if verb == "open":
                 return await self._open_from_form(activity, data)
@@ -420,12 +502,79 @@ class EscalationTeamsBot(TeamsActivityHandler):
         heading = DONE_WORDS.get(verb) if activity.conversation.conversation_type == "personal" else None
         return _invoke_card(question_card(card_view(esc), heading=heading))
 
+    async def _from_digest(self, activity: Activity, verb: str, data: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+        """Claim from the daily digest: the same command as the question card's Claim. The
+        digest stays as it is for everyone; the person who pressed is told what happened."""
+        try:
+            if verb != "claim":
+                raise Refused(Reason.invalid, f"Unknown action {verb!r}.")
+            esc = await self._act(activity, verb, data)
+        except Refused as refusal:
+            log.info("digest action refused", extra={"verb": verb, "reason": refusal.reason.value})
+            return _invoke_message(refusal.message)
+        return _invoke_message(
+            f"You claimed #{esc.short_id()} for {esc.community.name}. Its card shows you as the owner; "
+            "answer in its thread."
+        )
+
+    async def _suggested(self, data: dict[str, Any], activity: Activity) -> list[Suggestion]:
+        """The earlier answers a suggestions card showed, read again from the knowledge they
+        came from (the card carries only their ids)."""
+        ids = data.get("suggestions") if isinstance(data.get("suggestions"), list) else []
+        out: list[Suggestion] = []
+        for esc_id in [str(i) for i in (ids or [])][:5]:
+            esc = await self.service.get(esc_id, _scope(activity))
+            if esc is None or not esc.answer:
+                continue
+            cards = await self.service.messages(esc_id, _scope(activity), "card")
+            out.append(
+                Suggestion(
+                    escalation_id=esc.id,
+                    community_key=esc.community.key,
+                    question=esc.question,
+                    answer=esc.answer,
+                    card=cards[0] if cards else None,
+                )
+            )
+        return out
+
+    async def _deflection(self, activity: Activity, verb: str, data: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+        """This answers it / Still escalate, on the requester's suggestions card: the card comes
+        back saying what happened, or with the refusal on top and its buttons intact."""
+        suggestions = await self._suggested(data, activity)
+        names = self._community_names()
+        try:
+            esc = await self._act(activity, verb, data)
+        except Refused as refusal:
+            log.info("action refused", extra={"verb": verb, "reason": refusal.reason.value})
+            current = await self.service.get(str(data.get("escalation_id") or ""), _scope(activity))
+            if current is None:
+                return _invoke_card(message_card(refusal.message))
+            view = card_view(current)
+            if current.status != Status.open:
+                return _invoke_card(suggestions_card(view, suggestions, names, heading=refusal.message, actions=()))
+            heading = "Before this goes to the experts: these answered questions look similar."
+            return _invoke_card(suggestions_card(view, suggestions, names, heading=heading, warning=refusal.message))
+        view = card_view(esc)
+        if esc.status == Status.deflected:
+            heading = "Closed as answered: glad an earlier answer helped. Nothing more goes to the experts."
+            return _invoke_card(suggestions_card(view, suggestions, names, heading=heading, actions=()))
+        if esc.status == Status.open and not esc.held:
+            heading = (
+                f"Sent to the {esc.community.name} experts (#{esc.short_id()}). "
+                "I will message you when someone picks it up."
+            )
+            # Still closable by an earlier answer until an expert replies.
+            return _invoke_card(suggestions_card(view, suggestions, names, heading=heading, actions=(Action.deflect,)))
+        return _invoke_card(suggestions_card(view, suggestions, names, heading=view.status_line, actions=()))
+
     async def _open_from_form(self, activity: Activity, data: dict[str, Any]) -> AdaptiveCardInvokeResponse:
         form = self._form_values(data)
-        note = await self._open(activity, **form)
-        if note is None:
+        result = await self._open(activity, **form)
+        if result is None:
             return _invoke_card(message_card("Already escalated."))
-        if note.startswith("Escalated"):
+        note, opened = result
+        if opened:
             return _invoke_card(message_card(note))
         card = open_form_card(
             self.service.directory.all(), question=form["question"], community=form["community"], note=note
@@ -451,11 +600,11 @@ class EscalationTeamsBot(TeamsActivityHandler):
         verb = str(value.get("verb"))
         try:
             if verb == "open":
-                note = await self._open(activity, **self._form_values(value))
-                if note:
-                    await self._tell_privately(activity, note)
+                result = await self._open(activity, **self._form_values(value))
+                if result:
+                    await self._tell_privately(activity, result[0])
                 return
-            if verb in ESCALATION_VERBS:
+            if verb in ESCALATION_VERBS or verb in DEFLECTION_VERBS:
                 await self._act(activity, verb, value)
         except Refused as refusal:
             await self._tell_privately(activity, refusal.message)
@@ -515,9 +664,11 @@ class EscalationTeamsBot(TeamsActivityHandler):
     ) -> MessagingExtensionActionResponse:
         data = action.data if isinstance(action.data, dict) else {}
         form = self._form_values(data)
-        note = await self._open(turn_context.activity, **form)
-        if note is None or note.startswith("Escalated"):
-            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=note or "Already escalated."))
+        result = await self._open(turn_context.activity, **form)
+        if result is None or result[1]:
+            message = result[0] if result else "Already escalated."
+            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=message))
+        note = result[0]
         card = open_form_card(
             self.service.directory.all(),
             question=form["question"],

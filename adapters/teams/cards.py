@@ -7,13 +7,15 @@ HTML, markdown and ``<at>`` mentions in message text.
 from __future__ import annotations
 
 import html
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from workflows.effects import Action, CardView, Notice, Notify
-from workflows.model import Community, PersonRef, Platform, Priority, Status
+from workflows.effects import Action, CardView, DigestItem, Notice, Notify, PostDigest, Suggestion
+from workflows.model import Community, MessageRef, PersonRef, Platform, Priority, Status
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"
@@ -27,6 +29,7 @@ STEP_WORDS = {
     "reassign": "reassign",
     "requester_reminder": "remind the requester",
     "auto_close": "close automatically",
+    "release": "send it to the experts",  # held while the requester checks similar answers
 }
 ACTION_TITLES = {
     Action.claim: "Claim",
@@ -37,6 +40,8 @@ ACTION_TITLES = {
     Action.reopen: "Reopen",
     Action.accept: "Accept",
     Action.decline: "Decline",
+    Action.deflect: "This answers it",
+    Action.escalate: "Still escalate",
 }
 
 # Markdown that means something anywhere (emphasis, code, links), and at a line start
@@ -331,3 +336,242 @@ def message_card(text: str, *, title: str | None = None) -> dict[str, Any]:
 
 def notice_title(notice: Notice) -> str:
     return notice.value.replace("_", " ").capitalize()
+
+
+# ---------------------------------------------------------------- knowledge, deflection, digest
+
+SUGGESTION_QUESTION_CHARS = 300
+SUGGESTION_ANSWER_CHARS = 1200
+DIGEST_QUESTION_CHARS = 150
+DIGEST_NOTE_CHARS = 200
+# Teams refuses a message over about 28 KB; the card must leave room for the activity
+# around it, and escaping can double what people typed.
+MAX_CARD_BYTES = 24_000
+DIGEST_ITEMS_PER_SECTION = 20  # beyond this a channel message is no longer read
+TEAMS_WEB = "https://teams.microsoft.com"
+DIGEST_SECTIONS = (
+    ("unanswered", "Unanswered, oldest first"),
+    ("overdue", "Owned but overdue"),
+    ("waiting", "Waiting on the requester"),
+    ("resolved", "Resolved since the last digest"),
+)
+
+
+def shorten(text: str | None, limit: int, *, one_line: bool = False) -> str:
+    """At most ``limit`` characters of plain text, cut with an ellipsis (escape afterwards)."""
+    text = (text or "").strip()
+    if one_line:
+        text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + " …"
+
+
+def message_link(ref: MessageRef | None) -> str | None:
+    """A Teams deep link to a card's thread in its channel. Only Teams messages have one
+    we can build without asking the platform; others are shown without a link. The team's
+    group id and names are optional in the link: Teams finds the channel by its id."""
+    if ref is None or ref.platform != Platform.teams or not ref.channel or not ref.id:
+        return None
+    query = {"parentMessageId": ref.id}
+    if ref.tenant:
+        query["tenantId"] = ref.tenant
+    if ref.id.isdigit():  # channel message ids are their creation time in milliseconds
+        query["createdTime"] = ref.id
+    return f"{TEAMS_WEB}/l/message/{quote(ref.channel, safe='')}/{quote(ref.id, safe='')}?{urlencode(query)}"
+
+
+def _suggestion_block(suggestion: Suggestion, community_name: str | None) -> dict[str, Any]:
+    items: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": escape_card_text(shorten(suggestion.question, SUGGESTION_QUESTION_CHARS)),
+            "weight": "Bolder",
+            "wrap": True,
+        },
+        {
+            "type": "TextBlock",
+            "text": "Answer: " + escape_card_text(shorten(suggestion.answer, SUGGESTION_ANSWER_CHARS)),
+            "wrap": True,
+        },
+    ]
+    if community_name:
+        items.append(
+            {
+                "type": "TextBlock",
+                "text": escape_card_text(community_name),
+                "isSubtle": True,
+                "size": "Small",
+                "spacing": "None",
+            }
+        )
+    link = message_link(suggestion.card)
+    if link:
+        items.append(
+            {"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": "Open the thread", "url": link}]}
+        )
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
+
+
+def search_card(query: str, results: Sequence[Suggestion], names: Mapping[str, str]) -> dict[str, Any]:
+    """The answer to ``search <words>``: the best matches, or a clear "nothing found"."""
+    title = f"Search: {shorten(query, 200, one_line=True)}"
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": escape_card_text(title), "size": "Medium", "weight": "Bolder", "wrap": True}
+    ]
+    if not results:
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": "Nothing found in the answered questions. Try other words, or ask the experts: "
+                "escalate <community> <question>.",
+                "wrap": True,
+            }
+        )
+    body += [_suggestion_block(s, names.get(s.community_key)) for s in results]
+    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": CARD_VERSION, "body": body}
+
+
+def suggestions_card(
+    view: CardView,
+    suggestions: Sequence[Suggestion],
+    names: Mapping[str, str],
+    *,
+    heading: str,
+    warning: str | None = None,
+    actions: Sequence[Action] = (Action.deflect, Action.escalate),
+) -> dict[str, Any]:
+    """Earlier answers shown to the requester before the question goes to the experts.
+    The buttons carry the suggestions' ids so the card can be shown again after a press."""
+    body: list[dict[str, Any]] = []
+    if warning:
+        body.append({"type": "TextBlock", "text": escape_card_text(warning), "wrap": True, "color": "Attention"})
+    body += [
+        {"type": "TextBlock", "text": escape_card_text(heading), "wrap": True, "weight": "Bolder"},
+        {
+            "type": "TextBlock",
+            "text": escape_card_text(f"Your question for {view.community_name}"),
+            "isSubtle": True,
+            "spacing": "Medium",
+        },
+        {"type": "TextBlock", "text": escape_card_text(shorten(view.question, 500)), "wrap": True},
+        {"type": "TextBlock", "text": "Answered before", "weight": "Bolder", "spacing": "Medium"},
+    ]
+    body += [_suggestion_block(s, names.get(s.community_key)) for s in suggestions]
+    ids = [s.escalation_id for s in suggestions]
+    buttons: list[dict[str, Any]] = []
+    for action in actions:
+        if action == Action.deflect:
+            buttons.append(
+                _execute("This answers it", "deflect", _data(view, "deflect", suggestions=ids), style="positive")
+            )
+        elif action == Action.escalate:
+            buttons.append(_execute("Still escalate", "escalate", _data(view, "escalate", suggestions=ids)))
+    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": CARD_VERSION, "body": body}
+    if buttons:
+        card["actions"] = buttons
+    return card
+
+
+def _size(node: Any) -> int:
+    # ASCII-escaped JSON: never smaller than what goes over the wire, whatever the script.
+    return len(json.dumps(node))
+
+
+def _digest_item(item: DigestItem, *, resolved: bool) -> dict[str, Any]:
+    line = f"{item.age} · {item.note}"
+    if not resolved:
+        line = f"{line} · asked by {item.requester.label()}"
+    items: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": escape_card_text(shorten(item.question, DIGEST_QUESTION_CHARS, one_line=True)),
+            "wrap": True,
+        },
+        {
+            "type": "TextBlock",
+            "text": escape_card_text(shorten(line, DIGEST_NOTE_CHARS, one_line=True)),
+            "isSubtle": True,
+            "size": "Small",
+            "spacing": "None",
+            "wrap": True,
+        },
+    ]
+    if item.claimable:
+        data = {"verb": "claim", "escalation_id": item.escalation_id, "digest": True}
+        items.append({"type": "ActionSet", "actions": [_execute("Claim", "claim", data, style="positive")]})
+    return {"type": "Container", "spacing": "Small", "items": items}
+
+
+def _more(count: int) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": f"…and {count} more", "isSubtle": True, "spacing": "Small"}
+
+
+def digest_card(digest: PostDigest, *, max_bytes: int = MAX_CARD_BYTES) -> dict[str, Any]:
+    """The community's daily digest for its channel. Long lists are cut with "…and N more"
+    so the card always fits in one Teams message, each section keeping room for the next."""
+    title = f"Daily digest for {digest.community_name}, {digest.day:%A %d %B}"
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": escape_card_text(title), "size": "Medium", "weight": "Bolder", "wrap": True}
+    ]
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": CARD_SCHEMA,
+        "version": CARD_VERSION,
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+    if digest.empty:
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": "Nothing open, nothing overdue, nothing resolved since the last digest.",
+                "wrap": True,
+            }
+        )
+    footer = (
+        [
+            {
+                "type": "TextBlock",
+                "text": escape_card_text(digest.week),
+                "isSubtle": True,
+                "wrap": True,
+                "separator": True,
+            }
+        ]
+        if digest.week
+        else []
+    )
+    sections = [(title, getattr(digest, key), key == "resolved") for key, title in DIGEST_SECTIONS]
+    sections = [s for s in sections if s[1]]
+    used = _size(card) + _size(footer)
+    for index, (heading, items, resolved) in enumerate(sections):
+        head = {
+            "type": "TextBlock",
+            "text": f"{heading} ({len(items)})",
+            "weight": "Bolder",
+            "spacing": "Medium",
+            "separator": True,
+        }
+        body.append(head)
+        used += _size(head) + 1
+        # A fair share of what is left for each section still to come; what one leaves unused
+        # goes to the next, so a long list never crowds out the sections after it.
+        share = (max_bytes - used) // (len(sections) - index)
+        spent = shown = 0
+        for item in items[:DIGEST_ITEMS_PER_SECTION]:
+            block = _digest_item(item, resolved=resolved)
+            cost = _size(block) + 1
+            left = len(items) - shown - 1
+            if spent + cost + (_size(_more(left)) + 1 if left else 0) > share:
+                break
+            body.append(block)
+            spent += cost
+            shown += 1
+        if shown < len(items):
+            more = _more(len(items) - shown)
+            body.append(more)
+            spent += _size(more) + 1
+        used += spent
+    body += footer
+    return card

@@ -44,7 +44,9 @@ class TeamsIntegration:
         self.adapter.on_turn_error = self._on_turn_error
         self.allowlist = config.allowlist
         self.connector = Connector(self.auth, config.app_id, self.allowlist)
-        self.sender = TeamsSender(self.connector, conversations)
+        self.sender = TeamsSender(
+            self.connector, conversations, lambda: {c.key: c.name for c in service.directory.all()}
+        )
         self.bot = EscalationTeamsBot(service, conversations, self.sender)
         if not config.auth_enabled:
             log.warning(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
@@ -17,10 +18,10 @@ from botbuilder.schema import (
 )
 
 from workflows.delivery import Delivered, DeliveryContext, PermanentDeliveryError
-from workflows.effects import Effect, Notify, PostCard, ThreadReply, UpdateCard
+from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, ThreadReply, UpdateCard
 from workflows.model import ChannelRef, MessageRef, PersonRef, Platform
 
-from .cards import notify_card, question_card, thread_text
+from .cards import digest_card, notify_card, question_card, suggestions_card, thread_text
 from .connector import Connector, Unreachable, delivery_error
 from .conversations import ConversationStore, StoredConversation
 
@@ -51,9 +52,16 @@ class TeamsSender:
     platform = Platform.teams
 
     # Pacing to Teams' per-conversation limits is the outbox dispatcher's job (bot/pacing.py).
-    def __init__(self, connector: Connector, conversations: ConversationStore) -> None:
+    def __init__(
+        self,
+        connector: Connector,
+        conversations: ConversationStore,
+        community_names: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
         self.connector = connector
         self.conversations = conversations
+        # Community key -> name, as configured now (suggestions name where they were answered).
+        self.community_names = community_names or dict
 
     async def deliver(self, effect: Effect, context: DeliveryContext) -> Delivered:
         if isinstance(effect, PostCard):
@@ -64,6 +72,8 @@ class TeamsSender:
             return await self._thread_reply(effect, context)
         if isinstance(effect, Notify):
             return await self._notify(effect, context)
+        if isinstance(effect, PostDigest):
+            return await self._post_digest(effect)
         raise PermanentDeliveryError(f"cannot render {type(effect).__name__}", code="unknown_effect")
 
     # ------------------------------------------------------------ the channel card
@@ -82,13 +92,11 @@ class TeamsSender:
             )
         return found
 
-    async def _post_card(self, effect: PostCard, context: DeliveryContext) -> Delivered:
-        channel = effect.channel
+    async def _new_thread(self, channel: ChannelRef, activity: Activity) -> tuple[StoredConversation, str, str, str]:
+        """Posts ``activity`` as a new thread in ``channel``: (home, tenant, root id, thread conversation id)."""
         home = await self._home(channel)
         tenant = channel.tenant or home.tenant
         client = await self.connector.client(home.service_url)
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(question_card(effect.view)))
-        activity.summary = f"Question for {effect.view.community_name}"
         params = ConversationParameters(
             is_group=True,
             bot=ChannelAccount(id=home.bot_id) if home.bot_id else None,
@@ -99,11 +107,18 @@ class TeamsSender:
         try:
             created = await client.conversations.create_conversation(params)
         except Exception as exc:
-            raise delivery_error(exc, "post card") from exc
+            raise delivery_error(exc, "post in channel") from exc
         root = created.activity_id or (created.id or "").partition(";messageid=")[2]
         if not root:
             raise PermanentDeliveryError("Teams returned no message id for the card", code="no_message_id")
         conversation = created.id if created.id and ";messageid=" in created.id else thread_id(channel.id, root)
+        return home, tenant, root, conversation
+
+    async def _post_card(self, effect: PostCard, context: DeliveryContext) -> Delivered:
+        channel = effect.channel
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(question_card(effect.view)))
+        activity.summary = f"Question for {effect.view.community_name}"
+        home, tenant, root, conversation = await self._new_thread(channel, activity)
         ref = MessageRef(platform=Platform.teams, channel=channel.id, id=root, tenant=tenant)
         data = {
             "service_url": home.service_url,
@@ -117,6 +132,18 @@ class TeamsSender:
             "card posted", extra={"escalation_id": effect.escalation_id, "channel": channel.id, "message_id": root}
         )
         return Delivered(refs=[("card", ref, data)], result={"message": root, "conversation": conversation})
+
+    async def _post_digest(self, effect: PostDigest) -> Delivered:
+        """The daily digest as a new thread in the channel. It is not an escalation's card,
+        so no message ref is kept: replies under it are not answers to any question."""
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(digest_card(effect)))
+        activity.summary = f"Daily digest for {effect.community_name}"
+        _, _, root, conversation = await self._new_thread(effect.channel, activity)
+        log.info(
+            "digest posted",
+            extra={"escalation_id": effect.escalation_id, "channel": effect.channel.id, "message_id": root},
+        )
+        return Delivered(result={"message": root, "conversation": conversation})
 
     def _card_of(self, channel: ChannelRef, context: DeliveryContext) -> tuple[MessageRef, dict[str, Any]]:
         card = context.card_in(Platform.teams, channel.id)
@@ -217,7 +244,11 @@ class TeamsSender:
         person = effect.person
         if person.platform != Platform.teams:
             raise PermanentDeliveryError(f"{person.key} is not a Teams user", code="wrong_platform")
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(notify_card(effect)))
+        if effect.notice == Notice.suggestions and effect.suggestions:
+            card = suggestions_card(effect.view, effect.suggestions, self.community_names(), heading=effect.text)
+        else:
+            card = notify_card(effect)
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
         activity.summary = effect.text[:200]
         try:
             conversation_id, sent = await self.send_personal(person, activity)

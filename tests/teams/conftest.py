@@ -201,9 +201,15 @@ class Teams:
 
 
 async def make_teams(
-    store: Store, clock: FakeClock, login: FakeLogin, connector: FakeConnector, *, auth: bool = True
+    store: Store,
+    clock: FakeClock,
+    login: FakeLogin,
+    connector: FakeConnector,
+    *,
+    auth: bool = True,
+    communities: str = CONFIG,
 ) -> AsyncIterator[Teams]:
-    directory = parse_config(CONFIG, "teams-test.yaml")
+    directory = parse_config(communities, "teams-test.yaml")
     runtime = Runtime(store, directory, {}, clock=clock)
     conversations = TeamsConversationStore(store)
     config = TeamsConfig(

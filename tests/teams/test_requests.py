@@ -78,7 +78,12 @@ async def test_an_unknown_community_is_refused_in_words(teams: Teams) -> None:
 
 async def test_a_redelivered_activity_has_one_effect(teams: Teams) -> None:
     await teams.install()
-    values = {"user": SAM[0], "name": SAM[1], "text": "escalate sdk Same question twice", "channel": CHANNEL}
+    values: dict[str, Any] = {
+        "user": SAM[0],
+        "name": SAM[1],
+        "text": "escalate sdk Same question twice",
+        "channel": CHANNEL,
+    }
     await teams.send("channel_mention", id="1677999001", **values)
     await teams.send("channel_mention", id="1677999001", **values)
     assert len(teams.connector.of("reply")) == 1  # acknowledged once
