@@ -15,6 +15,8 @@ from workflows.effects import PostDigest
 from workflows.model import Platform
 
 CONFIG = """
+people:
+  - {name: Ben, slack: U0BEN}
 defaults:
   policy: {nudge_after: 30m, owner_reminder_after: 1h}
 communities:
@@ -105,7 +107,7 @@ async def test_the_digest_says_what_is_open_overdue_waiting_and_resolved(databas
         assert digest.unanswered[0].age == "23h"
         assert [i.question for i in digest.overdue] == ["held too long"]
         assert [i.question for i in digest.waiting] == ["asked back"]
-        assert [(i.question, i.note) for i in digest.resolved] == [("solved one", "answered by slack:U0BEN")]
+        assert [(i.question, i.note) for i in digest.resolved] == [("solved one", "answered by Ben")]
         assert digest.week.startswith("Last 7 days: 5 opened, 1 resolved")
         assert "100% answered before any nudge" in digest.week
         # Next working day: only what was resolved since this digest is listed as resolved.

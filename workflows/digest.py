@@ -10,7 +10,7 @@ from .calendar import WEEKDAYS
 from .durations import humanize
 from .effects import DigestItem, PostDigest
 from .metrics import median
-from .model import Ball, Community, Escalation, Status
+from .model import Ball, Community, Escalation, PersonRef, Status
 
 WEEKDAYS_ONLY = ("mon", "tue", "wed", "thu", "fri")
 
@@ -62,6 +62,12 @@ def _overdue(esc: Escalation, now: datetime) -> bool:
     )
 
 
+def _name(esc: Escalation, person: PersonRef) -> str:
+    """The configured name of an expert where there is one: recognition is by name."""
+    expert = esc.community.expert_for(person)
+    return expert.name if expert is not None and expert.name else person.label()
+
+
 def compose(
     community: Community,
     day: date,
@@ -73,8 +79,6 @@ def compose(
     """What each channel reads in the morning. Nothing when there is nothing to say and
     the community prefers silence (``digest_when_empty: skip``)."""
     # A held question has no card yet (its requester is reading earlier answers): not the experts' to see.
-    open_escalations = [e for e in open_escalations if not e.held]
-    # A held question is still with its requester, reading similar answers: not the experts' yet.
     open_escalations = [e for e in open_escalations if not e.held]
     unanswered = sorted(
         (e for e in open_escalations if e.owner is None and e.ball == Ball.experts and e.first_response_at is None),
@@ -117,12 +121,12 @@ def compose(
         community_name=community.name,
         day=day,
         unanswered=tuple(item(e, "no answer yet") for e in unanswered),
-        overdue=tuple(item(e, f"held by {e.owner.person.label() if e.owner else '?'}") for e in overdue),
+        overdue=tuple(item(e, f"held by {_name(e, e.owner.person) if e.owner else '?'}") for e in overdue),
         waiting=tuple(item(e, f"waiting on {e.requester.label()}") for e in waiting),
         resolved=tuple(
             item(
                 e,
-                "answered by " + (e.first_responder or e.resolved_by or e.requester).label(),
+                "answered by " + _name(e, e.first_responder or e.resolved_by or e.requester),
             )
             for e in resolved
         ),
