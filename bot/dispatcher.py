@@ -118,12 +118,24 @@ class Dispatcher:
             return False
         async with self.store.unit_of_work() as uow:
             refs = await uow.messages.for_escalation(row.escalation_id)
-        context = DeliveryContext(row.escalation_id, refs, row.idempotency_key)
+        # The claim query loaded the row as it was: a lease still set means a holder took it and
+        # never settled it (killed, or too slow), so the platform may already have the message.
+        retrying = row.attempts > 0 or row.lease_until is not None
+        context = DeliveryContext(
+            row.escalation_id, refs, row.idempotency_key, retrying=retrying, queued_at=row.created_at
+        )
+        if retrying:
+            log.info(
+                "delivery retried",
+                extra={**extra, "attempts": row.attempts, "lease_expired": row.lease_until is not None},
+            )
         platform = Platform(row.platform)
         try:
             async with self.pacer.lock(platform, row.target):
                 await self.pacer.wait_turn(platform, row.target)
                 async with self._slots:
+                    # Counted as sent at the moment the send starts, not when the turn came.
+                    self.pacer.record(platform, row.target)
                     delivered = await sender.deliver(effect, context)
         except TransientDeliveryError as exc:
             if exc.retry_after:
@@ -172,6 +184,15 @@ class Dispatcher:
                 await handler(row, error)
             except Exception:  # reporting a failure must never stop delivery
                 log.exception("failure handler raised", extra={"escalation_id": row.escalation_id, "outbox_id": row.id})
+
+    async def stuck(self, threshold: timedelta) -> float | None:
+        """Age in seconds of the oldest undelivered row, if older than ``threshold``."""
+        async with self.store.unit_of_work() as uow:
+            oldest = await uow.outbox.oldest_pending()
+        if oldest is None:
+            return None
+        age = (self.clock.now() - oldest).total_seconds()
+        return age if age > threshold.total_seconds() else None
 
     async def next_attempt_delay(self) -> float | None:
         async with self.store.unit_of_work() as uow:

@@ -36,9 +36,12 @@ class Pacer:
         self,
         limits: Mapping[Platform, Sequence[tuple[float, int]]] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        margin: float = 0.03,
     ) -> None:
         self.limits = {p: tuple(v) for p, v in (PLATFORM_LIMITS if limits is None else limits).items()}
         self.clock = clock
+        # Windows are stretched a little: our clock and the platform's never agree exactly.
+        self.margin = margin
         self._targets: dict[tuple[Platform, str], _Target] = {}
 
     def _target(self, platform: Platform, target: str) -> _Target:
@@ -57,6 +60,7 @@ class Pacer:
         now = self.clock()
         wait = max(state.blocked_until - now, 0.0)
         for window, count in self.limits.get(platform, ()):
+            window *= 1 + self.margin
             recent = [t for t in state.sent if t > now - window]
             if len(recent) >= count:
                 wait = max(wait, recent[-count] + window - now)
@@ -67,15 +71,17 @@ class Pacer:
         return self._target(platform, target).lock
 
     async def wait_turn(self, platform: Platform, target: str) -> None:
-        """Wait until a send is allowed, then count it as sent now."""
+        """Wait until a send to ``target`` is allowed; then ``record`` it as it starts."""
         # The delay is computed afresh after each sleep: a back-off may have arrived meanwhile.
         while (pause := self.delay(platform, target)) > 0:  # noqa: ASYNC110 - waiting on time, not on an event
             await asyncio.sleep(pause)
+
+    def record(self, platform: Platform, target: str) -> None:
         state = self._target(platform, target)
         now = self.clock()
         state.sent.append(now)
         longest = max((w for w, _ in self.limits.get(platform, ())), default=0.0)
-        while state.sent and state.sent[0] <= now - longest:
+        while state.sent and state.sent[0] <= now - longest * (1 + self.margin):
             state.sent.popleft()
 
     def back_off(self, platform: Platform, target: str, seconds: float) -> None:

@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -49,6 +49,7 @@ class Runtime:
         sweep_interval: float = 5.0,
         dispatch_interval: float = 1.0,
         pacer: Pacer | None = None,
+        stuck_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self.store = store
         self.directory = directory
@@ -65,6 +66,9 @@ class Runtime:
         self.dispatcher.on_failure(self._delivery_failed)
         self.service.on_commit(self._committed)
         self._dispatch_lock = asyncio.Lock()
+        # An undelivered row older than this is logged as stuck (once a minute at most).
+        self.stuck_after = stuck_after
+        self._stuck_logged_at: datetime | None = None
         self._sweep_lock = asyncio.Lock()
 
     async def _delivery_failed(self, row: OutboxRow, error: str) -> None:
@@ -129,49 +133,53 @@ class Runtime:
 
     async def dispatch(self) -> int:
         async with self._dispatch_lock:
-            return await self.dispatcher.run_once()
+            sent = await self.dispatcher.run_once()
+        await self._warn_if_stuck()
+        return sent
 
-    async def _guarded(self, name: str, job: object) -> None:
+    async def _warn_if_stuck(self) -> None:
+        """Like a late timer, an outbox row that waits too long is worth a warning with its age."""
+        age = await self.dispatcher.stuck(self.stuck_after)
+        if age is None:
+            self._stuck_logged_at = None
+            return
+        now = self.clock.now()
+        if self._stuck_logged_at is not None and now - self._stuck_logged_at < timedelta(minutes=1):
+            return
+        self._stuck_logged_at = now
+        async with self.store.unit_of_work() as uow:
+            pending = await uow.outbox.list("pending", limit=1)
+        row = pending[0] if pending else None
+        log.warning(
+            "outbox row stuck",
+            extra={
+                "age_s": round(age, 1),
+                "escalation_id": row.escalation_id if row else None,
+                "outbox_id": row.id if row else None,
+                "attempts": row.attempts if row else None,
+                "error": (row.last_error or "")[:300] if row else None,
+            },
+        )
+
+    async def _guarded(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
         try:
-            await job()  # type: ignore[operator]
+            await job()
         except Exception:  # a failing run is logged; the next trigger tries again
             log.exception("scheduled job failed", extra={"job": name})
 
-    async def _sweep_job(self) -> None:
-        await self._guarded("sweep", self.sweep)
-
-    async def _dispatch_job(self) -> None:
-        await self._guarded("dispatch", self.dispatch)
-
-    async def _digest_job(self) -> None:
-        await self._guarded("digest", self.digest)
-
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_job(
-            self._sweep_job,
-            IntervalTrigger(seconds=self.sweep_interval),
-            id="sweep",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )
-        scheduler.add_job(
-            self._dispatch_job,
-            IntervalTrigger(seconds=self.dispatch_interval),
-            id="dispatch",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )
-        scheduler.add_job(
-            self._digest_job,
-            IntervalTrigger(seconds=60),
-            id="digest",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )
+        jobs = (("sweep", self.sweep, self.sweep_interval), ("dispatch", self.dispatch, self.dispatch_interval))
+        for name, run, every in (*jobs, ("digest", self.digest, 60.0)):
+            scheduler.add_job(
+                self._guarded,
+                IntervalTrigger(seconds=every),
+                args=(name, run),
+                id=name,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),
+            )
         scheduler.start()
         self.scheduler = scheduler
 

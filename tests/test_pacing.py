@@ -26,9 +26,9 @@ class FakeTime:
 
 def test_slack_allows_one_message_per_second_per_channel() -> None:
     now = FakeTime()
-    pacer = Pacer(clock=now)
+    pacer = Pacer(clock=now, margin=0)
     assert pacer.delay(Platform.slack, "C1") == 0
-    pacer._target(Platform.slack, "C1").sent.append(now.now)
+    pacer.record(Platform.slack, "C1")
     assert pacer.delay(Platform.slack, "C1") == 1.0
     assert pacer.delay(Platform.slack, "C2") == 0  # another channel is independent
     now.now += 0.4
@@ -37,7 +37,7 @@ def test_slack_allows_one_message_per_second_per_channel() -> None:
 
 def test_teams_keeps_both_the_per_second_and_the_per_30_second_window() -> None:
     now = FakeTime()
-    pacer = Pacer(clock=now)
+    pacer = Pacer(clock=now, margin=0)
     state = pacer._target(Platform.teams, "conv")
     for _ in range(7):
         state.sent.append(now.now)
@@ -50,9 +50,16 @@ def test_teams_keeps_both_the_per_second_and_the_per_30_second_window() -> None:
     assert PLATFORM_LIMITS[Platform.teams] == ((1.0, 7), (30.0, 60))
 
 
+def test_a_small_margin_keeps_clock_skew_from_tripping_the_limit() -> None:
+    now = FakeTime()
+    pacer = Pacer(clock=now)  # default margin: 3% of each window
+    pacer.record(Platform.slack, "C1")
+    assert abs(pacer.delay(Platform.slack, "C1") - 1.03) < 1e-9
+
+
 def test_back_off_blocks_a_target_for_the_time_asked() -> None:
     now = FakeTime()
-    pacer = Pacer(clock=now)
+    pacer = Pacer(clock=now, margin=0)
     pacer.back_off(Platform.slack, "C1", 7)
     assert pacer.delay(Platform.slack, "C1") == 7
     assert pacer.delay(Platform.slack, "C2") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from .effects import Effect
@@ -34,6 +35,12 @@ class DeliveryContext:
     escalation_id: str
     refs: list[tuple[str, MessageRef, dict[str, Any] | None]] = field(default_factory=list)
     idempotency_key: str = ""
+    # True when this effect may already have reached the platform: an earlier attempt
+    # failed or its holder's lease ran out (a crash between "sent" and "marked sent").
+    # A sender that can look messages up by ``idempotency_key`` should do so first.
+    retrying: bool = False
+    # When the effect was queued: a lower bound for such a lookup.
+    queued_at: datetime | None = None
 
     def card_in(self, platform: Platform, channel: str) -> MessageRef | None:
         for kind, ref, _ in self.refs:

@@ -195,19 +195,7 @@ class EscalationService:
     @staticmethod
     async def _suggestions(uow: Any, command: Open) -> tuple[Suggestion, ...]:
         hits = await uow.knowledge.similar(command.question, Scope.of(command.actor), command.community_key)
-        out = []
-        for hit in hits:
-            cards = await uow.messages.for_escalation(hit.escalation_id, "card")
-            out.append(
-                Suggestion(
-                    escalation_id=hit.escalation_id,
-                    community_key=hit.community,
-                    question=hit.question,
-                    answer=hit.answer,
-                    card=cards[0][1] if cards else None,
-                )
-            )
-        return tuple(out)
+        return tuple(await _as_suggestions(uow, hits))
 
     async def search(
         self, query: str, scope: Scope, *, community: str | None = None, limit: int = 5
@@ -215,19 +203,7 @@ class EscalationService:
         """The knowledge base, best matches first, as the asker may see it."""
         async with self.store.unit_of_work() as uow:
             hits = await uow.knowledge.search(query, scope, community=community, limit=limit)
-            out = []
-            for hit in hits:
-                cards = await uow.messages.for_escalation(hit.escalation_id, "card")
-                out.append(
-                    Suggestion(
-                        escalation_id=hit.escalation_id,
-                        community_key=hit.community,
-                        question=hit.question,
-                        answer=hit.answer,
-                        card=cards[0][1] if cards else None,
-                    )
-                )
-            return out
+            return await _as_suggestions(uow, hits)
 
     @staticmethod
     def _needs_roster(command: BaseCommand, esc: Escalation) -> bool:
@@ -304,6 +280,23 @@ class EscalationService:
                 keys.add(expert.key)
         async with self.store.unit_of_work() as uow:
             return await uow.escalations.list_for_owner(sorted(keys), scope)
+
+
+async def _as_suggestions(uow: Any, hits: Sequence[Any]) -> list[Suggestion]:
+    """Knowledge hits with a link to each one's card, for people to read."""
+    out = []
+    for hit in hits:
+        cards = await uow.messages.for_escalation(hit.escalation_id, "card")
+        out.append(
+            Suggestion(
+                escalation_id=hit.escalation_id,
+                community_key=hit.community,
+                question=hit.question,
+                answer=hit.answer,
+                card=cards[0][1] if cards else None,
+            )
+        )
+    return out
 
 
 def _loggable(detail: dict[str, Any]) -> dict[str, Any]:

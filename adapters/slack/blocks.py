@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,14 +31,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from workflows.durations import humanize
-from workflows.effects import Action, CardView, Notify
-from workflows.model import Ball, Community, Ownership, Priority, Status
+from workflows.effects import Action, CardView, DigestItem, Notice, Notify, PostDigest, Suggestion
+from workflows.model import Ball, Community, Ownership, Priority, Status, Step
 
 from .text import (
     SECTION_LIMIT,
     date,
     escape,
     escaped_chunks,
+    excerpt,
     link,
     mention,
     plain_excerpt,
@@ -55,7 +56,9 @@ ACCEPT = "accept"
 DECLINE = "decline"
 REASSIGN_TO = "reassign_to"
 SHOW_QUESTION = "show_question"
-ACTION_IDS = (CLAIM, ASSIGN, RESOLVE, MORE, REOPEN, ACCEPT, DECLINE, REASSIGN_TO, SHOW_QUESTION)
+DEFLECT = "deflect"  # "This answers it"
+ESCALATE = "escalate"  # "Still escalate"
+ACTION_IDS = (CLAIM, ASSIGN, RESOLVE, MORE, REOPEN, ACCEPT, DECLINE, REASSIGN_TO, SHOW_QUESTION, DEFLECT, ESCALATE)
 
 ESCALATE_MODAL = "escalate_modal"
 RESOLVE_MODAL = "resolve_modal"
@@ -78,7 +81,13 @@ _STEP_WORDS = {
     "reassign": "reassign to the next expert",
     "requester_reminder": "ask the requester whether it is answered",
     "auto_close": "close automatically",
+    "release": "send it to the experts",
 }
+MAX_BLOCKS = 50  # Slack's limit per message
+SUGGESTIONS_SHOWN = 3
+SUGGESTION_QUESTION_LIMIT = 300
+SUGGESTION_ANSWER_LIMIT = 700
+DIGEST_BLOCK_PREFIX = "digest"
 
 
 def md(text: str) -> MarkdownTextObject:
@@ -86,8 +95,10 @@ def md(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=text, verbatim=True)
 
 
-def action_value(escalation_id: str, version: int, action: str | None = None) -> str:
-    data: dict[str, Any] = {"e": escalation_id, "v": version}
+def action_value(escalation_id: str, version: int | None, action: str | None = None) -> str:
+    data: dict[str, Any] = {"e": escalation_id}
+    if version is not None:
+        data["v"] = version
     if action:
         data["a"] = action
     return json.dumps(data, separators=(",", ":"))
@@ -134,6 +145,8 @@ def status_text(view: CardView) -> str:
         return ":no_entry_sign: Cancelled"
     if view.status != Status.open:
         return escape(view.status_line)
+    if view.next_step == Step.release:  # held: the requester is looking at earlier answers
+        return ":mag: Checking similar answers"
     if view.ball == Ball.requester:
         return f":hourglass_flowing_sand: Waiting on {mention(view.requester)}"
     if view.owner is None:
@@ -247,7 +260,12 @@ def card_fallback(view: CardView) -> str:
 # ---------------------------------------------------------------- direct messages
 
 
-def dm_blocks(effect: Notify, now: datetime, thread_url: str | None) -> list[dict[str, Any]]:
+def dm_blocks(
+    effect: Notify,
+    now: datetime,
+    thread_url: str | None,
+    suggestion_urls: Mapping[str, str | None] | None = None,
+) -> list[dict[str, Any]]:
     view = effect.view
     body, _ = truncated(effect.text, SECTION_LIMIT - 100)
     body = _people_as_mentions(body, effect)
@@ -259,6 +277,15 @@ def dm_blocks(effect: Notify, now: datetime, thread_url: str | None) -> list[dic
             text=md(f"*{escape(view.community_name)}* · from {mention(view.requester)}\n{question}"),
         ),
     ]
+    if effect.notice == Notice.suggestions:
+        for number, suggestion in enumerate(effect.suggestions[:SUGGESTIONS_SHOWN], start=1):
+            url = (suggestion_urls or {}).get(suggestion.escalation_id)
+            blocks.append(
+                SectionBlock(
+                    block_id=_bid(view, f"dm-suggestion-{number}"),
+                    text=md(suggestion_text(suggestion, url, number=number)),
+                )
+            )
     context = summary_line(view, now)
     if thread_url:
         context += f" · {link(thread_url, 'Open the thread')}"
@@ -278,11 +305,27 @@ def dm_blocks(effect: Notify, now: datetime, thread_url: str | None) -> list[dic
             elements.append(ButtonElement(text="Reopen", action_id=REOPEN, value=value))
         elif action == Action.claim:
             elements.append(ButtonElement(text="Claim", action_id=CLAIM, value=value))
+        elif action == Action.deflect:
+            elements.append(ButtonElement(text="This answers it", action_id=DEFLECT, value=value, style="primary"))
+        elif action == Action.escalate:
+            elements.append(ButtonElement(text="Still escalate", action_id=ESCALATE, value=value))
     if cut:
         elements.append(_show_question_button(view))
     if elements:
         blocks.append(ActionsBlock(block_id=_bid(view, f"dm-actions-{effect.notice.value}"), elements=elements))
     return _blocks(blocks)
+
+
+def suggestion_text(suggestion: Suggestion, url: str | None, *, number: int | None = None) -> str:
+    """One earlier question and its answer, with a link to its thread; all user text escaped."""
+    prefix = f"*{number}.* " if number is not None else ""
+    lines = [
+        f"{prefix}*Asked:* {excerpt(suggestion.question, SUGGESTION_QUESTION_LIMIT, max_lines=3)}",
+        f"*Answer:* {excerpt(suggestion.answer, SUGGESTION_ANSWER_LIMIT)}",
+    ]
+    if url:
+        lines.append(link(url, "Open the thread"))
+    return "\n".join(lines)
 
 
 def _people_as_mentions(text: str, effect: Notify) -> str:
@@ -455,6 +498,8 @@ def status_blocks(items: Sequence[Listed], now: datetime) -> list[dict[str, Any]
         return _blocks([SectionBlock(text=md("You have no open escalations."))])
     blocks: list[Block] = [SectionBlock(text=md(f"*Your open escalations* ({len(items)})"))]
     blocks += [SectionBlock(text=md(listed_line(item, now))) for item in items[:40]]
+    if len(items) > 40:
+        blocks.append(ContextBlock(elements=[md(f"…and {len(items) - 40} more")]))
     return _blocks(blocks)
 
 
@@ -472,10 +517,127 @@ def home_view(requested: Sequence[Listed], held: Sequence[Listed], now: datetime
     return View(type="home", blocks=blocks).to_dict()
 
 
+# ---------------------------------------------------------------- /escalate search
+
+
+def search_blocks(
+    query: str, hits: Sequence[tuple[Suggestion, str | None]], community_names: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The knowledge base's best matches, for the asker alone (sent ephemeral)."""
+    asked = plain_excerpt(query, 100)
+    if not hits:
+        return _blocks(
+            [
+                SectionBlock(
+                    text=md(
+                        f"Nothing in the knowledge base matches “{asked}”. Try other words, or ask the "
+                        "experts with `/escalate <community> <question>`."
+                    )
+                )
+            ]
+        )
+    found = "1 answered question" if len(hits) == 1 else f"{len(hits)} answered questions"
+    blocks: list[Block] = [SectionBlock(text=md(f"*{found} for “{asked}”*, best match first"))]
+    for number, (suggestion, url) in enumerate(hits, start=1):
+        text = suggestion_text(suggestion, url, number=number)
+        name = community_names.get(suggestion.community_key, suggestion.community_key)
+        blocks.append(SectionBlock(text=md(f"{text} · {escape(name)}" if url else f"{text}\n{escape(name)}")))
+    blocks.append(
+        ContextBlock(elements=[md("Not what you need? Ask the experts with `/escalate <community> <question>`.")])
+    )
+    return _blocks(blocks)
+
+
+# ---------------------------------------------------------------- the daily digest
+
+DIGEST_GROUPS = (
+    ("unanswered", "Unanswered, oldest first"),
+    ("overdue", "Owned but overdue"),
+    ("waiting", "Waiting on the requester"),
+    ("resolved", "Resolved since the last digest"),
+)
+DIGEST_QUESTION_LIMIT = 200
+
+
+def _share(sizes: Sequence[int], budget: int) -> list[int]:
+    """Item slots per group, one round at a time so every group shows its oldest items."""
+    shown = [0] * len(sizes)
+    while budget > 0 and any(s < n for s, n in zip(shown, sizes, strict=True)):
+        for index, size in enumerate(sizes):
+            if budget > 0 and shown[index] < size:
+                shown[index] += 1
+                budget -= 1
+    return shown
+
+
+def _digest_item(group: str, item: DigestItem, url: str | None) -> Block:
+    name = f"#{item.escalation_id[:8]}"
+    title = link(url, name) if url else escape(name)
+    ago = f"asked {escape(item.age)} ago" if group == "resolved" else f"open {escape(item.age)}"
+    text = (
+        f"*{title}* {plain_excerpt(item.question, DIGEST_QUESTION_LIMIT)}\n"
+        f"{ago} · from {escape(item.requester.label())} · {escape(item.note)}"
+    )
+    accessory = None
+    if item.claimable and group != "resolved":
+        accessory = ButtonElement(text="Claim", action_id=CLAIM, value=action_value(item.escalation_id, None))
+    return SectionBlock(
+        block_id=f"{DIGEST_BLOCK_PREFIX}:{group}:{item.escalation_id}"[:255], text=md(text), accessory=accessory
+    )
+
+
+def digest_blocks(digest: PostDigest, urls: Mapping[str, str | None] | None = None) -> list[dict[str, Any]]:
+    """The digest as one message within Block Kit's limits: groups share the 50 blocks,
+    and what does not fit is counted ("…and N more")."""
+    urls = urls or {}
+    head = f":newspaper: *Daily digest · {escape(digest.community_name)}* · {digest.day:%A %d %B}"
+    blocks: list[Block] = [SectionBlock(block_id=f"{DIGEST_BLOCK_PREFIX}:head", text=md(head))]
+    week = [ContextBlock(block_id=f"{DIGEST_BLOCK_PREFIX}:week", elements=[md(escape(digest.week))])]
+    week = week if digest.week else []
+    groups = [(key, title, tuple(getattr(digest, key))) for key, title in DIGEST_GROUPS]
+    groups = [(key, title, items) for key, title, items in groups if items]
+    if digest.empty or not groups:
+        blocks.append(md_section("Nothing open, nothing overdue, nothing resolved since the last digest."))
+        return _blocks([*blocks, *week])
+    sizes = [len(items) for _, _, items in groups]
+    room = MAX_BLOCKS - len(blocks) - len(week) - len(groups)
+    shown = _share(sizes, room)
+    # Each group cut short needs a line saying so; take the room from the items.
+    while True:
+        cut = sum(1 for s, n in zip(shown, sizes, strict=True) if s < n)
+        again = _share(sizes, room - cut)
+        if again == shown:
+            break
+        shown = again
+    for (key, title, items), count in zip(groups, shown, strict=True):
+        blocks.append(md_section(f"*{title}* ({len(items)})", block_id=f"{DIGEST_BLOCK_PREFIX}:{key}"))
+        blocks += [_digest_item(key, item, urls.get(item.escalation_id)) for item in items[:count]]
+        if count < len(items):
+            more = f"…and {len(items) - count} more"
+            blocks.append(ContextBlock(block_id=f"{DIGEST_BLOCK_PREFIX}:{key}:more", elements=[md(more)]))
+    return _blocks([*blocks, *week])
+
+
+def digest_fallback(digest: PostDigest) -> str:
+    """The notification text: counts only, so no user text needs a second escaping."""
+    name = escape(digest.community_name)
+    if digest.empty:
+        return f"Daily digest for {name}: nothing open, nothing overdue, nothing resolved."
+    return (
+        f"Daily digest for {name}: {len(digest.unanswered)} unanswered, {len(digest.overdue)} overdue, "
+        f"{len(digest.waiting)} waiting on the requester, {len(digest.resolved)} resolved."
+    )
+
+
+def md_section(text: str, block_id: str | None = None) -> SectionBlock:
+    return SectionBlock(block_id=block_id, text=md(text))
+
+
 HELP = (
     "*/escalate* gets a question in front of the experts who can answer it.\n"
     "• `/escalate <community> <question>` posts the question at once\n"
     "• `/escalate` opens a form (community, question, priority, customer, link)\n"
+    "• `/escalate search <words>` finds questions the experts already answered\n"
     "• `/escalate status` lists your open escalations\n"
     "• `/escalate help` shows this\n"
     "You can also use the *Escalate to experts* shortcut on any message."

@@ -29,12 +29,16 @@ from workflows.commands import (
     Cancel,
     Claim,
     Decline,
+    Deflect,
     Reassign,
+    Release,
     Reopen,
     Reply,
     Resolve,
 )
 from workflows.decide import card_view
+from workflows.durations import humanize
+from workflows.effects import Suggestion
 from workflows.errors import Reason, Refused
 from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority, Status
 from workflows.ports import Scope
@@ -186,6 +190,9 @@ class SlackInbound:
         if word.lower() in ("help", "?"):
             await ack(text=ui.help_text(directory.all()), response_type="ephemeral")
             return
+        if word.lower() == "search":
+            await self._search(ack, body, rest.strip())
+            return
         if word.lower() == "status":
             items = await self.home.listed(
                 await self.service.requested_by(person, self._scope(body)), self._scope(body)
@@ -229,11 +236,42 @@ class SlackInbound:
             return
         esc = outcome.escalation
         short = esc.short_id() if esc else ""
-        await ack(
-            text=f"Escalated to *{escape(community.name)}* as `#{short}`. "
-            "I'll send you a link to the question as soon as it is posted.",
-            response_type="ephemeral",
+        if esc is not None and esc.held:
+            text = self._held_words(esc)
+        else:
+            text = (
+                f"Escalated to *{escape(community.name)}* as `#{short}`. "
+                "I'll send you a link to the question as soon as it is posted."
+            )
+        await ack(text=text, response_type="ephemeral")
+
+    @staticmethod
+    def _held_words(esc: Escalation) -> str:
+        """The confirmation for a question held while its requester looks at earlier answers:
+        it is not posted yet, and must not be said to be."""
+        wait = esc.policy.deflection_wait
+        when = f"in {humanize(wait)}" if wait else "soon"
+        return (
+            f"Similar questions were answered before: I've sent you their answers in a DM (`#{esc.short_id()}`). "
+            f"If one answers yours, press *This answers it* there. Otherwise your question goes to the "
+            f"*{escape(esc.community.name)}* experts when you press *Still escalate*, or {when} anyway."
         )
+
+    async def _search(self, ack: Any, body: dict[str, Any], words: str) -> None:
+        if not words:
+            await ack(text="Say what to look for: `/escalate search <words>`.", response_type="ephemeral")
+            return
+        scope = self._scope(body)
+        hits = await self.service.search(words[:500], scope, limit=5)
+        found: list[tuple[Suggestion, str | None]] = []
+        for hit in hits:
+            card = hit.card
+            # The archive form of the link: no call per result while Slack waits for the answer.
+            url = await self.links.archive_url(card) if card is not None and card.platform == Platform.slack else None
+            found.append((hit, url))
+        names = {c.key: c.name for c in self.service.directory.all()}
+        text = f"Answers for “{escape(words[:100])}”" if found else "Nothing found"
+        await ack(text=text, blocks=ui.search_blocks(words, found, names), response_type="ephemeral")
 
     # ------------------------------------------------------------ message shortcut
 
@@ -307,17 +345,19 @@ class SlackInbound:
             field = "community" if refusal.reason == Reason.unknown_community else "question"
             await ack(response_action="errors", errors={field: refusal.message[:150]})
             return
-        short = outcome.escalation.short_id() if outcome.escalation else ""
+        esc = outcome.escalation
+        short = esc.short_id() if esc else ""
         community = self.service.directory.get(community_key)
         name = community.name if community else community_key
-        await ack(
-            response_action="update",
-            view=ui.notice_modal(
+        if esc is not None and esc.held:
+            notice = ui.notice_modal("Answered before?", self._held_words(esc))
+        else:
+            notice = ui.notice_modal(
                 "Escalated",
                 f"Your question is on its way to *{escape(name)}* as `#{short}`. "
                 "I'll send you a link to it in a DM as soon as it is posted.",
-            ),
-        )
+            )
+        await ack(response_action="update", view=notice)
 
     async def on_resolve_submitted(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
         view = body.get("view") or {}
@@ -388,6 +428,10 @@ class SlackInbound:
             done = "You declined this question; it goes to the next expert."
         elif action_id == ui.REOPEN:
             command = Reopen(**base)
+        elif action_id == ui.DEFLECT:
+            command = Deflect(**base)
+        elif action_id == ui.ESCALATE:
+            command = Release(**base)
         elif action_id == ui.MORE:
             if target.action == "reassign":
                 command = Reassign(**base)
@@ -397,6 +441,13 @@ class SlackInbound:
             log.info("action ignored", extra={"action_id": action_id, "escalation_id": target.escalation_id})
             return
         ok = await self._run(command, body, event, respond)
+        if ok and action_id in (ui.DEFLECT, ui.ESCALATE):
+            done = await self._deflection_words(target.escalation_id, scope)
+        if ok and action_id == ui.CLAIM and str(action.get("block_id", "")).startswith(f"{ui.DIGEST_BLOCK_PREFIX}:"):
+            # The digest itself does not change; the person who pressed its button hears it worked.
+            esc = await self.service.get(target.escalation_id, scope)
+            if esc is not None and esc.owner is not None and esc.owner.person.same(person):
+                await self._tell(body, respond, person.id, f"You claimed `#{esc.short_id()}`; its card is updated.")
         message = body.get("message")
         # A DM whose buttons were used: show what happened instead of stale buttons.
         if (
@@ -414,6 +465,18 @@ class SlackInbound:
                 )
             except SlackClientError:
                 log.info("could not update the DM", extra={"escalation_id": target.escalation_id})
+
+    async def _deflection_words(self, escalation_id: str, scope: Scope) -> str | None:
+        """What became of a question after "This answers it" / "Still escalate", for its DM:
+        said from its state, since the timer may have sent it on already."""
+        esc = await self.service.get(escalation_id, scope)
+        if esc is None:
+            return None
+        if esc.status == Status.deflected:
+            return "Closed: an earlier answer solved it."
+        if esc.status == Status.open and not esc.held:
+            return "Sent on to the experts. I'll send you a link to the question here."
+        return f"This question is {esc.status.value}."
 
     # ------------------------------------------------------------ events
 

@@ -31,6 +31,7 @@ log = logging.getLogger("escalation_bot.slack")
 
 DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
+API_TIMEOUT_S = 10.0
 
 
 class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
@@ -66,7 +67,9 @@ def web_client(
         AsyncConnectionErrorRetryHandler(),
         ShortRateLimitRetryHandler(max_wait=inline_retry_max_wait),
     ]
-    return AsyncWebClient(token=token, base_url=api_url, session=session, timeout=10, retry_handlers=handlers)
+    return AsyncWebClient(
+        token=token, base_url=api_url, session=session, timeout=int(API_TIMEOUT_S), retry_handlers=handlers
+    )
 
 
 class SlackPlatform:
@@ -86,7 +89,9 @@ class SlackPlatform:
     ) -> None:
         if not signing_secret and not app_token:
             raise ValueError("Slack needs SLACK_SIGNING_SECRET (HTTP events) or SLACK_APP_TOKEN (Socket Mode)")
-        self.session = session or aiohttp.ClientSession()
+        # slack_sdk applies its own timeout only to sessions it creates: without this, a hung
+        # call would wait aiohttp's 5 minutes, longer than an outbox lease.
+        self.session = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_S))
         self.client = web_client(
             bot_token, api_url or DEFAULT_API_URL, self.session, inline_retry_max_wait=inline_retry_max_wait
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -19,12 +20,23 @@ from workflows.delivery import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from workflows.effects import Effect, Notify, PostCard, ThreadReply, UpdateCard
+from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, ThreadReply, UpdateCard
 from workflows.model import MessageRef, PersonRef, Platform
 from workflows.ports import Scope
 from workflows.service import EscalationService
 
-from .blocks import Listed, card_blocks, card_fallback, dm_blocks, home_view, md
+from .blocks import (
+    MAX_BLOCKS,
+    SUGGESTIONS_SHOWN,
+    Listed,
+    card_blocks,
+    card_fallback,
+    digest_blocks,
+    digest_fallback,
+    dm_blocks,
+    home_view,
+    md,
+)
 from .text import channel_link, escape, link, mention, plain_excerpt, truncated
 
 log = logging.getLogger("escalation_bot.slack")
@@ -180,25 +192,30 @@ class SlackSender:
             return await self._thread_reply(effect, context)
         if isinstance(effect, Notify):
             return await self._notify(effect, context)
+        if isinstance(effect, PostDigest):
+            return await self._post_digest(effect, context)
         raise PermanentDeliveryError(f"cannot render {type(effect).__name__}", code="unknown_effect")
 
     async def _post_card(self, effect: PostCard, context: DeliveryContext) -> Delivered:
         view = effect.view
-        response = await call_slack(
-            lambda: self.client.chat_postMessage(
-                channel=effect.channel.id,
-                text=card_fallback(view),
-                blocks=card_blocks(view, self.clock.now()),
-                metadata=self._metadata("escalation_card", effect.escalation_id, context),
-                unfurl_links=False,
-                unfurl_media=False,
-            ),
-            "chat.postMessage (card)",
-        )
+        found = await self._already_posted(effect.channel.id, context)
+        if found is not None:
+            channel, ts = effect.channel.id, found
+        else:
+            response = await call_slack(
+                lambda: self.client.chat_postMessage(
+                    channel=effect.channel.id,
+                    text=card_fallback(view),
+                    blocks=card_blocks(view, self.clock.now()),
+                    metadata=self._metadata("escalation_card", effect.escalation_id, context),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                ),
+                "chat.postMessage (card)",
+            )
+            channel, ts = str(response["channel"]), str(response["ts"])
         tenant = effect.channel.tenant or await self.links.team_id()
-        ref = MessageRef(
-            platform=Platform.slack, channel=str(response["channel"]), id=str(response["ts"]), tenant=tenant
-        )
+        ref = MessageRef(platform=Platform.slack, channel=channel, id=ts, tenant=tenant)
         await self._confirm_to_requester(effect, ref)
         if self.home is not None:
             await self.home.publish(view.requester)
@@ -247,41 +264,191 @@ class SlackSender:
         mentions = " ".join(mention(person) for person in effect.mentions)
         body, _ = truncated(effect.text, 2800)
         text = f"{mentions} {body}".strip()
-        response = await call_slack(
-            lambda: self.client.chat_postMessage(
-                channel=card.channel,
-                thread_ts=card.id,
-                text=text,
-                blocks=[{"type": "section", "text": md(text).to_dict()}],
-                metadata=self._metadata("escalation_message", effect.escalation_id, context),
-                unfurl_links=False,
-            ),
-            "chat.postMessage (thread)",
-        )
-        ref = MessageRef(platform=Platform.slack, channel=card.channel, id=str(response["ts"]), tenant=card.tenant)
+        ts = await self._already_posted(card.channel, context, thread_ts=card.id)
+        if ts is None:
+            response = await call_slack(
+                lambda: self.client.chat_postMessage(
+                    channel=card.channel,
+                    thread_ts=card.id,
+                    text=text,
+                    blocks=[{"type": "section", "text": md(text).to_dict()}],
+                    metadata=self._metadata("escalation_message", effect.escalation_id, context),
+                    unfurl_links=False,
+                ),
+                "chat.postMessage (thread)",
+            )
+            ts = str(response["ts"])
+        ref = MessageRef(platform=Platform.slack, channel=card.channel, id=ts, tenant=card.tenant)
         return Delivered(refs=[("thread", ref, {"notice": effect.notice.value})], result={"ts": ref.id})
 
     async def _notify(self, effect: Notify, context: DeliveryContext) -> Delivered:
         card = next((ref for kind, ref, _ in context.refs if kind == "card" and ref.platform == Platform.slack), None)
         thread_url = await self.links.permalink(card) if card is not None else None
-        blocks = dm_blocks(effect, self.clock.now(), thread_url)
-        # Posting to a user id lands in the bot's DM with them (the app's Messages tab).
-        response = await call_slack(
-            lambda: self.client.chat_postMessage(
-                channel=effect.person.id,
-                text=plain_excerpt(effect.text, 300),
-                blocks=blocks,
-                metadata=self._metadata("escalation_message", effect.escalation_id, context),
-                unfurl_links=False,
-            ),
-            "chat.postMessage (dm)",
-        )
+        suggestion_urls: dict[str, str | None] = {}
+        if effect.notice == Notice.suggestions:
+            for suggestion in effect.suggestions[:SUGGESTIONS_SHOWN]:
+                ref = suggestion.card
+                on_slack = ref is not None and ref.platform == Platform.slack
+                suggestion_urls[suggestion.escalation_id] = (
+                    await self.links.permalink(ref) if ref is not None and on_slack else None
+                )
+        blocks = dm_blocks(effect, self.clock.now(), thread_url, suggestion_urls)
+        found = await self._already_in_dm(effect.person.id, context)
+        if found is not None:
+            channel, ts = found
+        else:
+            # Posting to a user id lands in the bot's DM with them (the app's Messages tab).
+            response = await call_slack(
+                lambda: self.client.chat_postMessage(
+                    channel=effect.person.id,
+                    text=plain_excerpt(effect.text, 300),
+                    blocks=blocks,
+                    metadata=self._metadata("escalation_message", effect.escalation_id, context),
+                    unfurl_links=False,
+                ),
+                "chat.postMessage (dm)",
+            )
+            channel, ts = str(response["channel"]), str(response["ts"])
         ref = MessageRef(
             platform=Platform.slack,
-            channel=str(response["channel"]),
-            id=str(response["ts"]),
+            channel=channel,
+            id=ts,
             tenant=effect.person.tenant or await self.links.team_id(),
         )
         if self.home is not None:
             await self.home.publish(effect.person)
         return Delivered(refs=[("dm", ref, {"notice": effect.notice.value})], result={"channel": ref.channel})
+
+    # ------------------------------------------------------------ the daily digest
+
+    async def _post_digest(self, effect: PostDigest, context: DeliveryContext) -> Delivered:
+        found = await self._already_posted(effect.channel.id, context)
+        if found is not None:
+            return Delivered(result={"channel": effect.channel.id, "ts": found})
+        blocks = digest_blocks(effect, await self._digest_links(effect))
+        response = await call_slack(
+            lambda: self.client.chat_postMessage(
+                channel=effect.channel.id,
+                text=digest_fallback(effect),
+                blocks=blocks,
+                metadata=self._metadata("escalation_digest", effect.escalation_id, context),
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+            "chat.postMessage (digest)",
+        )
+        # No message ref is kept: a digest is no escalation's message (and never a card).
+        return Delivered(result={"channel": str(response["channel"]), "ts": str(response["ts"])})
+
+    async def _digest_links(self, effect: PostDigest) -> dict[str, str | None]:
+        """Each item's card in this channel, for a link; best effort (the Claim button works without)."""
+        if self.home is None:
+            return {}
+        scope = Scope(Platform.slack.value, effect.channel.tenant)
+        ids = dict.fromkeys(
+            item.escalation_id
+            for group in (effect.unanswered, effect.overdue, effect.waiting, effect.resolved)
+            for item in group[:MAX_BLOCKS]
+        )
+        urls: dict[str, str | None] = {}
+        try:
+            for escalation_id in ids:
+                cards = await self.home.service.messages(escalation_id, scope, "card")
+                card = next((c for c in cards if c.platform == Platform.slack and c.channel == effect.channel.id), None)
+                urls[escalation_id] = await self.links.archive_url(card) if card is not None else None
+        except Exception:
+            log.warning("digest links not found", exc_info=True, extra={"escalation_id": effect.escalation_id})
+        return urls
+
+    # ------------------------------------------------------------ duplicate detection
+
+    async def _already_in_dm(self, user: str, context: DeliveryContext) -> tuple[str, str] | None:
+        if not context.retrying or not context.idempotency_key:
+            return None
+        try:
+            opened = await call_slack(lambda: self.client.conversations_open(users=user), "conversations.open")
+        except PermanentDeliveryError as exc:
+            log.warning("dm lookup skipped", extra={"escalation_id": context.escalation_id, "error": exc.code})
+            return None
+        channel = str((opened.get("channel") or {}).get("id") or "")
+        if not channel:
+            return None
+        ts = await self._already_posted(channel, context)
+        return (channel, ts) if ts is not None else None
+
+    async def _already_posted(
+        self, channel: str, context: DeliveryContext, *, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of a message this effect already posted, found by the idempotency key in its metadata.
+
+        Only asked on a retry (an earlier attempt may have reached Slack before its outcome was
+        recorded). A transient failure of the lookup retries the delivery; a permanent one (a
+        missing ``*:history`` scope) posts anyway: a possible duplicate beats a lost message.
+        """
+        if not context.retrying or not context.idempotency_key:
+            return None
+        oldest = "0"
+        if context.queued_at is not None:
+            oldest = f"{max(context.queued_at.timestamp() - LOOKUP_SKEW_S, 0):.6f}"
+        cursor: str | None = None
+        for _ in range(LOOKUP_PAGES):
+            try:
+                if thread_ts is not None:
+                    response = await call_slack(
+                        partial(
+                            self.client.conversations_replies,
+                            channel=channel,
+                            ts=thread_ts,
+                            oldest=oldest,
+                            include_all_metadata=True,
+                            limit=LOOKUP_PAGE_SIZE,
+                            cursor=cursor,
+                        ),
+                        "conversations.replies (duplicate check)",
+                    )
+                else:
+                    response = await call_slack(
+                        partial(
+                            self.client.conversations_history,
+                            channel=channel,
+                            oldest=oldest,
+                            include_all_metadata=True,
+                            limit=LOOKUP_PAGE_SIZE,
+                            cursor=cursor,
+                        ),
+                        "conversations.history (duplicate check)",
+                    )
+            except PermanentDeliveryError as exc:
+                log.warning(
+                    "duplicate check skipped", extra={"escalation_id": context.escalation_id, "error": exc.code}
+                )
+                return None
+            for message in response.get("messages") or []:
+                if _idempotency_key_of(message) == context.idempotency_key and message.get("ts"):
+                    log.info(
+                        "already posted; recorded instead of posting again",
+                        extra={"escalation_id": context.escalation_id, "key": context.idempotency_key},
+                    )
+                    return str(message["ts"])
+            cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "") or None
+            if cursor is None:
+                return None
+        return None
+
+
+# A crash-recovery lookup reads at most this many messages back (newest first).
+LOOKUP_PAGES = 5
+LOOKUP_PAGE_SIZE = 200
+# Slack's clock and ours may disagree a little about when the effect was queued.
+LOOKUP_SKEW_S = 120.0
+
+
+def _idempotency_key_of(message: Any) -> str | None:
+    metadata = message.get("metadata") if isinstance(message, dict) else None
+    if not isinstance(metadata, dict):
+        return None
+    payload = metadata.get("event_payload")
+    if not isinstance(payload, dict):
+        return None
+    key = payload.get("idempotency_key")
+    return str(key) if key is not None else None

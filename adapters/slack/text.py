@@ -75,3 +75,24 @@ def plain_excerpt(text: str, limit: int) -> str:
     if len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
     return escape(flat)
+
+
+def excerpt(text: str, limit: int, *, max_lines: int = 8) -> str:
+    """User text cut at a word boundary so that, escaped, it fits ``limit`` characters,
+    keeping its first lines (an answer often is a command or a short list)."""
+    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    cut = len(kept) > max_lines
+    flat = "\n".join(kept[:max_lines]).strip()
+    room = limit - 1  # for the ellipsis
+    while len(escape(flat)) > room:
+        # Escaping lengthens text (& -> &amp;): shrink the raw text until the escaped one fits.
+        size = max(len(flat) * room // len(escape(flat)) - 1, 0)
+        head = flat[:size]
+        flat = head.rsplit(None, 1)[0] if " " in head.strip() else head
+        cut = True
+    flat = flat.rstrip()
+    return escape(flat) + "…" if cut else escape(flat)

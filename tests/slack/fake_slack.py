@@ -1,9 +1,15 @@
-"""A fake Slack Web API on a random port: records every call, can answer 429."""
+"""A fake Slack Web API on a random port: records every call, can answer 429.
+
+It also keeps the messages it was sent (with their metadata) for ``conversations.history``
+and ``conversations.replies``, and can inject faults at random (``chaos``) or slow down.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import random
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -33,8 +39,46 @@ class FakeSlack:
     _errors: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
+    # Messages as Slack would keep them, by channel (a DM under its "D" id).
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _chaos: dict[str, Any] | None = None
+    _delay: float = 0.0
 
     # ------------------------------------------------------------ control
+
+    def chaos(
+        self,
+        rate: float,
+        *,
+        seed: int = 0,
+        faults: tuple[str, ...] = ("429", "500", "timeout", "reset"),
+        retry_after: str = "1",
+        hang: float = 3.0,
+        methods: tuple[str, ...] | None = None,
+    ) -> None:
+        """From now on a fraction ``rate`` of calls (of ``methods``, or all) fail, drawn with a seeded RNG.
+
+        ``429``: rate limited with ``Retry-After``; ``500``: internal error; ``reset``: the
+        connection is dropped before the call is handled; ``timeout``: the call IS handled
+        (a message is posted) but the answer comes ``hang`` seconds late, after the client
+        gave up: the "sent but not marked sent" case. ``rate=0`` turns chaos off.
+        """
+        self._chaos = (
+            {
+                "rate": rate,
+                "rng": random.Random(seed),
+                "faults": faults,
+                "retry_after": retry_after,
+                "hang": hang,
+                "methods": methods,
+            }
+            if rate > 0
+            else None
+        )
+
+    def slow(self, seconds: float) -> None:
+        """Every call is answered ``seconds`` late (after being handled): deliveries stay in flight."""
+        self._delay = seconds
 
     def rate_limit(self, count: int, retry_after: float, method: str | None = None) -> None:
         """The next ``count`` calls (of ``method``, or any) answer 429 ratelimited."""
@@ -71,6 +115,15 @@ class FakeSlack:
     def clear(self) -> None:
         self.calls.clear()
 
+    def posted(self) -> list[dict[str, Any]]:
+        """Every message Slack now holds, in the order it was posted."""
+        return sorted((m for ms in self.messages.values() for m in ms), key=lambda m: m["ts"])
+
+    def posted_with_key(self, key: str) -> list[dict[str, Any]]:
+        return [
+            m for m in self.posted() if (m.get("metadata") or {}).get("event_payload", {}).get("idempotency_key") == key
+        ]
+
     # ------------------------------------------------------------ server
 
     async def start(self) -> None:
@@ -104,6 +157,10 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
+        if self._chaos is not None:
+            injected = await self._inject(method, args, request)
+            if injected is not None:
+                return injected
         for index, (only, retry_after) in enumerate(self._limited):
             if only is None or only == method:
                 del self._limited[index]
@@ -116,7 +173,38 @@ class FakeSlack:
             self.calls.append(Call(method, args, status=status if status != 200 else 400))
             return web.json_response({"ok": False, "error": error}, status=status)
         self.calls.append(Call(method, args))
-        return web.json_response(self._answer(method, args))
+        answer = self._answer(method, args)
+        if self._delay:
+            await asyncio.sleep(self._delay)
+        return web.json_response(answer)
+
+    async def _inject(self, method: str, args: dict[str, Any], request: web.Request) -> web.Response | None:
+        chaos = self._chaos
+        assert chaos is not None
+        if chaos["methods"] is not None and method not in chaos["methods"]:
+            return None
+        rng: random.Random = chaos["rng"]
+        if rng.random() >= chaos["rate"]:
+            return None
+        fault = rng.choice(chaos["faults"])
+        if fault == "429":
+            self.calls.append(Call(method, args, status=429))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": chaos["retry_after"]}
+            )
+        if fault == "500":
+            self.calls.append(Call(method, args, status=500))
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+        if fault == "reset":
+            self.calls.append(Call(method, args, status=0))
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
+        # timeout: handled, but the client has given up by the time the answer comes.
+        self.calls.append(Call(method, args, status=200))
+        answer = self._answer(method, args)
+        await asyncio.sleep(chaos["hang"])
+        return web.json_response(answer)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -134,7 +222,15 @@ class FakeSlack:
             if channel.startswith("U"):
                 channel = "D" + channel[1:]
             ts = f"1772442000.{next(self._ts):06d}"
+            kept = {"ts": ts, "text": args.get("text"), "channel": channel}
+            if args.get("thread_ts"):
+                kept["thread_ts"] = str(args["thread_ts"])
+            if args.get("metadata"):
+                kept["metadata"] = args["metadata"]
+            self.messages.setdefault(channel, []).append(kept)
             return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, "text": args.get("text")}}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, args)
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "chat.getPermalink":
@@ -151,6 +247,29 @@ class FakeSlack:
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             return {"ok": True, "view": {"id": f"V{next(self._ts):06d}", **(args.get("view") or {})}}
         return {"ok": True}
+
+    def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first (history) or parent then replies (replies), paged by an offset cursor."""
+        channel = str(args.get("channel"))
+        kept = self.messages.get(channel, [])
+        if method == "conversations.history":
+            found = [m for m in reversed(kept) if m.get("thread_ts") in (None, m["ts"])]
+        else:
+            parent = str(args.get("ts"))
+            found = [m for m in kept if m["ts"] == parent or m.get("thread_ts") == parent]
+        # ``oldest`` is not applied: the fake's ts values are not tied to any clock.
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = found[start : start + limit]
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = [{k: v for k, v in m.items() if k != "channel" and (with_metadata or k != "metadata")} for m in page]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
 
 def _matches(args: dict[str, Any], where: dict[str, Any]) -> bool:

@@ -72,3 +72,15 @@ def test_people_without_a_name_are_mentioned_in_dms() -> None:
     assert text == "<@U0ADA> is looking at your question."
     question = dm_blocks(notify, NOW, None)[1]["text"]["text"]
     assert "slack:U0EVIL" in question and "<@U0EVIL>" not in question
+
+
+def test_excerpts_fit_once_escaped_and_cut_at_words() -> None:
+    from adapters.slack.text import excerpt
+
+    assert excerpt("short & sweet", 100) == "short &amp; sweet"
+    nasty = "<>&" * 2000
+    assert len(excerpt(nasty, 700)) <= 700 and excerpt(nasty, 700).endswith("…")
+    words = excerpt("alpha beta gamma delta epsilon", 17)
+    assert words == "alpha beta…"
+    lines = excerpt("one\n\n\n\ntwo\nthree", 100, max_lines=2)
+    assert lines == "one…"
