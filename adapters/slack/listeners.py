@@ -535,7 +535,7 @@ class SlackInbound:
         if reaction in esc.policy.claim_reactions:
             command = Claim(**base)
         elif reaction in esc.policy.resolve_reactions:
-            command = Resolve(**base)
+            command = Resolve(**base, via_reaction=True)
         else:
             return
         try:

@@ -360,6 +360,10 @@ async def test_reactions_claim_and_resolve(slack: SlackHarness) -> None:
     await slack.event("reaction_added", user="U0CHEN", reaction="raising_hand::skin-tone-3", channel=CHANNEL, ts=ts)
     claimed = await slack.escalation(esc.id)
     assert claimed.owner is not None and claimed.owner.person.id == "U0CHEN" and claimed.version == esc.version + 1
+    # A resolve emoji counts only from the owner or the requester: another expert is told so.
+    await slack.event("reaction_added", user="U0BEN", reaction="white_check_mark", channel=CHANNEL, ts=ts)
+    assert (await slack.escalation(esc.id)).status == Status.open
+    assert "owner or the requester" in slack.fake.of("chat.postEphemeral")[-1].args["text"]
     await slack.event("reaction_added", user="U0CHEN", reaction="white_check_mark", channel=CHANNEL, ts=ts)
     assert (await slack.escalation(esc.id)).status == Status.resolved
     await slack.settle()
