@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -233,3 +233,34 @@ async def test_report_command(store: Store, database_url: str, monkeypatch: pyte
     assert table.returncode == 0 and "sdk" in table.stdout and "ops" not in table.stdout
     bad = await asyncio.to_thread(run, "--since", "last tuesday")
     assert bad.returncode == 2 and "neither a duration" in bad.stderr
+
+
+async def test_prometheus_endpoint(database_url: str) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import build_app
+    from bot.runtime import Runtime
+    from tests.support import RecordingSender
+    from tests.support import directory as support_directory
+    from workflows.clock import FakeClock
+    from workflows.model import Platform
+
+    clock = FakeClock(at(2, 9))
+    runtime = Runtime(Store(database_url), support_directory(), {Platform.slack: RecordingSender()}, clock=clock)
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+    assert esc is not None
+    clock.advance(timedelta(minutes=12))
+    await runtime.service.handle(Reply(id="r", escalation_id=esc.id, actor=ADA, text="a"))
+    clock.advance(timedelta(minutes=3))
+    await runtime.service.handle(Resolve(id="s", escalation_id=esc.id, actor=SAM, answer="a"))
+    async with TestClient(TestServer(build_app(runtime, start_jobs=False))) as client:
+        before = await (await client.get("/metrics")).text()
+        assert 'escalation_outbox_rows{status="pending"} 4.0' in before  # card, update, DM, update
+        await runtime.dispatch()
+        body = await (await client.get("/metrics")).text()
+    assert 'escalation_events_total{action="opened",community="sdk"} 1.0' in body
+    assert 'escalation_events_total{action="resolved",community="sdk"} 1.0' in body
+    assert 'escalation_time_to_first_response_seconds_sum{community="sdk"} 720.0' in body
+    assert 'escalation_time_to_resolution_seconds_sum{community="sdk"} 900.0' in body
+    assert 'escalation_outbox_deliveries_total{outcome="sent",platform="slack"} 4.0' in body
+    assert 'escalation_outbox_rows{status="pending"} 0.0' in body
