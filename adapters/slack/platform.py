@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -121,13 +122,14 @@ class SlackPlatform:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Slash commands, events, interactivity and options, all at one URL."""
+        # Verified here first, on the raw bytes: fuzzing found bodies that are not UTF-8 and
+        # signature headers that are not numbers or not ASCII, which made the library's own
+        # check raise (a 500, or an acknowledgement of a forged request).
+        if not self._authentic(await request.read(), request.headers):
+            return web.json_response({"error": "invalid request"}, status=401)
         try:
             bolt_request = await to_bolt_request(request)
         except Exception:
-            # Unparseable. Still answer as Bolt would for a forged request.
-            body = await request.text()
-            if self._verifier is None or not self._verifier.is_valid_request(body, dict(request.headers)):
-                return web.json_response({"error": "invalid request"}, status=401)
             log.warning("unreadable slack payload acknowledged", extra={"path": request.path})
             return web.Response(status=200)
         response = await self.bolt.async_dispatch(bolt_request)
@@ -136,6 +138,14 @@ class SlackPlatform:
             log.warning("slack request not handled", extra={"status": response.status})
             return web.Response(status=200)
         return await to_aiohttp_response(response)
+
+    def _authentic(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        if self._verifier is None:
+            return False
+        try:
+            return self._verifier.is_valid_request(body, headers)
+        except (ValueError, TypeError):  # a timestamp that is no number, a signature that is no ASCII
+            return False
 
     async def _start_socket_mode(self, _: web.Application) -> None:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler

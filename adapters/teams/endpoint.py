@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
+from yarl import URL
 
 from workflows.service import EscalationService
 
@@ -23,6 +25,46 @@ from .sender import TeamsSender
 log = logging.getLogger("escalation_bot.teams")
 
 MAX_BODY = 1024 * 1024
+
+# Invokes whose ``value`` botbuilder reads as an object; anything else there is malformed.
+_INVOKES_WITH_OBJECT_VALUE = ("adaptiveCard/", "composeExtension/", "task/", "message/")
+
+
+def malformed(body: dict[str, Any]) -> str | None:
+    """Why an Activity cannot be a real one from Teams, or None.
+
+    botbuilder trusts the shape of what it is given: an activity without a conversation or
+    recipient, an invoke without a name or with a value that is not an object, or a service URL
+    that is no URL makes it raise deep inside a turn (a 500). Such a request is refused here with
+    a 400 before it reaches the bot, so nothing is stored or sent for it."""
+    for field in ("conversation", "from", "recipient"):
+        value = body.get(field)
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
+            return f"'{field}' must be an object with an id"
+    service_url = body.get("serviceUrl")
+    if not isinstance(service_url, str) or not _is_http_url(service_url):
+        return "'serviceUrl' must be an http(s) URL"
+    if body.get("type") == "invoke":
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            return "an invoke needs a 'name'"
+        value = body.get("value")
+        if name.startswith(_INVOKES_WITH_OBJECT_VALUE) and not isinstance(value, dict):
+            return f"the value of '{name}' must be an object"
+        action = value.get("action") if isinstance(value, dict) else None
+        if name == "adaptiveCard/action" and not isinstance(action, dict):
+            return "an Adaptive Card action needs an 'action' object"
+    return None
+
+
+def _is_http_url(text: str) -> bool:
+    if any(c in text for c in '{}<> \t\r\n"\\'):
+        return False  # the connector client formats URLs with str.format
+    try:
+        url = URL(text)
+    except ValueError:
+        return False
+    return url.scheme in {"http", "https"} and bool(url.host)
 
 
 class TeamsIntegration:
@@ -78,6 +120,10 @@ class TeamsIntegration:
             return web.json_response({"error": "not an activity"}, status=400)
         if not isinstance(body, dict) or not activity.type:
             return web.json_response({"error": "not an activity"}, status=400)
+        problem = malformed(body)
+        if problem is not None:
+            log.info("Teams request refused: malformed activity", extra={"reason": problem})
+            return web.json_response({"error": f"malformed activity: {problem}"}, status=400)
         header = request.headers.get("Authorization") or None
         try:
             # Issuer, audience, signature, expiry and the serviceUrl claim, by botbuilder.
@@ -92,6 +138,9 @@ class TeamsIntegration:
             log.warning("Teams request rejected: service URL not allowed", extra={"service_url": activity.service_url})
             return web.json_response({"error": "service URL not allowed"}, status=403)
         response = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
+        if response is not None and int(response.status) == 501:
+            # botbuilder's answer to an invoke this bot does not handle: unsupported, not a server fault.
+            return web.json_response({"error": f"unsupported invoke: {activity.name}"}, status=400)
         if response is not None:
             return web.json_response(data=response.body, status=int(response.status))
         return web.Response(status=200)

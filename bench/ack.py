@@ -1,0 +1,675 @@
+"""Acknowledgement latency and throughput of ``escalation-bot serve`` vs bare Bolt / bare botbuilder.
+
+    python -m bench.ack [--quick] [--db sqlite|postgres]
+
+Processes: ``serve`` (a real subprocess, Slack and Teams on, Teams authentication off), the
+bare baselines (subprocesses), fake Slack Web API and fake Bot Connector (subprocesses),
+and this process, which is the load generator (aiohttp client, loopback only).
+
+Mix per platform: 40% open (``/escalate sdk ...`` / ``@bot escalate sdk ...``), 40% thread
+replies on posted cards, 20% Claim button clicks. Phases: fixed rates (open loop, latency
+measured from the intended send time, so a slow server cannot hide queueing) and saturation
+(closed loop, N concurrent clients). Also the footprint: start-up time to ``/readyz`` 200 and
+resident memory (VmRSS) idle and under load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from storage import Store
+
+from .common import ROOT, database, emit, parser, ratio, rss_kib, summary, table
+from .fakes import fake_process
+from .text import question
+
+SECRET = "bench-signing-secret-0123456789ab"
+SLACK_CHANNEL = "C0SDK0001"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+TEAM = "19:support-engineering@thread.tacv2"
+TEAMS_CHANNEL = "19:sdk-experts@thread.tacv2"
+SUPPORT = "19:support-floor@thread.tacv2"
+BOT = "28:bench-bot"
+EXPERTS = ["ADA", "BEN", "CHEN"]
+
+CONFIG = f"""
+defaults:
+  policy: {{nudge_after: 30m, assign_after: 2h, owner_reminder_after: 4h, reassign_after: 1d,
+           requester_reminder_after: 1d, digest_at: "off"}}
+people:
+  - {{name: Ada, slack: U0ADA, teams: "29:ada"}}
+  - {{name: Ben, slack: U0BEN, teams: "29:ben"}}
+  - {{name: Chen, slack: U0CHEN, teams: "29:chen"}}
+communities:
+  - key: sdk
+    name: Mobile SDK
+    slack: {{channel: {SLACK_CHANNEL}}}
+    teams: {{channel: "{TEAMS_CHANNEL}", team: "{TEAM}", tenant: "{TENANT}"}}
+    experts: ["slack:U0ADA", "slack:U0BEN", "slack:U0CHEN", "teams:29:ada", "teams:29:ben", "teams:29:chen"]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ------------------------------------------------------------------ processes
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    url: str
+    startup_s: float
+    log: Path
+
+
+async def wait_ready(url: str, proc: subprocess.Popen[Any], limit_s: float = 60.0) -> float:
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        while time.perf_counter() - started < limit_s:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
+            try:
+                async with session.get(f"{url}/readyz") as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.01)
+    raise RuntimeError("server not ready in time")
+
+
+async def start_serve(database_url: str, slack_api: str, connector: str, workdir: Path) -> Server:
+    config = workdir / "escalation.yaml"
+    config.write_text(CONFIG)
+    port = free_port()
+    log = workdir / "serve.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ESCALATION_CONFIG": str(config),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": f"{slack_api}/api/",
+        "TEAMS_ENABLED": "true",
+        "TEAMS_SERVICE_URL_ALLOWLIST": f"{connector}/",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+    }
+    for key in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "SLACK_APP_TOKEN"):
+        env.pop(key, None)
+    t0 = time.perf_counter()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: ASYNC220 - started before anything is measured
+            [sys.executable, "-m", "bot.cli", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=workdir
+        )
+    url = f"http://127.0.0.1:{port}"
+    await wait_ready(url, proc)
+    return Server(proc, url, time.perf_counter() - t0, log)
+
+
+async def start_bare(kind: str, slack_api: str, workdir: Path) -> Server:
+    log = workdir / f"bare-{kind}.log"
+    t0 = time.perf_counter()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: ASYNC220 - started before anything is measured
+            [sys.executable, "-m", "bench.bare", kind, "--secret", SECRET, "--api-url", f"{slack_api}/api/"],
+            stdout=subprocess.PIPE,
+            stderr=out,
+            cwd=ROOT,
+        )
+    assert proc.stdout is not None
+    line = (await asyncio.to_thread(proc.stdout.readline)).decode()
+    if not line.startswith("READY "):
+        raise RuntimeError(f"bare {kind} did not start: {log.read_text()[-2000:]}")
+    url = f"http://127.0.0.1:{int(line.split()[1])}"
+    await wait_ready(url, proc)
+    return Server(proc, url, time.perf_counter() - t0, log)
+
+
+def stop(server: Server) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait()
+
+
+# ------------------------------------------------------------------ requests
+
+
+def sign(body: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class Card:
+    escalation_id: str
+    version: int
+    channel: str
+    message_id: str
+
+
+Request = tuple[str, str, dict[str, str]]  # path, body, headers
+
+
+@dataclass
+class Traffic:
+    """Builds the next request of the mix, every one with fresh ids, as the platforms send them."""
+
+    platform: str
+    slack_api: str
+    connector: str
+    cards: list[Card] = field(default_factory=list)
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def next(self) -> Request:
+        roll = self.rng.random()
+        if not self.cards or roll < 0.4:
+            return self.open()
+        card = self.rng.choice(self.cards)
+        return self.reply(card) if roll < 0.8 else self.click(card)
+
+    # Slack
+    def _slack(self, body: str, content_type: str) -> Request:
+        return "/slack/events", body, {"Content-Type": content_type, **sign(body)}
+
+    def open(self) -> Request:
+        n = next(self.ids)
+        if self.platform == "teams":
+            return self._teams(self._mention(n, f"escalate sdk {question(self.rng)}"))
+        form = {
+            "token": "x",
+            "team_id": "T0ACME",
+            "team_domain": "acme",
+            "channel_id": "C0SUPPORT1",
+            "channel_name": "support",
+            "user_id": f"U0SAM{n % 50}",
+            "user_name": "sam",
+            "command": "/escalate",
+            "text": f"sdk {question(self.rng)}",
+            "api_app_id": "A0ESCALATE",
+            "is_enterprise_install": "false",
+            "response_url": f"{self.slack_api}/response/command",
+            "trigger_id": f"trigger.{n}.{time.time_ns()}",
+        }
+        return self._slack(urlencode(form), "application/x-www-form-urlencoded")
+
+    def reply(self, card: Card) -> Request:
+        n = next(self.ids)
+        who = self.rng.choice(EXPERTS)
+        text = f"Have you tried clearing the cache? See ticket {n}; this looks like the token refresh bug."
+        if self.platform == "teams":
+            activity = self._activity(n, who, "message")
+            activity.update(
+                conversation={
+                    "id": f"{card.channel};messageid={card.message_id}",
+                    "conversationType": "channel",
+                    "isGroup": True,
+                    "tenantId": TENANT,
+                },
+                replyToId=card.message_id,
+                textFormat="plain",
+                text=text,
+                channelData=self._channel_data(card.channel),
+            )
+            return self._teams(activity)
+        ts = f"1772450000.{n:06d}"
+        event = {
+            "type": "message",
+            "user": f"U0{who}",
+            "text": text,
+            "ts": ts,
+            "thread_ts": card.message_id,
+            "channel": card.channel,
+            "channel_type": "channel",
+            "event_ts": ts,
+            "team": "T0ACME",
+        }
+        body = {
+            "token": "x",
+            "team_id": "T0ACME",
+            "api_app_id": "A0ESCALATE",
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{n:08d}{time.time_ns()}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T0ACME", "user_id": "U0BOT", "is_bot": True}],
+        }
+        return self._slack(json.dumps(body), "application/json")
+
+    def click(self, card: Card) -> Request:
+        n = next(self.ids)
+        who = self.rng.choice(EXPERTS)
+        if self.platform == "teams":
+            data = {"verb": "claim", "escalation_id": card.escalation_id, "version": card.version}
+            activity = self._activity(n, who, "invoke")
+            activity.update(
+                name="adaptiveCard/action",
+                conversation={
+                    "id": f"{card.channel};messageid={card.message_id}",
+                    "conversationType": "channel",
+                    "tenantId": TENANT,
+                },
+                replyToId=card.message_id,
+                value={"action": {"type": "Action.Execute", "id": "claim", "verb": "claim", "data": data}},
+                channelData={"channel": {"id": card.channel}, "tenant": {"id": TENANT}},
+            )
+            return self._teams(activity)
+        value = json.dumps({"e": card.escalation_id, "v": card.version}, separators=(",", ":"))
+        payload = {
+            "type": "block_actions",
+            "user": {"id": f"U0{who}", "username": who.lower(), "name": who.lower(), "team_id": "T0ACME"},
+            "api_app_id": "A0ESCALATE",
+            "token": "x",
+            "container": {"type": "message", "message_ts": card.message_id, "channel_id": card.channel},
+            "trigger_id": f"trigger.{n}.{time.time_ns()}",
+            "team": {"id": "T0ACME", "domain": "acme"},
+            "channel": {"id": card.channel, "name": "sdk-experts"},
+            "message": {"type": "message", "user": "U0BOT", "ts": card.message_id, "text": "card", "blocks": []},
+            "state": {"values": {}},
+            "response_url": f"{self.slack_api}/response/action",
+            "actions": [
+                {
+                    "action_id": "claim",
+                    "block_id": "actions",
+                    "type": "button",
+                    "value": value,
+                    "action_ts": f"1772443{n:06d}.000001",
+                }
+            ],
+        }
+        return self._slack(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    # Teams
+    def _teams(self, activity: dict[str, Any]) -> Request:
+        return "/api/messages", json.dumps(activity), {"Content-Type": "application/json"}
+
+    def _activity(self, n: int, who: str, kind: str) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "id": f"bench{n}{time.time_ns()}",
+            "timestamp": "2026-03-02T09:00:00.000Z",
+            "serviceUrl": f"{self.connector}/",
+            "channelId": "msteams",
+            "from": {"id": f"29:{who.lower()}", "name": who.title(), "aadObjectId": f"aad-{who.lower()}"},
+            "recipient": {"id": BOT, "name": "Escalations"},
+        }
+
+    @staticmethod
+    def _channel_data(channel: str) -> dict[str, Any]:
+        return {
+            "teamsChannelId": channel,
+            "teamsTeamId": TEAM,
+            "channel": {"id": channel},
+            "team": {"id": TEAM},
+            "tenant": {"id": TENANT},
+        }
+
+    def _mention(self, n: int, text: str) -> dict[str, Any]:
+        activity = self._activity(n, "SAM", "message")
+        activity.update(
+            conversation={
+                "id": f"{SUPPORT};messageid={activity['id']}",
+                "conversationType": "channel",
+                "isGroup": True,
+                "tenantId": TENANT,
+            },
+            textFormat="plain",
+            text=f"<at>Escalations</at> {text}",
+            entities=[
+                {"type": "mention", "text": "<at>Escalations</at>", "mentioned": {"id": BOT, "name": "Escalations"}}
+            ],
+            channelData=self._channel_data(SUPPORT),
+        )
+        return activity
+
+    def install(self) -> Request:
+        activity = self._activity(0, "ADMIN", "conversationUpdate")
+        activity.update(
+            conversation={"id": TEAM, "conversationType": "channel", "isGroup": True, "tenantId": TENANT},
+            membersAdded=[{"id": BOT}],
+            channelData={
+                "eventType": "teamMemberAdded",
+                "team": {"id": TEAM, "name": "Support"},
+                "channel": {"id": TEAM},
+                "tenant": {"id": TENANT},
+            },
+        )
+        return self._teams(activity)
+
+
+# ------------------------------------------------------------------ load
+
+
+@dataclass
+class PhaseResult:
+    latencies_ms: list[float]
+    errors: int
+    elapsed_s: float
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s else 0.0
+
+
+async def send(session: aiohttp.ClientSession, base: str, request: Request) -> bool:
+    path, body, headers = request
+    async with session.post(base + path, data=body.encode(), headers=headers) as response:
+        await response.read()
+        return response.status == 200
+
+
+async def fixed_rate(
+    session: aiohttp.ClientSession, base: str, build: Callable[[], Request], rate: float, seconds: float
+) -> PhaseResult:
+    """Open loop: request i is due at t0 + i/rate; latency counts from that instant."""
+    count = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    loop = asyncio.get_running_loop()
+    t0 = loop.time() + 0.05
+
+    async def one(i: int) -> None:
+        nonlocal errors
+        due = t0 + i / rate
+        request = build()
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            ok = await asyncio.wait_for(send(session, base, request), timeout=30)
+        except (TimeoutError, aiohttp.ClientError):
+            ok = False
+        if ok:
+            latencies.append((loop.time() - due) * 1000)
+        else:
+            errors += 1
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    return PhaseResult(latencies, errors, max(loop.time() - t0, seconds))
+
+
+async def saturate(
+    session: aiohttp.ClientSession,
+    base: str,
+    build: Callable[[], Request],
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+) -> PhaseResult:
+    """Closed loop: ``concurrency`` clients, each sending its next request when the last is answered."""
+    latencies: list[float] = []
+    errors = 0
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    issued = itertools.count()
+
+    async def client() -> None:
+        nonlocal errors
+        while loop.time() - t0 < seconds and next(issued) < max_requests:
+            request = build()
+            start = loop.time()
+            try:
+                ok = await asyncio.wait_for(send(session, base, request), timeout=30)
+            except (TimeoutError, aiohttp.ClientError):
+                ok = False
+            if ok:
+                latencies.append((loop.time() - start) * 1000)
+            else:
+                errors += 1
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return PhaseResult(latencies, errors, loop.time() - t0)
+
+
+Phase = Callable[[Server, Traffic], Awaitable[PhaseResult]]
+
+
+def at_rate(session: aiohttp.ClientSession, rate: float, seconds: float) -> Phase:
+    def phase(server: Server, traffic: Traffic) -> Awaitable[PhaseResult]:
+        return fixed_rate(session, server.url, traffic.next, rate, seconds)
+
+    return phase
+
+
+def saturating(session: aiohttp.ClientSession, clients: int, seconds: float, max_requests: int) -> Phase:
+    def phase(server: Server, traffic: Traffic) -> Awaitable[PhaseResult]:
+        return saturate(session, server.url, traffic.next, clients, seconds, max_requests)
+
+    return phase
+
+
+# ------------------------------------------------------------------ the run
+
+
+async def cards(database_url: str, platform: str) -> list[Card]:
+    from sqlalchemy import select
+
+    from storage.tables import EscalationRow, MessageRefRow
+
+    store = Store(database_url)
+    try:
+        async with store.unit_of_work() as uow:
+            rows = (
+                await uow.session.execute(
+                    select(
+                        MessageRefRow.escalation_id,
+                        EscalationRow.version,
+                        MessageRefRow.channel,
+                        MessageRefRow.message_id,
+                    )
+                    .join(EscalationRow, EscalationRow.id == MessageRefRow.escalation_id)
+                    .where(MessageRefRow.kind == "card", MessageRefRow.platform == platform)
+                )
+            ).all()
+    finally:
+        await store.close()
+    return [Card(str(e), int(v), str(c), str(m)) for e, v, c, m in rows]
+
+
+async def warm_up(session: aiohttp.ClientSession, server: Server, traffic: Traffic, database_url: str, n: int) -> None:
+    """Open ``n`` escalations and wait until their cards are posted, so replies and clicks hit real cards."""
+    for _ in range(n):
+        assert await send(session, server.url, traffic.open()), server.log.read_text()[-3000:]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = await cards(database_url, traffic.platform)
+        if len(found) >= n:
+            traffic.cards = found
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(
+        f"only {len(await cards(database_url, traffic.platform))} of {n} {traffic.platform} cards posted"
+    )
+
+
+async def sample_rss(pid: int, stop_at: asyncio.Event, out: list[int]) -> None:
+    while not stop_at.is_set():
+        try:
+            out.append(rss_kib(pid)["VmRSS"])
+        except (OSError, KeyError):
+            return
+        await asyncio.sleep(0.1)
+
+
+async def audit_counts(database_url: str) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from storage.tables import AuditRow
+
+    store = Store(database_url)
+    try:
+        async with store.unit_of_work() as uow:
+            rows = (await uow.session.execute(select(AuditRow.action, func.count()).group_by(AuditRow.action))).all()
+            failed = await uow.outbox.list("failed", limit=500)
+    finally:
+        await store.close()
+    counts = {str(a): int(n) for a, n in rows}
+    reasons: dict[str, int] = {}
+    for row in failed:
+        reason = f"{row.platform}:{row.kind}: {(row.last_error or '')[:120]}"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, n in reasons.items():
+        print(f"failed delivery x{n}: {reason}")
+    return counts
+
+
+async def run(args: Any) -> dict[str, Any]:
+    rates = (
+        [float(r) for r in args.rates.split(",")]
+        if args.rates
+        else ([20.0, 50.0] if args.quick else [50.0, 100.0, 200.0])
+    )
+    seconds = args.seconds or (2.0 if args.quick else 10.0)
+    sat_seconds = seconds
+    concurrency = 16 if args.quick else 64
+    warm = 5 if args.quick else 50
+    results: dict[str, Any] = {
+        "rates": rates,
+        "phase_seconds": seconds,
+        "saturation_clients": concurrency,
+        "platforms": {},
+    }
+    rows: list[list[Any]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="eb-ack-") as tmp,
+        fake_process("slack") as slack_api,
+        fake_process("teams") as connector,
+    ):
+        workdir = Path(tmp)
+        async with database(args.db) as url:
+            serve, bare_slack, bare_teams = await asyncio.gather(
+                start_serve(url, slack_api, connector, workdir),
+                start_bare("slack", slack_api, workdir),
+                start_bare("teams", slack_api, workdir),
+            )
+            bare = {"slack": bare_slack, "teams": bare_teams}
+            pause = min(0.5, seconds / 4)
+            footprint: dict[str, Any] = {"startup_to_ready_s": round(serve.startup_s, 3)}
+            try:
+                await asyncio.sleep(2 * pause)
+                footprint["rss_idle_mib"] = round(rss_kib(serve.proc.pid)["VmRSS"] / 1024, 1)
+                footprint["bare_slack_rss_idle_mib"] = round(rss_kib(bare["slack"].proc.pid)["VmRSS"] / 1024, 1)
+                footprint["bare_teams_rss_idle_mib"] = round(rss_kib(bare["teams"].proc.pid)["VmRSS"] / 1024, 1)
+                connector_ = aiohttp.TCPConnector(limit=512)
+                async with aiohttp.ClientSession(connector=connector_) as session:
+                    rss_samples: list[int] = []
+                    stop_sampling = asyncio.Event()
+                    sampler = asyncio.create_task(sample_rss(serve.proc.pid, stop_sampling, rss_samples))
+                    # Installed in the team first, as in real life: cards go to both platforms' channels.
+                    assert await send(session, serve.url, Traffic("teams", slack_api, connector).install())
+                    for platform in ("slack", "teams"):
+                        traffic = Traffic(platform, slack_api, connector)
+                        await warm_up(session, serve, traffic, url, warm)
+                        baseline = Traffic(platform, slack_api, connector, cards=list(traffic.cards))
+                        figures: dict[str, Any] = {}
+                        phases: list[tuple[str, Phase]] = [(f"{r:g}/s", at_rate(session, r, seconds)) for r in rates]
+                        phases.append(
+                            (f"saturation x{concurrency}", saturating(session, concurrency, sat_seconds, 20_000))
+                        )
+                        for name, phase in phases:
+                            ours: PhaseResult = await phase(serve, traffic)
+                            await asyncio.sleep(pause)
+                            base: PhaseResult = await phase(bare[platform], baseline)
+                            await asyncio.sleep(pause)
+                            o, b = summary(ours.latencies_ms), summary(base.latencies_ms)
+                            figures[name] = {
+                                "serve": {**o, "rps": round(ours.rps, 1), "errors": ours.errors},
+                                "bare": {**b, "rps": round(base.rps, 1), "errors": base.errors},
+                                "p99_ratio": ratio(o["p99"], b["p99"]),
+                                "rps_ratio": ratio(ours.rps, base.rps),
+                            }
+                            rows.append(
+                                [
+                                    platform,
+                                    name,
+                                    o["p50"],
+                                    o["p99"],
+                                    o["max"],
+                                    round(ours.rps, 1),
+                                    ours.errors,
+                                    b["p50"],
+                                    b["p99"],
+                                    b["max"],
+                                    round(base.rps, 1),
+                                    base.errors,
+                                    figures[name]["p99_ratio"],
+                                    figures[name]["rps_ratio"],
+                                ]
+                            )
+                        results["platforms"][platform] = figures
+                    stop_sampling.set()
+                    await sampler
+                footprint["rss_under_load_max_mib"] = round(max(rss_samples, default=0) / 1024, 1)
+                footprint["rss_peak_hwm_mib"] = round(rss_kib(serve.proc.pid)["VmHWM"] / 1024, 1)
+                results["footprint"] = footprint
+                results["audit_actions"] = await audit_counts(url)
+            finally:
+                stop(serve)
+                for process in bare.values():
+                    stop(process)
+            errors = [line for line in serve.log.read_text().splitlines() if '"level": "error"' in line.lower()]
+            results["serve_error_log_lines"] = len(errors)
+    table(
+        f"Acknowledgement latency (ms) and throughput, db={args.db}: serve vs bare (same run)",
+        [
+            "platform",
+            "phase",
+            "p50",
+            "p99",
+            "max",
+            "req/s",
+            "err",
+            "bare p50",
+            "bare p99",
+            "bare max",
+            "bare req/s",
+            "bare err",
+            "p99 x",
+            "req/s x",
+        ],
+        rows,
+    )
+    table("Footprint of serve", ["figure", "value"], [[k, v] for k, v in results["footprint"].items()])
+    table("Work done (audit rows by action)", ["action", "count"], sorted(results["audit_actions"].items()))
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = parser(__doc__ or "")
+    p.add_argument("--rates", help="comma-separated fixed rates in requests/s (default 50,100,200; --quick 20,50)")
+    p.add_argument("--seconds", type=float, default=0.0, help="length of each phase (default 10; --quick 2)")
+    args = p.parse_args(argv)
+    return emit("ack", args, asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Delivery throughput under Slack's per-channel limit.
+
+    python -m bench.delivery [--quick] [--db sqlite|postgres] [--effects 2000 --channels 50]
+
+``--effects`` cards are queued in the outbox (through the service: one ``post_card`` per opened
+escalation, spread evenly over ``--channels`` communities, each requester distinct). They are
+delivered by the real ``Runtime`` (APScheduler dispatcher, the real ``Dispatcher``, the real
+Slack ``Sender`` of ``adapters/slack`` and the real ``Pacer``) to a fake Slack Web API in another
+process that accepts at most one message per second per channel and answers 429 with
+``Retry-After: 1`` beyond it. Reported: total time from the first delivery to the last vs the
+theoretical minimum the limit allows ((messages per channel - 1) seconds), the number of 429s,
+and that nothing is lost (every row sent, every card accepted by the fake once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import aiohttp
+
+from adapters.slack import SlackPlatform
+from bot.config import parse_config
+from bot.pacing import Pacer
+from bot.runtime import Runtime
+from storage import Store
+from workflows.model import PersonRef, Platform
+
+from .common import database, emit, parser, ratio, table
+from .fakes import fake_process
+
+
+def config(channels: int) -> str:
+    lines = [
+        "defaults:",
+        '  policy: {nudge_after: 30m, assign_after: 2h, deflection_wait: "off", digest_at: "off"}',
+        "communities:",
+    ]
+    for n in range(channels):
+        lines += [
+            f"  - key: c{n:03d}",
+            f"    name: Community {n}",
+            f"    slack: {{channel: C0CH{n:05d}}}",
+            f'    experts: ["slack:U0EXP{n:04d}"]',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+async def stats(base: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/stats") as response:
+        data: dict[str, Any] = await response.json()
+        return data
+
+
+async def run(args: Any) -> dict[str, Any]:
+    effects = args.effects or (100 if args.quick else 2000)
+    channels = args.channels or (20 if args.quick else 50)
+    per_channel = effects // channels
+    effects = per_channel * channels
+    directory = parse_config(config(channels), "delivery.yaml")
+    with fake_process("slack-limited") as slack:
+        async with database(args.db) as url:
+            store = Store(url)
+            runtime = Runtime(store, directory, {}, pacer=Pacer(), holder="delivery")
+            platform = SlackPlatform(
+                service=runtime.service,
+                clock=runtime.clock,
+                bot_token="xoxb-bench",
+                signing_secret="bench-secret",
+                api_url=f"{slack}/api/",
+            )
+            runtime.dispatcher.senders[Platform.slack] = platform.sender
+            for i in range(per_channel):
+                for n in range(channels):
+                    requester = PersonRef(platform=Platform.slack, id=f"U0R{i:03d}{n:03d}", tenant="T0ACME")
+                    await runtime.service.open(
+                        requester=requester, community_key=f"c{n:03d}", question=f"Question {i} for community {n}?"
+                    )
+            logging.getLogger("apscheduler").setLevel(logging.ERROR)
+            started = time.perf_counter()
+            runtime.start()
+            timeout = per_channel * 3 + 60
+            try:
+                while time.perf_counter() - started < timeout:
+                    async with store.unit_of_work() as uow:
+                        counts = await uow.outbox.counts()
+                    if counts.get("pending", 0) == 0:
+                        break
+                    await asyncio.sleep(0.25)
+                wall = time.perf_counter() - started
+            finally:
+                await runtime.stop()
+                await platform.close()
+            seen = await stats(slack)
+    cards = {k: v for k, v in seen["calls"].items() if k.startswith("chat.postMessage")}
+    span = (seen["last_accepted"] or 0) - (seen["first_accepted"] or 0)
+    minimum = float(per_channel - 1)
+    lost = counts.get("pending", 0) + counts.get("failed", 0)
+    result = {
+        "effects": effects,
+        "channels": channels,
+        "per_channel": per_channel,
+        "theoretical_min_s": minimum,
+        "first_to_last_accepted_s": round(span, 2),
+        "wall_s": round(wall, 2),
+        "ratio_to_minimum": ratio(span, minimum),
+        "rejected_429": seen["rejected_429"],
+        "outbox": counts,
+        "lost": lost,
+        "accepted_messages": seen["accepted"],
+        "slack_calls": seen["calls"],
+        "limit_violations": seen["violations"],
+    }
+    table(
+        f"Delivery: {effects} cards over {channels} channels at 1 msg/s/channel, db={args.db}",
+        ["figure", "value"],
+        [[k, v] for k, v in result.items() if k not in ("slack_calls", "outbox")]
+        + [["outbox", counts], ["chat.postMessage calls", cards]],
+    )
+    assert lost == 0, counts
+    assert counts.get("sent", 0) == effects, counts
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = parser(__doc__ or "")
+    p.add_argument("--effects", type=int, default=0)
+    p.add_argument("--channels", type=int, default=0)
+    args = p.parse_args(argv)
+    return emit("delivery", args, asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()

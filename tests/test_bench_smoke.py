@@ -1,0 +1,62 @@
+"""Every benchmark runs, end to end, in a few seconds, and produces its figures.
+
+Timings are not asserted: these only keep the benchmarks from rotting. On PostgreSQL
+(TEST_DATABASE_URL) each benchmark creates and drops a private database on that server.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bench import ack, deflection, delivery, growth, timers
+
+DB = "postgres" if os.environ.get("TEST_DATABASE_URL", "").strip() else "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    """The benchmarks print tables; pytest keeps them for a failing test."""
+
+
+def test_ack_measures_serve_and_the_bare_baselines() -> None:
+    result = ack.main(["--quick", "--db", DB, "--rates", "10", "--seconds", "0.5"])
+    for platform in ("slack", "teams"):
+        phases = result["platforms"][platform]
+        assert set(phases) == {"10/s", "saturation x16"}
+        for figures in phases.values():
+            assert figures["serve"]["n"] > 0 and figures["bare"]["n"] > 0
+            assert figures["p99_ratio"] > 0 and figures["rps_ratio"] > 0
+    assert result["footprint"]["startup_to_ready_s"] > 0
+    assert result["footprint"]["rss_idle_mib"] > 0
+    assert result["audit_actions"].get("opened", 0) > 0
+
+
+def test_timers_run_every_step_exactly_once() -> None:
+    result = timers.main(["--quick", "--db", DB, "--count", "60", "--window", "2", "--lead", "3"])
+    assert result is not None
+    for run in result["runs"]:
+        assert run["steps"] == 60 and run["missed"] == 0 and run["doubled"] == 0
+        assert run["lateness_s"]["n"] == 60
+
+
+def test_growth_measures_every_operation_with_explain() -> None:
+    result = growth.main(["--quick", "--db", DB, "--sizes", "300,600"])
+    for figures in result["sizes_measured"].values():
+        assert figures["sweep_per_step_ms"] > 0
+        assert figures["open_ms"]["n"] > 0 and figures["search_ms"]["n"] > 0 and figures["digest_ms"]["n"] > 0
+    assert set(result["ratios_largest_vs_smallest"]) >= {"sweep_per_step", "open_p50", "search_p50", "digest_p50"}
+
+
+def test_delivery_loses_nothing_under_the_rate_limit() -> None:
+    result = delivery.main(["--quick", "--db", DB, "--effects", "20", "--channels", "10"])
+    assert result["lost"] == 0
+    assert result["outbox"] == {"sent": 20}
+    assert result["theoretical_min_s"] == 1.0
+
+
+def test_deflection_compares_open_with_and_without_search() -> None:
+    result = deflection.main(["--quick", "--db", DB, "--sizes", "100", "--opens", "5"])
+    figures = result["sizes"]["100"]
+    assert figures["deflection_on_ms"]["n"] == 5 and figures["deflection_off_ms"]["n"] == 5
