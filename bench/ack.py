@@ -100,6 +100,17 @@ async def wait_ready(url: str, proc: subprocess.Popen[Any], limit_s: float = 60.
     raise RuntimeError("server not ready in time")
 
 
+def profiler_args() -> list[str]:
+    """BENCH_PROFILE_SERVE=<file>: run serve under a profiler, written when it stops (file.txt:
+    pyinstrument's text report of the event loop's thread; any other name: cProfile's stats)."""
+    profile = os.environ.get("BENCH_PROFILE_SERVE", "").strip()
+    if not profile:
+        return []
+    if profile.endswith(".txt"):
+        return ["-m", "pyinstrument", "--show-all", "-r", "text", "-o", os.path.abspath(profile)]
+    return ["-m", "cProfile", "-o", os.path.abspath(profile)]
+
+
 async def start_serve(database_url: str, slack_api: str, connector: str, workdir: Path) -> Server:
     config = workdir / "escalation.yaml"
     config.write_text(CONFIG)
@@ -121,10 +132,15 @@ async def start_serve(database_url: str, slack_api: str, connector: str, workdir
     }
     for key in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "SLACK_APP_TOKEN"):
         env.pop(key, None)
+    profiler = profiler_args()
     t0 = time.perf_counter()
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: ASYNC220 - started before anything is measured
-            [sys.executable, "-m", "bot.cli", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=workdir
+            [sys.executable, *profiler, "-m", "bot.cli", "serve"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
         )
     url = f"http://127.0.0.1:{port}"
     await wait_ready(url, proc)
@@ -148,6 +164,12 @@ async def start_bare(kind: str, slack_api: str, workdir: Path) -> Server:
     url = f"http://127.0.0.1:{int(line.split()[1])}"
     await wait_ready(url, proc)
     return Server(proc, url, time.perf_counter() - t0, log)
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop(server: Server) -> None:
@@ -566,10 +588,10 @@ async def run(args: Any) -> dict[str, Any]:
     ):
         workdir = Path(tmp)
         async with database(args.db) as url:
-            serve, bare_slack, bare_teams = await asyncio.gather(
-                start_serve(url, slack_api, connector, workdir),
-                start_bare("slack", slack_api, workdir),
-                start_bare("teams", slack_api, workdir),
+            # serve starts alone, so its start-up time is not shared with the baselines' imports.
+            serve = await start_serve(url, slack_api, connector, workdir)
+            bare_slack, bare_teams = await asyncio.gather(
+                start_bare("slack", slack_api, workdir), start_bare("teams", slack_api, workdir)
             )
             bare = {"slack": bare_slack, "teams": bare_teams}
             pause = min(0.5, seconds / 4)
@@ -586,7 +608,7 @@ async def run(args: Any) -> dict[str, Any]:
                     sampler = asyncio.create_task(sample_rss(serve.proc.pid, stop_sampling, rss_samples))
                     # Installed in the team first, as in real life: cards go to both platforms' channels.
                     assert await send(session, serve.url, Traffic("teams", slack_api, connector).install())
-                    for platform in ("slack", "teams"):
+                    for platform in args.platforms.split(","):
                         traffic = Traffic(platform, slack_api, connector)
                         await warm_up(session, serve, traffic, url, warm)
                         baseline = Traffic(platform, slack_api, connector, cards=list(traffic.cards))
@@ -596,14 +618,29 @@ async def run(args: Any) -> dict[str, Any]:
                             (f"saturation x{concurrency}", saturating(session, concurrency, sat_seconds, 20_000))
                         )
                         for name, phase in phases:
+                            cpu0 = cpu_s(serve.proc.pid)
                             ours: PhaseResult = await phase(serve, traffic)
+                            # CPU per request: where a missed target goes (CPU, or waiting).
+                            cpu_ours = (cpu_s(serve.proc.pid) - cpu0) / max(1, len(ours.latencies_ms)) * 1000
                             await asyncio.sleep(pause)
+                            cpu0 = cpu_s(bare[platform].proc.pid)
                             base: PhaseResult = await phase(bare[platform], baseline)
+                            cpu_base = (cpu_s(bare[platform].proc.pid) - cpu0) / max(1, len(base.latencies_ms)) * 1000
                             await asyncio.sleep(pause)
                             o, b = summary(ours.latencies_ms), summary(base.latencies_ms)
                             figures[name] = {
-                                "serve": {**o, "rps": round(ours.rps, 1), "errors": ours.errors},
-                                "bare": {**b, "rps": round(base.rps, 1), "errors": base.errors},
+                                "serve": {
+                                    **o,
+                                    "rps": round(ours.rps, 1),
+                                    "errors": ours.errors,
+                                    "cpu_ms_per_request": round(cpu_ours, 2),
+                                },
+                                "bare": {
+                                    **b,
+                                    "rps": round(base.rps, 1),
+                                    "errors": base.errors,
+                                    "cpu_ms_per_request": round(cpu_base, 2),
+                                },
                                 "p99_ratio": ratio(o["p99"], b["p99"]),
                                 "rps_ratio": ratio(ours.rps, base.rps),
                             }
@@ -616,11 +653,13 @@ async def run(args: Any) -> dict[str, Any]:
                                     o["max"],
                                     round(ours.rps, 1),
                                     ours.errors,
+                                    round(cpu_ours, 2),
                                     b["p50"],
                                     b["p99"],
                                     b["max"],
                                     round(base.rps, 1),
                                     base.errors,
+                                    round(cpu_base, 2),
                                     figures[name]["p99_ratio"],
                                     figures[name]["rps_ratio"],
                                 ]
@@ -638,6 +677,8 @@ async def run(args: Any) -> dict[str, Any]:
                     stop(process)
             errors = [line for line in serve.log.read_text().splitlines() if '"level": "error"' in line.lower()]
             results["serve_error_log_lines"] = len(errors)
+            for line in errors[:3]:
+                print(f"serve logged an error: {line[:300]} ... {line[-1500:]}")
     table(
         f"Acknowledgement latency (ms) and throughput, db={args.db}: serve vs bare (same run)",
         [
@@ -648,11 +689,13 @@ async def run(args: Any) -> dict[str, Any]:
             "max",
             "req/s",
             "err",
+            "cpu ms/req",
             "bare p50",
             "bare p99",
             "bare max",
             "bare req/s",
             "bare err",
+            "bare cpu ms/req",
             "p99 x",
             "req/s x",
         ],
@@ -666,6 +709,7 @@ async def run(args: Any) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = parser(__doc__ or "")
     p.add_argument("--rates", help="comma-separated fixed rates in requests/s (default 50,100,200; --quick 20,50)")
+    p.add_argument("--platforms", default="slack,teams", help="which to load (default slack,teams)")
     p.add_argument("--seconds", type=float, default=0.0, help="length of each phase (default 10; --quick 2)")
     args = p.parse_args(argv)
     return emit("ack", args, asyncio.run(run(args)))

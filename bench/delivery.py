@@ -7,9 +7,12 @@ escalation, spread evenly over ``--channels`` communities, each requester distin
 delivered by the real ``Runtime`` (APScheduler dispatcher, the real ``Dispatcher``, the real
 Slack ``Sender`` of ``adapters/slack`` and the real ``Pacer``) to a fake Slack Web API in another
 process that accepts at most one message per second per channel and answers 429 with
-``Retry-After: 1`` beyond it. Reported: total time from the first delivery to the last vs the
-theoretical minimum the limit allows ((messages per channel - 1) seconds), the number of 429s,
-and that nothing is lost (every row sent, every card accepted by the fake once).
+``Retry-After: 1`` beyond it. Reported: total time (from the dispatcher's start until the outbox is empty, and from the
+first accepted message to the last) vs the theoretical minimum the limit allows ((messages per
+channel - 1) seconds), the number of 429s, and that nothing is lost or doubled (every row sent,
+every card accepted by its channel exactly once). Each card also makes the Slack sender post a
+confirmation to its requester (another ``chat.postMessage``, to a channel of its own), so the
+fake accepts two messages per effect.
 """
 
 from __future__ import annotations
@@ -98,6 +101,13 @@ async def run(args: Any) -> dict[str, Any]:
     span = (seen["last_accepted"] or 0) - (seen["first_accepted"] or 0)
     minimum = float(per_channel - 1)
     lost = counts.get("pending", 0) + counts.get("failed", 0)
+    # Each card must reach its expert channel exactly once (the other accepted messages are
+    # the requesters' confirmations, one per direct-message channel).
+    per_channel_accepted = seen.get("accepted_per_channel", {})
+    cards_per_channel = [per_channel_accepted.get(f"C0CH{n:05d}", 0) for n in range(channels)]
+    cards_accepted = sum(cards_per_channel)
+    lost += sum(max(0, per_channel - c) for c in cards_per_channel)
+    duplicated = sum(max(0, c - per_channel) for c in cards_per_channel)
     result = {
         "effects": effects,
         "channels": channels,
@@ -106,9 +116,12 @@ async def run(args: Any) -> dict[str, Any]:
         "first_to_last_accepted_s": round(span, 2),
         "wall_s": round(wall, 2),
         "ratio_to_minimum": ratio(span, minimum),
+        "wall_ratio_to_minimum": ratio(wall, minimum),
         "rejected_429": seen["rejected_429"],
         "outbox": counts,
         "lost": lost,
+        "duplicated": duplicated,
+        "cards_accepted_in_expert_channels": cards_accepted,
         "accepted_messages": seen["accepted"],
         "slack_calls": seen["calls"],
         "limit_violations": seen["violations"],
@@ -119,7 +132,7 @@ async def run(args: Any) -> dict[str, Any]:
         [[k, v] for k, v in result.items() if k not in ("slack_calls", "outbox")]
         + [["outbox", counts], ["chat.postMessage calls", cards]],
     )
-    assert lost == 0, counts
+    assert lost == 0 and duplicated == 0, (counts, cards_per_channel)
     assert counts.get("sent", 0) == effects, counts
     return result
 

@@ -62,6 +62,7 @@ class FakeSlack:
                 "first_accepted": first,
                 "last_accepted": last,
                 "violations": self.violations,
+                "accepted_per_channel": {c: len(t) for c, t in self.accepted.items()},
             }
         )
 
