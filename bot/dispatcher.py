@@ -39,6 +39,7 @@ class Dispatcher:
         base_backoff: float = 1.0,
         max_backoff: float = 300.0,
         pacer: Pacer | None = None,
+        send_timeout: float = 30.0,
     ) -> None:
         self.store = store
         self.senders = dict(senders)
@@ -49,6 +50,9 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
+        # A call that hangs must not hold its escalation's queue until the lease runs out: it is
+        # abandoned and retried (as a retry, so a platform that can tell looks for the message first).
+        self.send_timeout = send_timeout
         self._slots = asyncio.Semaphore(concurrency)
         self.pacer = pacer if pacer is not None else Pacer()
         self._observers: list[Callable[[str, str], None]] = []
@@ -136,7 +140,13 @@ class Dispatcher:
                 async with self._slots:
                     # Counted as sent at the moment the send starts, not when the turn came.
                     self.pacer.record(platform, row.target)
-                    delivered = await sender.deliver(effect, context)
+                    try:
+                        async with asyncio.timeout(self.send_timeout):
+                            delivered = await sender.deliver(effect, context)
+                    except TimeoutError:
+                        raise TransientDeliveryError(
+                            f"no answer within {self.send_timeout:g}s", code="timeout"
+                        ) from None
         except TransientDeliveryError as exc:
             if exc.retry_after:
                 self.pacer.back_off(platform, row.target, exc.retry_after)

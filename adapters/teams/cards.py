@@ -238,11 +238,15 @@ def question_card(view: CardView, *, heading: str | None = None, warning: str | 
     }
 
 
-def notify_card(effect: Notify) -> dict[str, Any]:
-    """A private message: what happened, the question in short, and what the person can do."""
+def notify_card(effect: Notify, thread: MessageRef | None = None) -> dict[str, Any]:
+    """A private message: what happened, the question in short, what the person can do, and
+    a link to the question's thread when it is in a Teams channel."""
     view = effect.view
     card = question_card(view, heading=effect.text)
     card["actions"] = card_actions(view, effect.actions)
+    url = message_link(thread)
+    if url:
+        card["actions"].append({"type": "Action.OpenUrl", "title": "Open the thread", "url": url})
     return card
 
 

@@ -131,3 +131,27 @@ async def test_a_lookup_without_the_history_scope_posts_anyway(store: Store, clo
         assert len(cards) == 2
     finally:
         await harness.close()
+
+
+async def test_a_call_that_hangs_is_abandoned_after_the_send_timeout_and_retried_without_a_copy(
+    store: Store, clock: FakeClock, fake: FakeSlack
+) -> None:
+    """Slack takes the post but answers only after our send timeout: the escalation's queue is
+    not held for the lease (minutes), and the retry finds the message instead of posting again."""
+    harness = await slack_runtime(store, clock, fake, api_timeout=10.0)
+    runtime = harness.runtime
+    runtime.dispatcher.send_timeout = 0.2
+    try:
+        await runtime.service.open(requester=SAM, community_key="sdk", question="q")
+        fake.slow(1.0)
+        await runtime.dispatch()
+        rows = await outbox_rows(store)
+        assert [(r.status, (r.last_error or "").split(":")[0]) for r in rows] == [("pending", "timeout")]
+        fake.slow(0)
+        clock.advance(timedelta(seconds=5))
+        await drain(runtime, clock)
+        cards = [m for m in fake.posted() if m.get("metadata", {}).get("event_type") == "escalation_card"]
+        assert len(cards) == 1
+        assert_exactly_once_in_order(fake, await outbox_rows(store))
+    finally:
+        await harness.close()

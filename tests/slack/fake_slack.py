@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -43,6 +44,9 @@ class FakeSlack:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _chaos: dict[str, Any] | None = None
     _delay: float = 0.0
+    # Per-channel limit on chat.postMessage, as Slack enforces it: (spacing, tolerance).
+    _enforced: tuple[float, float] | None = None
+    _last_post: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------ control
 
@@ -79,6 +83,11 @@ class FakeSlack:
     def slow(self, seconds: float) -> None:
         """Every call is answered ``seconds`` late (after being handled): deliveries stay in flight."""
         self._delay = seconds
+
+    def enforce_rate(self, spacing: float, tolerance: float = 0.85) -> None:
+        """chat.postMessage to one channel closer than ``spacing`` seconds after the previous
+        one (less a ``tolerance`` for network jitter) answers 429, as Slack's one-per-second does."""
+        self._enforced = (spacing, tolerance)
 
     def rate_limit(self, count: int, retry_after: float, method: str | None = None) -> None:
         """The next ``count`` calls (of ``method``, or any) answer 429 ratelimited."""
@@ -168,6 +177,16 @@ class FakeSlack:
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(int(retry_after))}
                 )
+        if self._enforced is not None and method == "chat.postMessage":
+            spacing, tolerance = self._enforced
+            channel, now = str(args.get("channel")), time.monotonic()
+            last = self._last_post.get(channel)
+            if last is not None and now - last < spacing * tolerance:
+                self.calls.append(Call(method, args, status=429))
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(spacing)}
+                )
+            self._last_post[channel] = now
         if self._errors.get(method):
             error, status = self._errors[method].pop(0)
             self.calls.append(Call(method, args, status=status if status != 200 else 400))

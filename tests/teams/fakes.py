@@ -3,8 +3,10 @@ keys, the bot's token endpoint) and the Bot Connector (``/v3/conversations``).""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import random
 import threading
 import time
 import uuid
@@ -181,6 +183,13 @@ class FakeConnector:
     blocked: dict[str, tuple[int, str]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
     server: TestServer | None = None
+    # Faults injected by ``chaos``, in order: "429", "500", "reset", "timeout".
+    faults: list[str] = field(default_factory=list)
+    _chaos: dict[str, Any] | None = None
+    # Per-conversation limits as Teams enforces them: (window seconds, count) pairs, and a tolerance.
+    _enforced: tuple[tuple[tuple[float, int], ...], float] | None = None
+    _sent_at: dict[str, list[float]] = field(default_factory=dict)
+    throttled: int = 0
 
     @property
     def url(self) -> str:
@@ -205,6 +214,60 @@ class FakeConnector:
         for _ in range(count):
             self.failures.append(_Failure(status, headers, {"error": {"code": code or "Throttled", "message": "x"}}))
 
+    def chaos(
+        self,
+        rate: float,
+        *,
+        seed: int = 0,
+        faults: tuple[str, ...] = ("429", "500", "timeout", "reset"),
+        retry_after: str = "1",
+        hang: float = 3.0,
+    ) -> None:
+        """From now on a fraction ``rate`` of calls fail, drawn with a seeded RNG (``rate=0``: off).
+
+        ``429`` throttled with ``Retry-After``; ``500`` an internal error; ``reset`` the
+        connection dropped before the call is handled; ``timeout`` the call IS handled (the
+        message is posted and recorded) but answered ``hang`` seconds late, after the bot gave up.
+        """
+        self._chaos = (
+            {"rate": rate, "rng": random.Random(seed), "faults": faults, "retry_after": retry_after, "hang": hang}
+            if rate > 0
+            else None
+        )
+
+    def enforce_rate(self, limits: tuple[tuple[float, int], ...], tolerance: float = 0.85) -> None:
+        """More than ``count`` calls to one conversation (a channel with its threads) within
+        ``window`` seconds (less a ``tolerance`` for jitter) answer 429, as Teams does."""
+        self._enforced = (limits, tolerance)
+
+    def _over_limit(self, conversation: str, body: dict[str, Any]) -> bool:
+        if self._enforced is None:
+            return False
+        limits, tolerance = self._enforced
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        key = (channel or conversation).partition(";messageid=")[0]
+        now = time.monotonic()
+        history = self._sent_at.setdefault(key, [])
+        for window, count in limits:
+            if sum(1 for t in history if now - t < window * tolerance) >= count:
+                self.throttled += 1
+                return True
+        history.append(now)
+        return False
+
+    async def _inject(self, request: web.Request) -> str | None:
+        """The fault drawn for this call, if any; ``reset`` drops the connection here."""
+        chaos = self._chaos
+        if chaos is None or chaos["rng"].random() >= chaos["rate"]:
+            return None
+        fault: str = chaos["rng"].choice(chaos["faults"])
+        self.faults.append(fault)
+        if fault == "reset":
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
+        return fault
+
     def block(self, target: str, status: int = 403, code: str = "MessageWritesBlocked") -> None:
         """Every call about ``target`` (a conversation or member id) fails from now on."""
         self.blocked[target] = (status, code)
@@ -224,9 +287,20 @@ class FakeConnector:
     ) -> tuple[Call, web.Response | None]:
         body = await request.json()
         call = Call(request.method, kind, conversation, activity, body, request.headers.get("Authorization"))
+        fault = await self._inject(request)
+        if fault in ("429", "500"):
+            chaos = self._chaos or {}
+            headers = {"Retry-After": chaos.get("retry_after", "1")} if fault == "429" else {}
+            error = {"error": {"code": "Throttled" if fault == "429" else "ServiceError", "message": "chaos"}}
+            return call, web.json_response(error, status=int(fault), headers=headers)
+        if self._over_limit(conversation, body):
+            error = {"error": {"code": "Throttled", "message": "too many messages"}}
+            return call, web.json_response(error, status=429, headers={"Retry-After": "1"})
         failed = self._failure(conversation, body)
         if failed is None:
             self.calls.append(call)
+            if fault == "timeout":  # handled and recorded; the answer comes after the bot gave up
+                await asyncio.sleep((self._chaos or {}).get("hang", 3.0))
         return call, failed
 
     async def _create(self, request: web.Request) -> web.Response:

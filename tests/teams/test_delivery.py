@@ -120,3 +120,20 @@ async def test_a_vanished_conversation_fails_permanently_not_forever(teams: Team
     assert [r.kind for r in failed] == ["update_card"]  # type: ignore[attr-defined]
     assert "ConversationNotFound" in (failed[0].last_error or "")  # type: ignore[attr-defined]
     assert CHANNEL in thread
+
+
+async def test_a_private_message_links_to_the_questions_thread(teams: Teams) -> None:
+    await _open(teams)
+    await teams.send("install_personal", user=ADA[0], name=ADA[1])
+    await teams.runtime.dispatch()
+    esc = await teams.only_escalation()
+    root = teams.connector.of("create")[-1].conversation
+    await teams.act(BEN, "assign", esc, card_message=root, assignee=f"teams||{ADA[0]}|Ada")
+    await teams.runtime.dispatch()
+    card = teams.connector.dms_to(ADA[0])[-1].card() or {}
+    links = [a for a in card.get("actions", []) if a.get("type") == "Action.OpenUrl"]
+    message_id = root.partition(";messageid=")[2]
+    assert [a["title"] for a in links] == ["Open the thread"]
+    url = links[0]["url"]
+    assert url.startswith(f"https://teams.microsoft.com/l/message/{CHANNEL.replace(':', '%3A').replace('@', '%40')}/")
+    assert f"parentMessageId={message_id}" in url and f"tenantId={TENANT}" in url

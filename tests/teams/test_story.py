@@ -66,8 +66,9 @@ async def test_open_nudge_assign_reassign_accept_reply_resolve(teams: Teams) -> 
     assert {c.body["members"][0]["id"] for c in created_dm} == {ADA[0], SAM[0]}
     assigned = connector.dms_to(ADA[0])[-1].card()
     assert assigned is not None
-    verbs = [a.get("verb") or a["card"]["actions"][0]["verb"] for a in assigned["actions"]]
-    assert verbs == ["accept", "reassign", "decline"]
+    verbs = [a.get("verb") or a.get("card", {}).get("actions", [{}])[0].get("verb") for a in assigned["actions"]]
+    assert verbs == ["accept", "reassign", "decline", None]
+    assert assigned["actions"][-1]["type"] == "Action.OpenUrl"  # "Open the thread"
     assert "Your question is now assigned to Ada" in str(connector.dms_to(SAM[0])[-1].card())
     update = connector.of("update")[-1]
     assert update.conversation == thread and update.activity_id == root
