@@ -69,6 +69,8 @@ class Runtime:
         # An undelivered row older than this is logged as stuck (once a minute at most).
         self.stuck_after = stuck_after
         self._stuck_logged_at: datetime | None = None
+        self.keep_event_ids = timedelta(days=7)
+        self.keep_sent = timedelta(days=30)
         self._sweep_lock = asyncio.Lock()
 
     async def _delivery_failed(self, row: OutboxRow, error: str) -> None:
@@ -161,6 +163,18 @@ class Runtime:
             },
         )
 
+    async def housekeeping(self) -> dict[str, int]:
+        """Forget what is no longer needed, so the tables do not grow without bound: event ids
+        older than ``keep_event_ids`` (Slack and Teams re-deliver within minutes, not days) and
+        outbox rows delivered longer than ``keep_sent`` ago. Escalations, the audit trail,
+        failed and pending deliveries are never pruned."""
+        now = self.clock.now()
+        async with self.store.unit_of_work() as uow:
+            events = await uow.inbound.prune(now - self.keep_event_ids)
+            sent = await uow.outbox.prune_sent(now - self.keep_sent)
+        log.info("housekeeping", extra={"event_ids_pruned": events, "outbox_rows_pruned": sent})
+        return {"event_ids": events, "outbox_sent": sent}
+
     async def _guarded(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
         try:
             await job()
@@ -170,7 +184,7 @@ class Runtime:
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
         jobs = (("sweep", self.sweep, self.sweep_interval), ("dispatch", self.dispatch, self.dispatch_interval))
-        for name, run, every in (*jobs, ("digest", self.digest, 60.0)):
+        for name, run, every in (*jobs, ("digest", self.digest, 60.0), ("housekeeping", self.housekeeping, 3600.0)):
             scheduler.add_job(
                 self._guarded,
                 IntervalTrigger(seconds=every),

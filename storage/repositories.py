@@ -389,6 +389,12 @@ class OutboxRepository:
             query = query.where(OutboxRow.status == status)
         return list((await self.session.execute(query)).scalars().all())
 
+    async def prune_sent(self, before: datetime) -> int:
+        """Forget rows delivered before ``before``; failed and pending rows are always kept."""
+        stmt = delete(OutboxRow).where(OutboxRow.status == "sent", OutboxRow.sent_at < before)
+        result = await self.session.execute(stmt)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def counts(self) -> dict[str, int]:
         rows = (await self.session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).all()
         return {str(s): int(n) for s, n in rows}
