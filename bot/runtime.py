@@ -9,6 +9,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -72,6 +73,10 @@ class Runtime:
         self.keep_event_ids = timedelta(days=7)
         self.keep_sent = timedelta(days=30)
         self._sweep_lock = asyncio.Lock()
+        # Scheduled runs in flight: stop() lets them finish before the database is closed.
+        self._running: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        self.stop_timeout = 40.0  # longer than a delivery's send timeout (30 s)
 
     async def _delivery_failed(self, row: OutboxRow, error: str) -> None:
         """Surface a message lost for good: the requester or the thread is told, and the lead."""
@@ -176,10 +181,18 @@ class Runtime:
         return {"event_ids": events, "outbox_sent": sent}
 
     async def _guarded(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        if self._stopping:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             await job()
         except Exception:  # a failing run is logged; the next trigger tries again
             log.exception("scheduled job failed", extra={"job": name})
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -198,9 +211,20 @@ class Runtime:
         self.scheduler = scheduler
 
     async def stop(self) -> None:
+        self._stopping = True
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+        # Every run in flight (sweep, dispatch, digest, housekeeping) finishes its transaction
+        # first: closing the engine under a running query leaves it waiting forever.
+        running = {task for task in self._running if task is not asyncio.current_task()}
+        if running:
+            _, late = await asyncio.wait(running, timeout=self.stop_timeout)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("scheduled runs cancelled at shutdown", extra={"runs": len(late)})
+                await asyncio.wait(late, timeout=5.0)
         # Let in-flight runs finish their transactions before the engine closes.
         async with self._sweep_lock, self._dispatch_lock:
             pass

@@ -140,3 +140,20 @@ async def test_a_second_serve_on_the_same_sqlite_file_is_refused(tmp_path: Path)
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=30)
+
+
+async def test_stop_lets_the_scheduled_runs_in_flight_finish_before_closing_the_database(database_url: str) -> None:
+    """Stopping right after starting: the first sweep, dispatch, digest and housekeeping runs
+    are under way. stop() must wait for them; closing the engine under a running query left
+    the process hanging at exit (seen in the timer benchmark's workers)."""
+    runtime = Runtime(Store(database_url), directory(), {Platform.slack: RecordingSender()})
+    runtime.start()
+    for _ in range(50):
+        await asyncio.sleep(0)
+        if len(runtime._running) >= 2:
+            break
+    in_flight = set(runtime._running)
+    assert in_flight, "no scheduled run had started"
+    await asyncio.wait_for(runtime.stop(), timeout=20)
+    assert all(task.done() and not task.cancelled() for task in in_flight)
+    assert not runtime._running
