@@ -11,7 +11,7 @@ refused with a 400 by the endpoint now; each is pinned below as a regression tes
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from storage import Store
-from tests.teams.conftest import APP_ID, APP_PASSWORD, CHANNEL, TENANT, Teams, make_teams, payload
+from tests.teams.conftest import CHANNEL, TENANT, Teams, make_teams, payload
 from tests.teams.fakes import FakeConnector, FakeLogin
 from workflows.clock import FakeClock
 from workflows.commands import Claim, Resolve
@@ -54,22 +54,6 @@ KINDS = [
     "extension_fetch_task",
     "extension_submit_action",
 ]
-
-
-@pytest.fixture
-def login() -> Iterator[FakeLogin]:
-    server = FakeLogin(APP_ID, APP_PASSWORD)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ are pinned in tests/test_pacing.py).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from bot.pacing import Pacer
 from storage import Store
 from tests.slack.fake_slack import FakeSlack
-from tests.teams.conftest import APP_ID, APP_PASSWORD, CHANNEL, TENANT, Teams, make_teams
+from tests.teams.conftest import CHANNEL, TENANT, Teams, make_teams
 from tests.teams.fakes import FakeConnector, FakeLogin
 from workflows.clock import FakeClock
 from workflows.model import PersonRef, Platform
@@ -47,22 +47,6 @@ async def test_slack_a_burst_of_50_nudges_to_one_channel_gets_no_429(
         assert [c for c in fake.calls if c.status == 429] == []
     finally:
         await harness.close()
-
-
-@pytest.fixture
-def login() -> Iterator[FakeLogin]:
-    server = FakeLogin(APP_ID, APP_PASSWORD)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ import pytest
 
 from storage import Store
 from storage.tables import OutboxRow
-from tests.teams.conftest import APP_ID, APP_PASSWORD, TENANT, Teams, make_teams
+from tests.teams.conftest import TENANT, Teams, make_teams
 from tests.teams.fakes import Call, FakeConnector, FakeLogin
 from workflows.clock import FakeClock
 from workflows.model import PersonRef, Platform
@@ -38,23 +38,6 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "429-storm": {"rate": 0.5, "faults": ("429",), "seed": 11},
     "lost-answers": {"rate": 0.2, "faults": ("timeout", "reset", "500"), "seed": 5},
 }
-
-
-@pytest.fixture
-def login() -> Iterator[FakeLogin]:
-    server = FakeLogin(APP_ID, APP_PASSWORD)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    await fake.start()
-    yield fake
-    fake.chaos(0)
-    await fake.close()
 
 
 @pytest.fixture
