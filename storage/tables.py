@@ -92,6 +92,10 @@ class EscalationRow(Base):
         Index("ix_escalations_requester", "tenant", "requester", "status"),
         Index("ix_escalations_owner", "owner", "status"),
         Index("ix_escalations_community", "community", "status", "created_at"),
+        # The digest's windows (opened this week, resolved since the last digest) stay
+        # ranges however long the history grows.
+        Index("ix_escalations_community_created", "community", "created_at"),
+        Index("ix_escalations_community_resolved", "community", "resolved_at"),
     )
 
 
