@@ -1,9 +1,13 @@
 """The knowledge base: resolved questions with their answers, searchable by relevance.
 
 One interface, two engines: SQLite FTS5 (porter stemming, bm25) on the embedded
-default, PostgreSQL full-text search (an expression GIN index over a weighted
-``tsvector``, ranked with ``ts_rank_cd``) in production. The full-text structures are
-created by the migration for each dialect; the table itself is an ordinary model.
+default, PostgreSQL full-text search (a stored, weighted ``tsvector`` column with a GIN
+index, ranked with ``ts_rank_cd``) in production. The full-text structures are created
+by the migrations for each dialect; the table itself is an ordinary model.
+
+Cost is bounded however long the history grows: a query ranks at most ``CANDIDATES`` of
+its matches, the most recently captured ones, instead of every answer that shares a word
+with it (bench/README.md, growth: with a support vocabulary that was most of them).
 """
 
 from __future__ import annotations
@@ -25,8 +29,7 @@ from workflows.ports import Scope
 
 from .tables import Base, BigId
 
-# The PostgreSQL document: what the GIN index covers and what queries must repeat
-# word for word, or the planner cannot use the index.
+# The PostgreSQL document: what the stored ``search_vector`` column holds (migration 0006).
 PG_DOCUMENT = (
     "(setweight(to_tsvector('english'::regconfig, question), 'A') || "
     "setweight(to_tsvector('english'::regconfig, answer), 'A') || "
@@ -34,6 +37,10 @@ PG_DOCUMENT = (
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 12
+# Matches ranked per query, newest first. A phrase match older than this many newer
+# matches of the same words can be missed; in exchange a search costs the same at 1M
+# answers as at 10k.
+CANDIDATES = 2000
 STOPWORDS = frozenset(
     [
         "the",
@@ -97,7 +104,7 @@ STOPWORDS = frozenset(
 )
 
 
-FULL_TEXT_OBJECTS = {"knowledge_fts", "ix_knowledge_search"}
+FULL_TEXT_OBJECTS = {"knowledge_fts", "ix_knowledge_search", "ix_knowledge_search_vector", "search_vector"}
 
 
 def schema_filter(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -155,8 +162,9 @@ def fts5_query(words: list[str]) -> str:
 
 
 class KnowledgeRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, candidates: int = CANDIDATES) -> None:
         self.session = session
+        self.candidates = candidates
 
     @property
     def _dialect(self) -> str:
@@ -205,34 +213,51 @@ class KnowledgeRepository:
             "EXISTS (SELECT 1 FROM escalation_scopes s WHERE s.escalation_id = k.escalation_id "
             "AND s.platform = :platform AND (s.tenant = :tenant OR s.tenant = '' OR :tenant = ''))"
         )
-        params: dict[str, Any] = {"platform": scope.platform, "tenant": scope.tenant, "limit": limit}
+        params: dict[str, Any] = {
+            "platform": scope.platform,
+            "tenant": scope.tenant,
+            "limit": limit,
+            "candidates": self.candidates,
+        }
         community_sql = ""
         if community:
             community_sql = " AND k.community = :community"
             params["community"] = community
         if self._dialect == "postgresql":
             params["words"] = " ".join(words)
-            # Phrase OR any word; ts_rank_cd rewards terms that stand close together.
+            # Phrase OR any word; ts_rank_cd rewards terms that stand close together. The
+            # newest CANDIDATES matches are ranked (by the primary key, so the planner can stop early).
             sql = f"""
                 WITH q AS (
                     SELECT phraseto_tsquery('english', :words)
                         || replace(plainto_tsquery('english', :words)::text, '&', '|')::tsquery AS query
+                ),
+                candidates AS (
+                    SELECT k.id FROM knowledge k, q
+                    WHERE k.search_vector @@ q.query AND {scope_sql}{community_sql}
+                    ORDER BY k.id DESC
+                    LIMIT :candidates
                 )
                 SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at,
-                       ts_rank_cd({PG_DOCUMENT}, q.query, 1) AS score
-                FROM knowledge k, q
-                WHERE {PG_DOCUMENT} @@ q.query AND {scope_sql}{community_sql}
+                       ts_rank_cd(k.search_vector, q.query, 1) AS score
+                FROM candidates c JOIN knowledge k ON k.id = c.id, q
                 ORDER BY score DESC, k.resolved_at DESC
                 LIMIT :limit
             """  # noqa: S608 - only our own constants are formatted in; user text is bound
         else:
             params["match"] = fts5_query(words)
+            # FTS5 yields matches in rowid order lazily: the inner LIMIT stops the walk, and
+            # bm25 is computed for those rows only.
             sql = f"""
-                SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at,
-                       -bm25(knowledge_fts, 1.0, 1.0, 0.5) AS score
-                FROM knowledge_fts JOIN knowledge k ON k.id = knowledge_fts.rowid
-                WHERE knowledge_fts MATCH :match AND {scope_sql}{community_sql}
-                ORDER BY score DESC, k.resolved_at DESC
+                SELECT * FROM (
+                    SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at,
+                           -bm25(knowledge_fts, 1.0, 1.0, 0.5) AS score
+                    FROM knowledge_fts JOIN knowledge k ON k.id = knowledge_fts.rowid
+                    WHERE knowledge_fts MATCH :match AND {scope_sql}{community_sql}
+                    ORDER BY knowledge_fts.rowid DESC
+                    LIMIT :candidates
+                )
+                ORDER BY score DESC, resolved_at DESC
                 LIMIT :limit
             """  # noqa: S608 - only our own constants are formatted in; user text is bound
         rows = (await self.session.execute(text(sql), params)).all()

@@ -153,16 +153,14 @@ async def test_postgres_search_uses_the_gin_index(store: Store, corpus: dict[str
             tables = (await conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'knowledge_fts'"))).all()
         assert tables == [("knowledge_fts",)]
         return
-    from storage.knowledge import PG_DOCUMENT
-
     async with store.engine.connect() as conn:
         await conn.execute(text("SET enable_seqscan = off"))
         plan = (
             await conn.execute(
-                text(f"EXPLAIN SELECT escalation_id FROM knowledge WHERE {PG_DOCUMENT} @@ plainto_tsquery('crash')")
+                text("EXPLAIN SELECT escalation_id FROM knowledge WHERE search_vector @@ plainto_tsquery('crash')")
             )
         ).all()
-    assert "ix_knowledge_search" in "\n".join(row[0] for row in plan)
+    assert "ix_knowledge_search_vector" in "\n".join(row[0] for row in plan)
 
 
 async def test_resolving_captures_and_reopening_forgets(store: Store, clock: FakeClock) -> None:
@@ -177,3 +175,21 @@ async def test_resolving_captures_and_reopening_forgets(store: Store, clock: Fak
     await runtime.service.handle(Reopen(id="o", escalation_id=esc.id, actor=SAM))
     async with store.unit_of_work() as uow:
         assert await uow.knowledge.search("gradle", scope) == []
+
+
+async def test_a_search_ranks_only_the_newest_candidates_so_its_cost_is_bounded(store: Store, clock: FakeClock) -> None:
+    """Ten answers mention "kotlin"; with room for four candidates, only the four captured
+    last are ranked, whichever scores best overall. Bench: growth shows what this buys."""
+    async with store.unit_of_work() as uow:
+        ids = []
+        for n in range(10):
+            # The oldest answer is the best match by far; the newer ones mention kotlin once.
+            answer = "kotlin kotlin kotlin coroutines in kotlin" if n == 0 else f"see note {n} about kotlin"
+            ids.append(await _resolved(uow, clock, 500 + n, f"question {n}", answer, SAM))
+            clock.advance(timedelta(minutes=1))
+    async with store.unit_of_work() as uow:
+        everything = await uow.knowledge.search("kotlin", Scope("slack", "T0ACME"), limit=10)
+        assert everything[0].escalation_id == ids[0] and len(everything) == 10
+        uow.knowledge.candidates = 4
+        bounded = await uow.knowledge.search("kotlin", Scope("slack", "T0ACME"), limit=10)
+    assert sorted(h.escalation_id for h in bounded) == sorted(ids[-4:])
