@@ -78,6 +78,10 @@ class Connector:
         self.auth = auth
         self.app_id = app_id
         self.allowlist = allowlist
+        # One client per service URL for the life of the process: building one (credentials,
+        # msrest configuration and pipeline) cost more CPU than the send itself (bench/README.md).
+        # The credentials fetch and refresh the bot's token on their own, per request.
+        self._clients: dict[str, ConnectorClient] = {}
 
     def check(self, service_url: str) -> None:
         if not self.allowlist.allows(service_url):
@@ -88,6 +92,9 @@ class Connector:
 
     async def client(self, service_url: str) -> ConnectorClient:
         self.check(service_url)
+        known = self._clients.get(service_url)
+        if known is not None:
+            return known
         identity = ClaimsIdentity(
             {
                 AuthenticationConstants.AUDIENCE_CLAIM: self.app_id,
@@ -99,4 +106,13 @@ class Connector:
         client = await factory.create(service_url, self.auth.get_originating_audience())
         # The outbox retries with backoff and Retry-After; the SDK must not retry on its own.
         client.config.retry_policy.retries = 0
+        self._clients[service_url] = client
         return client
+
+    async def close(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            try:
+                await client.__aexit__(None, None, None)
+            except Exception:  # closing is best effort at shutdown
+                log.debug("connector client did not close cleanly", exc_info=True)

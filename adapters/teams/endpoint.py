@@ -100,6 +100,11 @@ class TeamsIntegration:
     def mount(self, app: web.Application) -> None:
         app.router.add_post("/api/messages", self.handle)
 
+        async def close_clients(_: web.Application) -> None:
+            await self.connector.close()
+
+        app.on_cleanup.append(close_clients)
+
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         log.error(
             "Teams turn failed",

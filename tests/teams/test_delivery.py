@@ -137,3 +137,14 @@ async def test_a_private_message_links_to_the_questions_thread(teams: Teams) -> 
     url = links[0]["url"]
     assert url.startswith(f"https://teams.microsoft.com/l/message/{CHANNEL.replace(':', '%3A').replace('@', '%40')}/")
     assert f"parentMessageId={message_id}" in url and f"tenantId={TENANT}" in url
+
+
+async def test_one_connector_client_per_service_url_is_reused_and_closed(teams: Teams) -> None:
+    connector = teams.integration.connector
+    first = await connector.client(teams.service_url)
+    assert await connector.client(teams.service_url) is first
+    await _open(teams)
+    await teams.runtime.dispatch()
+    assert await connector.client(teams.service_url) is first
+    await connector.close()
+    assert await connector.client(teams.service_url) is not first
