@@ -212,9 +212,10 @@ class Runtime:
 
     async def stop(self) -> None:
         self._stopping = True
+        # Paused, not shut down, while runs finish: APScheduler's shutdown cancels the jobs
+        # it is running, which would cut a delivery or a sweep off mid-transaction.
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-            self.scheduler = None
+            self.scheduler.pause()
         # Every run in flight (sweep, dispatch, digest, housekeeping) finishes its transaction
         # first: closing the engine under a running query leaves it waiting forever.
         running = {task for task in self._running if task is not asyncio.current_task()}
@@ -225,6 +226,9 @@ class Runtime:
             if late:
                 log.warning("scheduled runs cancelled at shutdown", extra={"runs": len(late)})
                 await asyncio.wait(late, timeout=5.0)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
         # Let in-flight runs finish their transactions before the engine closes.
         async with self._sweep_lock, self._dispatch_lock:
             pass

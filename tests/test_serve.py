@@ -157,3 +157,33 @@ async def test_stop_lets_the_scheduled_runs_in_flight_finish_before_closing_the_
     await asyncio.wait_for(runtime.stop(), timeout=20)
     assert all(task.done() and not task.cancelled() for task in in_flight)
     assert not runtime._running
+
+
+class SlowSender(RecordingSender):
+    """Takes half a second to deliver, as a slow platform would."""
+
+    started: asyncio.Event | None = None
+
+    async def deliver(self, effect, context):  # type: ignore[no-untyped-def]
+        if self.started is not None:
+            self.started.set()
+        await asyncio.sleep(0.5)
+        return await super().deliver(effect, context)
+
+
+async def test_a_delivery_in_flight_at_stop_is_finished_and_marked_sent(database_url: str) -> None:
+    sender = SlowSender()
+    sender.started = asyncio.Event()
+    runtime = Runtime(Store(database_url), directory(), {Platform.slack: sender})
+    await runtime.service.open(requester=SAM, community_key="sdk", question="q")
+    runtime.start()
+    await asyncio.wait_for(sender.started.wait(), timeout=10)
+    await asyncio.wait_for(runtime.stop(), timeout=20)
+    assert "post_card" in sender.kinds()
+    store = Store(database_url)
+    try:
+        async with store.unit_of_work() as uow:
+            rows = await uow.outbox.list(None)
+        assert [r.status for r in rows if r.kind == "post_card"] == ["sent"]
+    finally:
+        await store.close()
