@@ -54,14 +54,7 @@ async def worker(url: str, holder: str, expected: int, limit_s: float) -> None:
         while time.monotonic() < deadline and await nudged(store) < expected:  # noqa: ASYNC110
             await asyncio.sleep(0.5)
     finally:
-        # Let the runs in flight finish first. Runtime.stop() shuts APScheduler down, which
-        # cancels a running dispatch, and then closes the engine under its deliveries: the
-        # worker then never exited (asyncio.run waited for their connections forever).
-        if runtime.scheduler is not None:
-            runtime.scheduler.pause()
-        async with runtime._sweep_lock, runtime._dispatch_lock:
-            pass
-        await runtime.stop()
+        await runtime.stop()  # lets the runs in flight finish before closing the database
 
 
 async def lateness(url: str) -> tuple[list[float], Counter[str], Counter[str]]:

@@ -48,6 +48,10 @@ class DeliveryContext:
                 return ref
         return None
 
+    def any_card(self, platform: Platform) -> MessageRef | None:
+        """The escalation's card on ``platform`` in whichever channel, e.g. to link to its thread."""
+        return next((ref for kind, ref, _ in self.refs if kind == "card" and ref.platform == platform), None)
+
     def data_for(self, ref: MessageRef) -> dict[str, Any] | None:
         for _, known, data in self.refs:
             if known == ref:

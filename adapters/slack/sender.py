@@ -282,7 +282,7 @@ class SlackSender:
         return Delivered(refs=[("thread", ref, {"notice": effect.notice.value})], result={"ts": ref.id})
 
     async def _notify(self, effect: Notify, context: DeliveryContext) -> Delivered:
-        card = next((ref for kind, ref, _ in context.refs if kind == "card" and ref.platform == Platform.slack), None)
+        card = context.any_card(Platform.slack)
         thread_url = await self.links.permalink(card) if card is not None else None
         suggestion_urls: dict[str, str | None] = {}
         if effect.notice == Notice.suggestions:

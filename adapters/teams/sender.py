@@ -247,9 +247,7 @@ class TeamsSender:
         if effect.notice == Notice.suggestions and effect.suggestions:
             card = suggestions_card(effect.view, effect.suggestions, self.community_names(), heading=effect.text)
         else:
-            cards = (ref for kind, ref, _ in context.refs if kind == "card" and ref.platform == Platform.teams)
-            thread = next(cards, None)
-            card = notify_card(effect, thread)
+            card = notify_card(effect, context.any_card(Platform.teams))
         activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
         activity.summary = effect.text[:200]
         try:
