@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,59 @@ from .tables import (
     OutboxRow,
     ScopeRow,
 )
+
+# The hot paths (every command, timer step and delivery) run prebuilt Core statements with
+# bind parameters: building an ORM statement per call, and flushing ORM objects, cost more
+# CPU than the database work itself (bench/README.md, "Timer precision").
+_ESC = cast(Table, EscalationRow.__table__)
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_AUDIT = cast(Table, AuditRow.__table__)
+_SCOPES = cast(Table, ScopeRow.__table__)
+_REFS = cast(Table, MessageRefRow.__table__)
+_EVENTS = cast(Table, InboundEventRow.__table__)
+_ESC_COLUMNS = [
+    *("tenant", "community", "status", "ball", "requester", "owner", "priority", "next_step", "next_due_at"),
+    *("version", "created_at", "updated_at", "resolved_at", "data", "lease_until", "lease_owner"),
+]
+
+_GET = select(_ESC.c.data).where(_ESC.c.id == bindparam("b_id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_INSERT_ESC = insert(_ESC)
+_INSERT_SCOPES = insert(_SCOPES)
+_SAVE = (
+    update(_ESC)
+    .where(_ESC.c.id == bindparam("b_id"), _ESC.c.version == bindparam("b_expected"))
+    .values({name: bindparam(name) for name in _ESC_COLUMNS})
+)
+_INSERT_OUTBOX = insert(_OUTBOX)
+_INSERT_AUDIT = insert(_AUDIT)
+_REFS_OF = select(_REFS.c.kind, _REFS.c.platform, _REFS.c.channel, _REFS.c.message_id, _REFS.c.tenant, _REFS.c.data)
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id == bindparam("b_id"),
+        _OUTBOX.c.lease_owner == bindparam("b_holder"),
+        _OUTBOX.c.status == "pending",
+    )
+    .values(
+        status="sent",
+        sent_at=bindparam("b_now"),
+        result=bindparam("b_result"),
+        lease_until=None,
+        attempts=_OUTBOX.c.attempts + 1,
+        last_error=None,
+    )
+)
+
+# Inserts that ignore a row already there, by dialect (False: SQLite, True: PostgreSQL).
+_RECORD_EVENT = {
+    False: sqlite_insert(_EVENTS).on_conflict_do_nothing(),
+    True: pg_insert(_EVENTS).on_conflict_do_nothing(),
+}
+_ADD_REF = {
+    False: sqlite_insert(_REFS).on_conflict_do_nothing(),
+    True: pg_insert(_REFS).on_conflict_do_nothing(),
+}
 
 
 class StaleWrite(Exception):
@@ -97,31 +150,30 @@ class EscalationRepository:
         return _dialect(self.session) == "postgresql"
 
     async def get(self, escalation_id: str, scope: Scope | None = None, *, lock: bool = False) -> Escalation | None:
-        query = select(EscalationRow.data).where(EscalationRow.id == escalation_id)
-        if scope is not None:
-            query = query.where(_scope_filter(scope))
+        if scope is None:
+            query = _GET_FOR_UPDATE if lock and self._postgres else _GET
+            data = (await self.session.execute(query, {"b_id": escalation_id})).scalar_one_or_none()
+            return Escalation.model_validate(data) if data is not None else None
+        scoped = select(EscalationRow.data).where(EscalationRow.id == escalation_id, _scope_filter(scope))
         if lock and self._postgres:
-            query = query.with_for_update()
-        data = (await self.session.execute(query)).scalar_one_or_none()
+            scoped = scoped.with_for_update()
+        data = (await self.session.execute(scoped)).scalar_one_or_none()
         return Escalation.model_validate(data) if data is not None else None
 
     async def add(self, esc: Escalation) -> None:
-        self.session.add(EscalationRow(id=esc.id, **_row_values(esc)))
-        for platform, tenant in sorted(scopes_of(esc)):
-            self.session.add(ScopeRow(escalation_id=esc.id, platform=platform, tenant=tenant))
-        await self.session.flush()
+        await self.session.execute(_INSERT_ESC, [{"id": esc.id, **_row_values(esc)}])
+        scopes = [{"escalation_id": esc.id, "platform": p, "tenant": t} for p, t in sorted(scopes_of(esc))]
+        await self.session.execute(_INSERT_SCOPES, scopes)
 
     async def save(self, esc: Escalation, expected_version: int) -> None:
-        result = await self.session.execute(
-            update(EscalationRow)
-            .where(EscalationRow.id == esc.id, EscalationRow.version == expected_version)
-            .values(**_row_values(esc))
-            .execution_options(synchronize_session=False)
-        )
+        params = {"b_id": esc.id, "b_expected": expected_version, **_row_values(esc)}
+        result = await self.session.execute(_SAVE, params)
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(esc.id)
 
-    async def find_by_message(self, platform: str, channel: str, message_id: str, scope: Scope) -> Escalation | None:
+    async def find_by_message(
+        self, platform: str, channel: str, message_id: str, scope: Scope, kind: str | None = None
+    ) -> Escalation | None:
         query = (
             select(EscalationRow.data)
             .join(MessageRefRow, MessageRefRow.escalation_id == EscalationRow.id)
@@ -132,8 +184,18 @@ class EscalationRepository:
                 _scope_filter(scope),
             )
         )
+        if kind is not None:
+            query = query.where(MessageRefRow.kind == kind)
         data = (await self.session.execute(query)).scalars().first()
         return Escalation.model_validate(data) if data is not None else None
+
+    async def visible(self, escalation_ids: Sequence[str], scope: Scope) -> list[str]:
+        """Those of ``escalation_ids`` that ``scope`` may see, in the order given."""
+        if not escalation_ids:
+            return []
+        query = select(EscalationRow.id).where(EscalationRow.id.in_(list(escalation_ids)), _scope_filter(scope))
+        seen = set((await self.session.execute(query)).scalars())
+        return [esc_id for esc_id in dict.fromkeys(escalation_ids) if esc_id in seen]
 
     async def list_for_requester(
         self, requester: PersonRef, scope: Scope, *, open_only: bool = True
@@ -215,18 +277,23 @@ class EscalationRepository:
         if self._postgres:
             query = query.with_for_update(skip_locked=True)
         rows = (await self.session.execute(query)).all()
-        claimed: list[tuple[str, str, datetime]] = []
-        for esc_id, step, due in rows:
-            # On SQLite there is no SKIP LOCKED; the conditional UPDATE is the claim.
-            result = await self.session.execute(
-                update(EscalationRow)
-                .where(EscalationRow.id == esc_id, free)
-                .values(lease_until=now + lease, lease_owner=holder)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 1 and step is not None and due is not None:  # type: ignore[attr-defined]
-                claimed.append((esc_id, step, due))
-        return claimed
+        if not rows:
+            return []
+        # On SQLite there is no SKIP LOCKED; the conditional UPDATE is the claim (and the
+        # write lock taken by BEGIN IMMEDIATE keeps anyone else out meanwhile).
+        taken = set(
+            (
+                await self.session.execute(
+                    update(_ESC)
+                    .where(
+                        _ESC.c.id.in_([r[0] for r in rows]), _ESC.c.lease_until.is_(None) | (_ESC.c.lease_until < now)
+                    )
+                    .values(lease_until=now + lease, lease_owner=holder)
+                    .returning(_ESC.c.id)
+                )
+            ).scalars()
+        )
+        return [(esc_id, step, due) for esc_id, step, due in rows if esc_id in taken and step and due is not None]
 
     async def next_due(self) -> datetime | None:
         query = select(func.min(EscalationRow.next_due_at)).where(EscalationRow.next_due_at.is_not(None))
@@ -256,24 +323,23 @@ class MessageRefRepository:
             "data": data,
             "created_at": now,
         }
-        dialect = _dialect(self.session)
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(MessageRefRow).values(**values).on_conflict_do_nothing()
-        await self.session.execute(stmt)
+        await self.session.execute(_ADD_REF[_dialect(self.session) == "postgresql"], values)
 
     async def for_escalation(self, escalation_id: str, kind: str | None = None) -> list[tuple[str, MessageRef, Any]]:
-        query = select(MessageRefRow).where(MessageRefRow.escalation_id == escalation_id).order_by(MessageRefRow.id)
+        return (await self.for_escalations([escalation_id], kind)).get(escalation_id, [])
+
+    async def for_escalations(
+        self, escalation_ids: Sequence[str], kind: str | None = None
+    ) -> dict[str, list[tuple[str, MessageRef, Any]]]:
+        """The message references of several escalations at once, in the order they were added."""
+        query = _REFS_OF.add_columns(_REFS.c.escalation_id).where(_REFS.c.escalation_id.in_(list(escalation_ids)))
         if kind is not None:
-            query = query.where(MessageRefRow.kind == kind)
-        rows = (await self.session.execute(query)).scalars().all()
-        return [
-            (
-                r.kind,
-                MessageRef(platform=r.platform, channel=r.channel, id=r.message_id, tenant=r.tenant),
-                r.data,
-            )
-            for r in rows
-        ]
+            query = query.where(_REFS.c.kind == kind)
+        found: dict[str, list[tuple[str, MessageRef, Any]]] = {}
+        for r in (await self.session.execute(query.order_by(_REFS.c.id))).all():
+            ref = MessageRef(platform=r.platform, channel=r.channel, id=r.message_id, tenant=r.tenant)
+            found.setdefault(r.escalation_id, []).append((r.kind, ref, r.data))
+        return found
 
 
 class OutboxRepository:
@@ -281,23 +347,25 @@ class OutboxRepository:
         self.session = session
 
     async def append(self, escalation_id: str, version: int, effects: Sequence[Effect], now: datetime) -> None:
+        rows = []
         for index, effect in enumerate(effects):
             platform, target = effect_target(effect)
-            self.session.add(
-                OutboxRow(
-                    escalation_id=escalation_id,
-                    idempotency_key=f"{escalation_id}:{version}:{index}",
-                    kind=effect.kind,
-                    platform=platform.value,
-                    target=target,
-                    payload=effect.model_dump(mode="json"),
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+            rows.append(
+                {
+                    "escalation_id": escalation_id,
+                    "idempotency_key": f"{escalation_id}:{version}:{index}",
+                    "kind": effect.kind,
+                    "platform": platform.value,
+                    "target": target,
+                    "payload": effect.model_dump(mode="json"),
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
             )
-        await self.session.flush()
+        if rows:
+            await self.session.execute(_INSERT_OUTBOX, rows)
 
     async def claim(self, now: datetime, limit: int, holder: str, lease: timedelta) -> list[OutboxRow]:
         """Lease the deliverable head of each escalation's queue (per-escalation order)."""
@@ -319,32 +387,27 @@ class OutboxRepository:
         if _dialect(self.session) == "postgresql":
             query = query.with_for_update(skip_locked=True, of=OutboxRow)
         rows = list((await self.session.execute(query)).scalars().all())
-        claimed = []
-        for row in rows:
-            result = await self.session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row.id, OutboxRow.status == "pending", free)
-                .values(lease_until=now + lease, lease_owner=holder)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(row)
-        return claimed
+        if not rows:
+            return []
+        taken = set(
+            (
+                await self.session.execute(
+                    update(_OUTBOX)
+                    .where(
+                        _OUTBOX.c.id.in_([row.id for row in rows]),
+                        _OUTBOX.c.status == "pending",
+                        _OUTBOX.c.lease_until.is_(None) | (_OUTBOX.c.lease_until < now),
+                    )
+                    .values(lease_until=now + lease, lease_owner=holder)
+                    .returning(_OUTBOX.c.id)
+                )
+            ).scalars()
+        )
+        return [row for row in rows if row.id in taken]
 
     async def mark_sent(self, row_id: int, holder: str, now: datetime, result: dict[str, Any] | None) -> bool:
-        res = await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == row_id, OutboxRow.lease_owner == holder, OutboxRow.status == "pending")
-            .values(
-                status="sent",
-                sent_at=now,
-                result=result,
-                lease_until=None,
-                attempts=OutboxRow.attempts + 1,
-                last_error=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        params = {"b_id": row_id, "b_holder": holder, "b_now": now, "b_result": result}
+        res = await self.session.execute(_MARK_SENT, params)
         return res.rowcount == 1  # type: ignore[attr-defined]
 
     async def mark_retry(self, row_id: int, holder: str, at: datetime, error: str) -> None:
@@ -424,12 +487,8 @@ class InboundRepository:
 
     async def record(self, source: str, event_id: str, now: datetime) -> bool:
         """True if this is the first time; False if it was already recorded."""
-        dialect = _dialect(self.session)
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert(InboundEventRow).values(source=source, event_id=event_id, received_at=now).on_conflict_do_nothing()
-        )
-        result = await self.session.execute(stmt)
+        stmt = _RECORD_EVENT[_dialect(self.session) == "postgresql"]
+        result = await self.session.execute(stmt, {"source": source, "event_id": event_id, "received_at": now})
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def prune(self, before: datetime) -> int:
@@ -451,19 +510,18 @@ class AuditRepository:
         command_id: str,
         detail: dict[str, Any] | None,
     ) -> None:
-        self.session.add(
-            AuditRow(
-                escalation_id=esc.id,
-                tenant=esc.tenant,
-                at=at,
-                actor=actor.key,
-                platform=actor.platform.value,
-                action=action,
-                command_id=command_id,
-                version=esc.version,
-                detail=detail or None,
-            )
-        )
+        row = {
+            "escalation_id": esc.id,
+            "tenant": esc.tenant,
+            "at": at,
+            "actor": actor.key,
+            "platform": actor.platform.value,
+            "action": action,
+            "command_id": command_id,
+            "version": esc.version,
+            "detail": detail or None,
+        }
+        await self.session.execute(_INSERT_AUDIT, [row])
 
     async def for_escalation(self, escalation_id: str) -> list[AuditRow]:
         query = select(AuditRow).where(AuditRow.escalation_id == escalation_id).order_by(AuditRow.id)

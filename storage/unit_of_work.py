@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import text
@@ -42,6 +43,10 @@ class Store:
         self.url = url
         self.engine: AsyncEngine = create_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine)
+        # SQLite has one writer at a time, and every unit of work takes the write lock
+        # (BEGIN IMMEDIATE). Queueing for it here, in order, is far cheaper than letting
+        # several pooled connections meet SQLite's busy handler, which sleeps and retries.
+        self._one_at_a_time = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -50,7 +55,7 @@ class Store:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         """Commits when the block ends normally, rolls back on any exception."""
-        async with self._sessions() as session, session.begin():
+        async with self._one_at_a_time or nullcontext(), self._sessions() as session, session.begin():
             yield UnitOfWork(session)
 
     async def ping(self) -> None:

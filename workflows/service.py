@@ -1,4 +1,5 @@
-"""``EscalationService``: one transaction per command, effects into the outbox.
+"""``EscalationService``: one transaction per command (timer steps: several to one), effects
+into the outbox.
 
 The service is the only caller of ``decide``. It loads the escalation (locked), adds
 what ``decide`` needs from outside the escalation (the community's configuration, the
@@ -12,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from .clock import Clock
@@ -27,6 +28,8 @@ log = logging.getLogger("escalation_bot.service")
 
 _ROTATING_ACTIONS = {"auto_assigned", "auto_reassigned", "assigned", "reassigned", "declined"}
 _MAX_ATTEMPTS = 5
+# Timer steps per transaction in a sweep.
+SWEEP_BATCH = 50
 
 
 class Directory(Protocol):
@@ -132,65 +135,77 @@ class EscalationService:
         return command.model_copy(update={"community": community, "community_key": community.key})
 
     async def _handle_once(self, command: BaseCommand, scope: Scope | None, event: tuple[str, str] | None) -> Outcome:
-        now = self.clock.now()
         async with self.store.unit_of_work() as uow:
-            if event is not None and await uow.inbound.seen(*event):
-                existing = await uow.escalations.get(command.escalation_id, scope)
-                return Outcome(existing, duplicate=True)
-            current: Escalation | None = None
-            if not isinstance(command, Open):
-                current = await uow.escalations.get(command.escalation_id, scope, lock=True)
-                if current is None:
-                    raise Refused(Reason.not_found, "That escalation does not exist, or is not visible to you.")
-                if self._needs_roster(command, current):
-                    keys = [e.key for e in current.community.experts]
-                    if current.community.lead:
-                        keys.append(current.community.lead.key)
-                    roster = await uow.rotation.roster(current.community.key, keys, uow.escalations)
-                    command = command.model_copy(update={"roster": roster})
-            else:
-                existing = await uow.escalations.get(command.escalation_id)
-                if existing is not None:
-                    current = existing
-                elif command.community is not None and command.community.policy.deflection_wait:
-                    command = command.model_copy(update={"suggestions": await self._suggestions(uow, command)})
-            decision = decide(current, command, now)
-            if decision.changed:
-                esc = decision.escalation
-                if current is None:
-                    await uow.escalations.add(esc)
-                else:
-                    await uow.escalations.save(esc, current.version)
-                await uow.outbox.append(esc.id, esc.version, decision.effects, now)
-                await uow.audit.add(
-                    esc,
-                    at=now,
-                    actor=command.actor,
-                    action=decision.action or "",
-                    command_id=command.id,
-                    detail=decision.detail,
-                )
-                if decision.action in _ROTATING_ACTIONS and esc.owner is not None:
-                    await uow.rotation.assigned(esc.community.key, esc.owner.expert, now)
-                # Answers become knowledge when resolved, and leave it while reopened.
-                if esc.status == Status.resolved and esc.answer:
-                    await uow.knowledge.capture(esc)
-                elif current is not None and current.status == Status.resolved and esc.status != Status.resolved:
-                    await uow.knowledge.forget(esc.id)
-            if event is not None:
-                await uow.inbound.record(*event, now)
+            outcome = await self._apply(uow, command, scope, event, self.clock.now())
+        self._log_change(outcome, command, event)
+        return outcome
+
+    async def _apply(
+        self, uow: Any, command: BaseCommand, scope: Scope | None, event: tuple[str, str] | None, now: datetime
+    ) -> Outcome:
+        """Decide ``command`` and write the result inside ``uow`` (the caller commits)."""
+        # Recording the event id first is the duplicate check (one statement, not two); a
+        # refusal below rolls it back with everything else.
+        if event is not None and not await uow.inbound.record(*event, now):
+            existing = await uow.escalations.get(command.escalation_id, scope)
+            return Outcome(existing, duplicate=True)
+        current: Escalation | None = None
+        if not isinstance(command, Open):
+            current = await uow.escalations.get(command.escalation_id, scope, lock=True)
+            if current is None:
+                raise Refused(Reason.not_found, "That escalation does not exist, or is not visible to you.")
+            if self._needs_roster(command, current):
+                keys = [e.key for e in current.community.experts]
+                if current.community.lead:
+                    keys.append(current.community.lead.key)
+                roster = await uow.rotation.roster(current.community.key, keys, uow.escalations)
+                command = command.model_copy(update={"roster": roster})
+        else:
+            existing = await uow.escalations.get(command.escalation_id)
+            if existing is not None:
+                current = existing
+            elif command.community is not None and command.community.policy.deflection_wait:
+                command = command.model_copy(update={"suggestions": await self._suggestions(uow, command)})
+        decision = decide(current, command, now)
         if decision.changed:
-            log.info(
-                decision.action or "changed",
-                extra={
-                    "escalation_id": decision.escalation.id,
-                    "event_id": event[1] if event else None,
-                    "actor": command.actor.key,
-                    "version": decision.escalation.version,
-                    **_loggable(decision.detail),
-                },
+            esc = decision.escalation
+            if current is None:
+                await uow.escalations.add(esc)
+            else:
+                await uow.escalations.save(esc, current.version)
+            await uow.outbox.append(esc.id, esc.version, decision.effects, now)
+            await uow.audit.add(
+                esc,
+                at=now,
+                actor=command.actor,
+                action=decision.action or "",
+                command_id=command.id,
+                detail=decision.detail,
             )
+            if decision.action in _ROTATING_ACTIONS and esc.owner is not None:
+                await uow.rotation.assigned(esc.community.key, esc.owner.expert, now)
+            # Answers become knowledge when resolved, and leave it while reopened.
+            if esc.status == Status.resolved and esc.answer:
+                await uow.knowledge.capture(esc)
+            elif current is not None and current.status == Status.resolved and esc.status != Status.resolved:
+                await uow.knowledge.forget(esc.id)
         return Outcome(decision.escalation, decision)
+
+    @staticmethod
+    def _log_change(outcome: Outcome, command: BaseCommand, event: tuple[str, str] | None) -> None:
+        decision = outcome.decision
+        if decision is None or not decision.changed:
+            return
+        log.info(
+            decision.action or "changed",
+            extra={
+                "escalation_id": decision.escalation.id,
+                "event_id": event[1] if event else None,
+                "actor": command.actor.key,
+                "version": decision.escalation.version,
+                **_loggable(decision.detail),
+            },
+        )
 
     @staticmethod
     async def _suggestions(uow: Any, command: Open) -> tuple[Suggestion, ...]:
@@ -215,8 +230,15 @@ class EscalationService:
 
     # ------------------------------------------------------------ timers
 
-    async def sweep(self, *, holder: str, limit: int = 500, lease: timedelta = timedelta(seconds=60)) -> int:
-        """Run every due timer step once. Returns how many steps were executed."""
+    async def sweep(
+        self, *, holder: str, limit: int = 500, lease: timedelta = timedelta(seconds=60), batch: int = SWEEP_BATCH
+    ) -> int:
+        """Run every due timer step once. Returns how many steps were executed.
+
+        Steps run ``batch`` to a transaction: one commit for many steps is what lets a
+        process keep up when thousands fall due together. Should a batch fail (a stale
+        write, an escalation that cannot be read), its steps run again one transaction
+        each, so one odd escalation cannot hold back the others."""
         executed = 0
         while True:
             now = self.clock.now()
@@ -224,28 +246,75 @@ class EscalationService:
                 due = await uow.escalations.claim_due(now, limit, holder, lease)
             if not due:
                 return executed
-            for escalation_id, step, due_at in due:
-                tick = Tick(
+            ticks = [
+                Tick(
                     id=f"tick:{step}:{due_at.isoformat()}",
                     escalation_id=escalation_id,
                     actor=SYSTEM,
                     step=Step(step),
                     due_at=due_at,
                 )
-                try:
-                    outcome = await self.handle(tick)
-                except Refused as refusal:  # a timer is never refused by the rules; log if it happens
-                    log.warning("timer refused", extra={"escalation_id": escalation_id, "reason": refusal.message})
-                    continue
-                if outcome.changed:
-                    executed += 1
-                    late = (self.clock.now() - due_at).total_seconds()
-                    if late > 60:
-                        log.warning(
-                            "timer ran late",
-                            extra={"escalation_id": escalation_id, "step": step, "late_s": round(late, 1)},
-                        )
+                for escalation_id, step, due_at in due
+            ]
+            for start in range(0, len(ticks), max(batch, 1)):
+                executed += await self._run_ticks(ticks[start : start + max(batch, 1)])
             # Loop: a step just taken may make the next one due at once (a long outage).
+
+    async def _run_ticks(self, ticks: list[Tick]) -> int:
+        outcomes: list[Outcome] = []
+        try:
+            async with self.store.unit_of_work() as uow:
+                for tick in ticks:
+                    outcomes.append(await self._apply(uow, tick, None, None, self.clock.now()))
+        except Exception:
+            log.info("timer batch rolled back; running its steps one by one", extra={"steps": len(ticks)})
+            return await self._ticks_alone(ticks)
+        for tick, outcome in zip(ticks, outcomes, strict=True):
+            if outcome.changed:
+                assert outcome.escalation is not None and outcome.decision is not None
+                self._log_change(outcome, tick, None)
+                for listener in self._listeners:
+                    listener(outcome.escalation, outcome.decision)
+        return sum(self._ran(tick, outcome) for tick, outcome in zip(ticks, outcomes, strict=True))
+
+    async def _ticks_alone(self, ticks: list[Tick]) -> int:
+        """One transaction per step. A step that fails is logged and left leased, so it is
+        tried again when its lease runs out, and the others still run; only when every
+        step of several fails (the database is gone, say) does the sweep stop."""
+        executed = 0
+        failure: Exception | None = None
+        failures = 0
+        for tick in ticks:
+            try:
+                executed += await self._tick_alone(tick)
+            except Exception as exc:
+                failure, failures = exc, failures + 1
+                log.exception(
+                    "timer step failed; it runs again when its lease expires",
+                    extra={"escalation_id": tick.escalation_id, "step": tick.step.value},
+                )
+        if failure is not None and failures == len(ticks) > 1:
+            raise failure
+        return executed
+
+    async def _tick_alone(self, tick: Tick) -> int:
+        try:
+            outcome = await self.handle(tick)
+        except Refused as refusal:  # a timer is never refused by the rules; log if it happens
+            log.warning("timer refused", extra={"escalation_id": tick.escalation_id, "reason": refusal.message})
+            return 0
+        return self._ran(tick, outcome)
+
+    def _ran(self, tick: Tick, outcome: Outcome) -> int:
+        if not outcome.changed:
+            return 0
+        late = (self.clock.now() - tick.due_at).total_seconds()
+        if late > 60:
+            log.warning(
+                "timer ran late",
+                extra={"escalation_id": tick.escalation_id, "step": tick.step.value, "late_s": round(late, 1)},
+            )
+        return 1
 
     async def next_due(self) -> Any:
         async with self.store.unit_of_work() as uow:
@@ -257,9 +326,12 @@ class EscalationService:
         async with self.store.unit_of_work() as uow:
             return await uow.escalations.get(escalation_id, scope)
 
-    async def find_by_message(self, platform: str, channel: str, message_id: str, scope: Scope) -> Escalation | None:
+    async def find_by_message(
+        self, platform: str, channel: str, message_id: str, scope: Scope, kind: str | None = None
+    ) -> Escalation | None:
+        """The escalation that posted this message (only its question cards: ``kind="card"``)."""
         async with self.store.unit_of_work() as uow:
-            return await uow.escalations.find_by_message(platform, channel, message_id, scope)
+            return await uow.escalations.find_by_message(platform, channel, message_id, scope, kind)
 
     async def messages(self, escalation_id: str, scope: Scope, kind: str | None = None) -> list[MessageRef]:
         """Messages posted for an escalation visible in ``scope`` (its cards: ``kind="card"``)."""
@@ -267,6 +339,13 @@ class EscalationService:
             if await uow.escalations.get(escalation_id, scope) is None:
                 return []
             return [ref for _, ref, _ in await uow.messages.for_escalation(escalation_id, kind)]
+
+    async def cards_of(self, escalation_ids: Sequence[str], scope: Scope) -> dict[str, list[MessageRef]]:
+        """The question cards of several escalations at once (those visible in ``scope``)."""
+        async with self.store.unit_of_work() as uow:
+            visible = await uow.escalations.visible(escalation_ids, scope)
+            found = await uow.messages.for_escalations(visible, "card") if visible else {}
+        return {esc_id: [ref for _, ref, _ in found.get(esc_id, [])] for esc_id in visible}
 
     async def requested_by(self, person: PersonRef, scope: Scope) -> list[Escalation]:
         async with self.store.unit_of_work() as uow:
@@ -284,9 +363,10 @@ class EscalationService:
 
 async def _as_suggestions(uow: Any, hits: Sequence[Any]) -> list[Suggestion]:
     """Knowledge hits with a link to each one's card, for people to read."""
+    found = await uow.messages.for_escalations([hit.escalation_id for hit in hits], "card") if hits else {}
     out = []
     for hit in hits:
-        cards = await uow.messages.for_escalation(hit.escalation_id, "card")
+        cards = found.get(hit.escalation_id, [])
         out.append(
             Suggestion(
                 escalation_id=hit.escalation_id,

@@ -170,12 +170,7 @@ class SlackInbound:
 
     async def _card_at(self, body: dict[str, Any], channel: str, ts: str) -> Escalation | None:
         """The escalation whose question card is this message (not one of its DMs or notices)."""
-        scope = self._scope(body)
-        esc = await self.service.find_by_message(Platform.slack.value, channel, ts, scope)
-        if esc is None:
-            return None
-        cards = await self.service.messages(esc.id, scope, "card")
-        return esc if any(card.channel == channel and card.id == ts for card in cards) else None
+        return await self.service.find_by_message(Platform.slack.value, channel, ts, self._scope(body), "card")
 
     async def _open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)

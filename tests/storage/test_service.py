@@ -17,7 +17,7 @@ from tests.support import ADA, BEN, SAM, RecordingSender, directory, slack
 from workflows.clock import FakeClock
 from workflows.commands import Accept, Assign, Claim, Reply, Resolve
 from workflows.errors import Reason, Refused
-from workflows.model import Ball, Platform, Status, Step
+from workflows.model import Ball, MessageRef, Platform, Status, Step
 from workflows.ports import Scope
 
 
@@ -76,6 +76,28 @@ async def test_queries_are_scoped_to_the_workspace(runtime: Runtime) -> None:
     assert refusal.value.reason == Reason.not_found
     assert await runtime.service.requested_by(SAM, Scope("slack", "T0OTHER")) == []
     assert [e.id for e in await runtime.service.requested_by(SAM, Scope.of(SAM))] == [esc.id]
+
+
+async def test_cards_and_messages_are_found_only_within_the_workspace(runtime: Runtime, store: Store) -> None:
+    first = (await runtime.service.open(requester=SAM, community_key="sdk", question="q1")).escalation
+    second = (await runtime.service.open(requester=SAM, community_key="sdk", question="q2")).escalation
+    assert first is not None and second is not None
+    await runtime.dispatch()  # posts both cards (and DMs the requester about each)
+    home = Scope.of(SAM)
+    cards = await runtime.service.cards_of([second.id, "nope", first.id], home)
+    assert list(cards) == [second.id, first.id]  # the order asked, unknown ids left out
+    assert all(len(refs) == 1 and refs[0].channel == "C0SDK0001" for refs in cards.values())
+    assert await runtime.service.cards_of([first.id, second.id], Scope("slack", "T0OTHER")) == {}
+    card = cards[first.id][0]
+    found = await runtime.service.find_by_message("slack", card.channel, card.id, home, "card")
+    assert found is not None and found.id == first.id
+    assert await runtime.service.find_by_message("slack", card.channel, card.id, Scope("slack", "T0OTHER")) is None
+    # A reply the bot posted in the card's thread belongs to the escalation but is not its card.
+    reply = MessageRef(platform=Platform.slack, channel=card.channel, id="99.0001", tenant=card.tenant)
+    async with store.unit_of_work() as uow:
+        await uow.messages.add(first.id, "thread_reply", reply, runtime.clock.now())
+    assert await runtime.service.find_by_message("slack", reply.channel, reply.id, home) is not None
+    assert await runtime.service.find_by_message("slack", reply.channel, reply.id, home, "card") is None
 
 
 async def test_a_redelivered_event_changes_nothing(runtime: Runtime, store: Store) -> None:
