@@ -7,6 +7,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from storage import Store, effect_of
 from storage.tables import OutboxRow
@@ -17,8 +18,9 @@ from workflows.delivery import (
     Sender,
     TransientDeliveryError,
 )
-from workflows.model import Platform
+from workflows.model import MessageRef, Platform
 
+from .marks import SentMarks
 from .pacing import Pacer
 
 log = logging.getLogger("escalation_bot.dispatcher")
@@ -54,6 +56,7 @@ class Dispatcher:
         # abandoned and retried (as a retry, so a platform that can tell looks for the message first).
         self.send_timeout = send_timeout
         self._slots = asyncio.Semaphore(concurrency)
+        self._marks = SentMarks(store, holder)
         self.pacer = pacer if pacer is not None else Pacer()
         self._observers: list[Callable[[str, str], None]] = []
         self._on_failure: list[Callable[[OutboxRow, str], Awaitable[None]]] = []
@@ -82,10 +85,13 @@ class Dispatcher:
         while True:
             async with self.store.unit_of_work() as uow:
                 rows = await uow.outbox.claim(self.clock.now(), self.batch, self.holder, self.lease)
+                # Only the head of each escalation's queue is claimed, so no other delivery
+                # can add to these escalations' references before ours are sent.
+                refs = await uow.messages.for_escalations(sorted({row.escalation_id for row in rows})) if rows else {}
             if not rows:
                 return sent
             rows = await self._within_lease(rows)
-            results = await asyncio.gather(*(self._deliver(row) for row in rows))
+            results = await asyncio.gather(*(self._deliver(row, refs.get(row.escalation_id, [])) for row in rows))
             sent += sum(results)
 
     async def _within_lease(self, rows: list[OutboxRow]) -> list[OutboxRow]:
@@ -108,7 +114,7 @@ class Dispatcher:
                 await uow.outbox.release(released, self.holder)
         return kept
 
-    async def _deliver(self, row: OutboxRow) -> bool:
+    async def _deliver(self, row: OutboxRow, refs: list[tuple[str, MessageRef, Any]]) -> bool:
         extra = {"escalation_id": row.escalation_id, "outbox_id": row.id, "effect": row.kind}
         try:
             effect = effect_of(row)
@@ -120,26 +126,39 @@ class Dispatcher:
             await self._fail(row, f"no sender configured for platform {row.platform}")
             log.error("no sender for platform", extra={**extra, "platform": row.platform})
             return False
-        async with self.store.unit_of_work() as uow:
-            refs = await uow.messages.for_escalation(row.escalation_id)
         # The claim query loaded the row as it was: a lease still set means a holder took it and
         # never settled it (killed, or too slow), so the platform may already have the message.
         retrying = row.attempts > 0 or row.lease_until is not None
+        platform = Platform(row.platform)
+        counted = False
+
+        def arrived() -> None:
+            # Pacing counts a message when its call has answered, not when it started: the
+            # platform counts arrivals, and a request held up on its way (a busy process, a
+            # slow network) could otherwise arrive less than the window after the one before
+            # it and be refused with a 429.
+            nonlocal counted
+            if not counted:
+                counted = True
+                self.pacer.record(platform, row.target)
+
         context = DeliveryContext(
-            row.escalation_id, refs, row.idempotency_key, retrying=retrying, queued_at=row.created_at
+            row.escalation_id,
+            refs,
+            row.idempotency_key,
+            retrying=retrying,
+            queued_at=row.created_at,
+            arrived=arrived,
         )
         if retrying:
             log.info(
                 "delivery retried",
                 extra={**extra, "attempts": row.attempts, "lease_expired": row.lease_until is not None},
             )
-        platform = Platform(row.platform)
         try:
             async with self.pacer.lock(platform, row.target):
                 await self.pacer.wait_turn(platform, row.target)
                 async with self._slots:
-                    # Counted as sent at the moment the send starts, not when the turn came.
-                    self.pacer.record(platform, row.target)
                     try:
                         async with asyncio.timeout(self.send_timeout):
                             delivered = await sender.deliver(effect, context)
@@ -147,6 +166,8 @@ class Dispatcher:
                         raise TransientDeliveryError(
                             f"no answer within {self.send_timeout:g}s", code="timeout"
                         ) from None
+                    finally:
+                        arrived()  # the end of the delivery, if the sender did not say sooner
         except TransientDeliveryError as exc:
             if exc.retry_after:
                 self.pacer.back_off(platform, row.target, exc.retry_after)
@@ -158,11 +179,7 @@ class Dispatcher:
         except Exception as exc:  # an unexpected bug must not stop the queue: retry, loudly
             log.exception("delivery raised", extra=extra)
             return await self._retry(row, type(exc).__name__, str(exc), None, extra)
-        now = self.clock.now()
-        async with self.store.unit_of_work() as uow:
-            for kind, ref, data in delivered.refs:
-                await uow.messages.add(row.escalation_id, kind, ref, now, data)
-            marked = await uow.outbox.mark_sent(row.id, self.holder, now, delivered.result or None)
+        marked = await self._marks.mark(row, delivered, self.clock.now())
         if not marked:
             log.warning("outbox lease lost before marking sent", extra=extra)
         self._count(row.platform, "sent")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from datetime import timedelta
@@ -112,5 +113,46 @@ async def test_a_burst_to_one_channel_is_paced_with_no_rate_limit_errors(databas
         assert channel.rejected == 0
         async with runtime.store.unit_of_work() as uow:
             assert (await uow.outbox.counts()) == {"sent": 150}  # 50 cards, 50 card updates, 50 nudges
+    finally:
+        await runtime.stop()
+
+
+class LaggingChannel(StrictChannel):
+    """Every other message is held up on its way for ``lag`` seconds before it arrives (and is
+    counted); after arriving, the sender spends ``follow_up`` seconds on calls elsewhere (as the
+    Slack sender confirms a card to its requester), telling the dispatcher when it arrived."""
+
+    def __init__(self, spacing: float, lag: float, follow_up: float) -> None:
+        super().__init__(spacing)
+        self.lag = lag
+        self.follow_up = follow_up
+
+    async def deliver(self, effect: Effect, context: DeliveryContext) -> Delivered:
+        if self.count % 2:
+            await asyncio.sleep(self.lag)
+        delivered = await super().deliver(effect, context)
+        context.arrived()
+        await asyncio.sleep(self.follow_up)
+        return delivered
+
+
+async def test_pacing_counts_arrivals_so_a_held_up_request_causes_no_rate_limit_error(
+    database_url: str, clock: FakeClock
+) -> None:
+    spacing, lag, follow_up, n = 0.1, 0.04, 0.08, 20
+    channel = LaggingChannel(spacing, lag, follow_up)
+    pacer = Pacer({Platform.slack: ((spacing, 1),)})
+    runtime = Runtime(Store(database_url), directory(), {Platform.slack: channel}, clock=clock, pacer=pacer)
+    try:
+        for i in range(n):
+            await runtime.service.open(requester=SAM, community_key="sdk", question=f"q{i}")
+        started = time.monotonic()
+        await runtime.dispatch()
+        elapsed = time.monotonic() - started
+        # Counting starts, a late arrival followed by a prompt one would come too close.
+        assert channel.rejected == 0 and channel.count == n
+        # Counting from the arrival, not the end of the delivery: the follow-up calls overlap the
+        # wait for the next turn (counted from the end, it would take n x (spacing + lag/2 + follow_up)).
+        assert elapsed < n * (spacing + lag / 2 + follow_up) * 0.85, elapsed
     finally:
         await runtime.stop()

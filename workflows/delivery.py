@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -41,6 +42,11 @@ class DeliveryContext:
     retrying: bool = False
     # When the effect was queued: a lower bound for such a lookup.
     queued_at: datetime | None = None
+    # Called by the sender as soon as the call to the effect's own target has answered
+    # (before any follow-up calls elsewhere, such as a DM): the moment the dispatcher's
+    # pacing counts the message as arrived. Not calling it is safe: the end of the whole
+    # delivery is counted instead, which only paces more slowly.
+    arrived: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
 
     def card_in(self, platform: Platform, channel: str) -> MessageRef | None:
         for kind, ref, _ in self.refs:

@@ -133,9 +133,9 @@ class SlackHome:
 
     async def listed(self, escalations: list[Any], scope: Scope) -> list[Listed]:
         items = []
+        cards_of = await self.service.cards_of([esc.id for esc in escalations], scope)
         for esc in escalations:
-            cards = await self.service.messages(esc.id, scope, "card")
-            slack_card = next((c for c in cards if c.platform == Platform.slack), None)
+            slack_card = next((c for c in cards_of.get(esc.id, []) if c.platform == Platform.slack), None)
             url = await self.links.archive_url(slack_card) if slack_card else None
             items.append(Listed(card_view(esc), url))
         return items
@@ -213,6 +213,7 @@ class SlackSender:
                 ),
                 "chat.postMessage (card)",
             )
+            context.arrived()
             channel, ts = str(response["channel"]), str(response["ts"])
         tenant = effect.channel.tenant or await self.links.team_id()
         ref = MessageRef(platform=Platform.slack, channel=channel, id=ts, tenant=tenant)
@@ -255,6 +256,7 @@ class SlackSender:
             ),
             "chat.update (card)",
         )
+        context.arrived()
         if self.home is not None and effect.view.owner is not None:
             await self.home.publish(effect.view.owner)
         return Delivered(result={"channel": card.channel, "ts": card.id, "version": effect.view.version})
@@ -277,6 +279,7 @@ class SlackSender:
                 ),
                 "chat.postMessage (thread)",
             )
+            context.arrived()
             ts = str(response["ts"])
         ref = MessageRef(platform=Platform.slack, channel=card.channel, id=ts, tenant=card.tenant)
         return Delivered(refs=[("thread", ref, {"notice": effect.notice.value})], result={"ts": ref.id})
@@ -308,6 +311,7 @@ class SlackSender:
                 ),
                 "chat.postMessage (dm)",
             )
+            context.arrived()
             channel, ts = str(response["channel"]), str(response["ts"])
         ref = MessageRef(
             platform=Platform.slack,
@@ -337,6 +341,7 @@ class SlackSender:
             ),
             "chat.postMessage (digest)",
         )
+        context.arrived()
         # No message ref is kept: a digest is no escalation's message (and never a card).
         return Delivered(result={"channel": str(response["channel"]), "ts": str(response["ts"])})
 
@@ -352,8 +357,9 @@ class SlackSender:
         )
         urls: dict[str, str | None] = {}
         try:
+            cards_of = await self.home.service.cards_of(list(ids), scope)
             for escalation_id in ids:
-                cards = await self.home.service.messages(escalation_id, scope, "card")
+                cards = cards_of.get(escalation_id, [])
                 card = next((c for c in cards if c.platform == Platform.slack and c.channel == effect.channel.id), None)
                 urls[escalation_id] = await self.links.archive_url(card) if card is not None else None
         except Exception:
