@@ -74,7 +74,8 @@ class Runtime:
         self.keep_sent = timedelta(days=30)
         self._sweep_lock = asyncio.Lock()
         # Scheduled runs in flight: stop() lets them finish before the database is closed.
-        self._running: set[asyncio.Task[Any]] = set()
+        self._running: dict[str, asyncio.Task[Any]] = {}  # by job name (one run of each at a time)
+        self._again: dict[str, datetime] = {}  # jobs woken while running: when to run again
         self._stopping = False
         self.stop_timeout = 40.0  # longer than a delivery's send timeout (30 s)
 
@@ -185,16 +186,20 @@ class Runtime:
             return
         task = asyncio.current_task()
         if task is not None:
-            self._running.add(task)
+            self._running[name] = task
         try:
             await job()
         except Exception:  # a failing run is logged; the next trigger tries again
             log.exception("scheduled job failed", extra={"job": name})
         finally:
-            if task is not None:
-                self._running.discard(task)
+            self._running.pop(name, None)
+            again = self._again.pop(name, None)
+            if again is not None and not self._stopping:
+                # Woken while it ran: run again once APScheduler has counted this run as done.
+                asyncio.get_running_loop().call_later(0.01, self._wake, name, again)
 
     def start(self) -> None:
+        _quiet_expected_skips()
         scheduler = AsyncIOScheduler(timezone=UTC)
         jobs = (("sweep", self.sweep, self.sweep_interval), ("dispatch", self.dispatch, self.dispatch_interval))
         for name, run, every in (*jobs, ("digest", self.digest, 60.0), ("housekeeping", self.housekeeping, 3600.0)):
@@ -218,7 +223,7 @@ class Runtime:
             self.scheduler.pause()
         # Every run in flight (sweep, dispatch, digest, housekeeping) finishes its transaction
         # first: closing the engine under a running query leaves it waiting forever.
-        running = {task for task in self._running if task is not asyncio.current_task()}
+        running = {task for task in self._running.values() if task is not asyncio.current_task()}
         if running:
             _, late = await asyncio.wait(running, timeout=self.stop_timeout)
             for task in late:
@@ -238,6 +243,12 @@ class Runtime:
 
     def _wake(self, job_id: str, at: datetime) -> None:
         if self.scheduler is None or not self.scheduler.running:
+            return
+        if job_id in self._running:
+            # A run is under way: moving its trigger now would only make APScheduler skip
+            # (and log) a second instance. Remember the earliest wish for when it ends.
+            earlier = self._again.get(job_id)
+            self._again[job_id] = at if earlier is None else min(earlier, at)
             return
         job = self.scheduler.get_job(job_id)
         if job is None:
@@ -260,3 +271,18 @@ class Runtime:
         due = await self.service.next_due()
         if due is not None:
             self._wake("sweep", self._wall_time(due))
+
+
+class _ExpectedSkips(logging.Filter):
+    """APScheduler warns each time a trigger finds the previous run of a job still going.
+    For these jobs that is expected (one long dispatch under pacing spans many 1 s triggers,
+    and the job is woken again when it ends), so those lines would only be noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+def _quiet_expected_skips() -> None:
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _ExpectedSkips) for f in scheduler_log.filters):
+        scheduler_log.addFilter(_ExpectedSkips())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -12,10 +13,13 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.runtime import Runtime
 from storage import Store
 from tests.support import SAM, RecordingSender, directory
+from workflows.delivery import Delivered, DeliveryContext
+from workflows.effects import Effect
 from workflows.model import Platform
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,7 +156,7 @@ async def test_stop_lets_the_scheduled_runs_in_flight_finish_before_closing_the_
         await asyncio.sleep(0)
         if len(runtime._running) >= 2:
             break
-    in_flight = set(runtime._running)
+    in_flight = set(runtime._running.values())
     assert in_flight, "no scheduled run had started"
     await asyncio.wait_for(runtime.stop(), timeout=20)
     assert all(task.done() and not task.cancelled() for task in in_flight)
@@ -187,3 +191,44 @@ async def test_a_delivery_in_flight_at_stop_is_finished_and_marked_sent(database
         assert [r.status for r in rows if r.kind == "post_card"] == ["sent"]
     finally:
         await store.close()
+
+
+class GatedSender(RecordingSender):
+    """Holds every delivery until ``gate`` opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def deliver(self, effect: Effect, context: DeliveryContext) -> Delivered:
+        self.waiting.set()
+        await self.gate.wait()
+        return await super().deliver(effect, context)
+
+
+async def test_a_wake_during_a_run_runs_the_job_again_after_it_without_skip_warnings(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sender = GatedSender()
+    runtime = Runtime(
+        Store(database_url), directory(), {Platform.slack: sender}, sweep_interval=3600, dispatch_interval=3600
+    )
+    runtime.start()
+    try:
+        with caplog.at_level(logging.INFO):
+            await runtime.service.open(requester=SAM, community_key="sdk", question="first")
+            await asyncio.wait_for(sender.waiting.wait(), timeout=10)  # the dispatch run is under way
+            second = (await runtime.service.open(requester=SAM, community_key="sdk", question="second")).escalation
+            assert second is not None
+            assert "dispatch" in runtime._again  # the commit's wake-up waits for the run to end
+            sender.gate.set()
+            deadline = time.monotonic() + 10
+            while "post_card" not in sender.kinds(second.id):
+                assert time.monotonic() < deadline, "the second card waited for the next interval (an hour)"
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+        assert runtime._again == {}
+        assert not [r for r in caplog.records if "maximum number of running instances" in r.getMessage()]
+    finally:
+        await runtime.stop()
