@@ -111,8 +111,13 @@ class Connector:
 
     async def close(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            try:
-                await client.__aexit__(None, None, None)
-            except Exception:  # closing is best effort at shutdown
-                log.debug("connector client did not close cleanly", exc_info=True)
+        await close_clients(clients)
+
+
+async def close_clients(clients: list[ConnectorClient]) -> None:
+    """Close Bot Connector clients (their HTTP sessions) at shutdown, best effort."""
+    for client in clients:
+        try:
+            await client.__aexit__(None, None, None)
+        except Exception:  # closing is best effort at shutdown
+            log.debug("connector client did not close cleanly", exc_info=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
 from yarl import URL
@@ -20,6 +20,7 @@ from .bot import EscalationTeamsBot
 from .config import TeamsConfig
 from .connector import Connector
 from .conversations import ConversationStore
+from .reuse import ReusingAuthentication
 from .sender import TeamsSender
 
 log = logging.getLogger("escalation_bot.teams")
@@ -79,9 +80,7 @@ class TeamsIntegration:
         credentials_factory: ServiceClientCredentialsFactory | None = None,
     ) -> None:
         self.config = config
-        self.auth = ConfigurationBotFrameworkAuthentication(
-            config.bot_framework_configuration(), credentials_factory=credentials_factory
-        )
+        self.auth = ReusingAuthentication(config.bot_framework_configuration(), credentials_factory=credentials_factory)
         self.adapter = CloudAdapter(self.auth)
         self.adapter.on_turn_error = self._on_turn_error
         self.allowlist = config.allowlist
@@ -102,6 +101,7 @@ class TeamsIntegration:
 
         async def close_clients(_: web.Application) -> None:
             await self.connector.close()
+            await self.auth.close()
 
         app.on_cleanup.append(close_clients)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from adapters.teams.reuse import _Kept
 from storage import Store
 from workflows.clock import FakeClock
 
@@ -115,3 +116,27 @@ async def test_without_an_app_id_authentication_is_off_for_the_emulator(
     assert answer.authorization is None  # no token is ever sent when there are no credentials
     warnings = [r.getMessage() for r in caplog.get_records("setup") if r.levelname == "WARNING"]
     assert any("TEAMS AUTHENTICATION IS OFF" in w for w in warnings)
+
+
+async def test_replies_reuse_one_connector_client_per_service_url(teams: Teams) -> None:
+    """botbuilder would build a Bot Connector client and a user-token client for every
+    activity; they are kept, so many turns in one conversation build one of each."""
+    auth = teams.integration.auth
+    await teams.install()
+    for _ in range(5):
+        await teams.say(SAM, "help")
+    replies = [call for call in teams.connector.calls if "escalate" in (call.text() or "")]
+    assert len(replies) == 5  # every turn still answered, through the kept client
+    assert len(auth._connectors.items) == 1
+    assert len(auth._token_clients.items) == 1
+    (kept,) = auth._connectors.items.values()
+    assert str(kept.config.base_url).rstrip("/") == teams.service_url.rstrip("/")
+
+
+def test_kept_clients_are_bounded_least_recently_used_first() -> None:
+    kept = _Kept(2)
+    kept.put(("a",), 1)
+    kept.put(("b",), 2)
+    assert kept.get(("a",)) == 1  # a is now the most recent
+    kept.put(("c",), 3)
+    assert list(kept.items) == [("a",), ("c",)]
