@@ -175,7 +175,8 @@ def cpu_s(pid: int) -> float:
 def stop(server: Server) -> None:
     server.proc.terminate()
     try:
-        server.proc.wait(timeout=20)
+        # A profiled serve needs longer to stop: the profiler writes its report at exit.
+        server.proc.wait(timeout=120 if profiler_args() else 20)
     except subprocess.TimeoutExpired:
         server.proc.kill()
         server.proc.wait()
