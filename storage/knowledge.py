@@ -1,6 +1,7 @@
 """The knowledge base: resolved questions with their answers, searchable by relevance.
 
-One interface, two engines: SQLite FTS5 (porter stemming, bm25) on the embedded
+One interface, two engines: SQLite FTS5 (porter stemming; ranked here, by the rarity of
+the terms an answer holds, see ``_search_sqlite``) on the embedded
 default, PostgreSQL full-text search (a stored, weighted ``tsvector`` column with a GIN
 index, ranked with ``ts_rank_cd``) in production. The full-text structures are created
 by the migrations for each dialect; the table itself is an ordinary model.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, delete, select, text
@@ -161,6 +162,37 @@ def fts5_query(words: list[str]) -> str:
     return " OR ".join(parts)
 
 
+# Which rows hold term n, from the oldest candidate on (formatted with a number only).
+_TERM_ROWS = (
+    "SELECT {n} AS term, rowid AS id FROM knowledge_fts "
+    "WHERE knowledge_fts MATCH :term{n} AND rowid >= (SELECT min(id) FROM candidates)"
+)
+
+
+def idf(holding: int, candidates: int) -> float:
+    """A term's weight: the BM25 inverse document frequency, counted among the candidates.
+    Registered on every SQLite connection as ``eb_idf`` (storage/db.py): SQLite's own
+    ``ln`` exists only where it was compiled in."""
+    return math.log(1 + (candidates - holding + 0.5) / (holding + 0.5))
+
+
+def _hit(row: Any, score: float) -> KnowledgeHit:
+    resolved = row.resolved_at
+    if isinstance(resolved, str):
+        resolved = datetime.fromisoformat(resolved)
+    if resolved.tzinfo is None:
+        resolved = resolved.replace(tzinfo=UTC)
+    return KnowledgeHit(
+        escalation_id=row.escalation_id,
+        community=row.community,
+        question=row.question,
+        answer=row.answer,
+        answered_by=row.answered_by,
+        resolved_at=resolved,
+        score=score,
+    )
+
+
 class KnowledgeRepository:
     def __init__(self, session: AsyncSession, candidates: int = CANDIDATES) -> None:
         self.session = session
@@ -245,43 +277,65 @@ class KnowledgeRepository:
                 LIMIT :limit
             """  # noqa: S608 - only our own constants are formatted in; user text is bound
         else:
-            params["match"] = fts5_query(words)
-            # FTS5 yields matches in rowid order lazily: the inner LIMIT stops the walk, and
-            # bm25 is computed for those rows only.
-            sql = f"""
-                SELECT * FROM (
-                    SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at,
-                           -bm25(knowledge_fts, 1.0, 1.0, 0.5) AS score
-                    FROM knowledge_fts JOIN knowledge k ON k.id = knowledge_fts.rowid
-                    WHERE knowledge_fts MATCH :match AND {scope_sql}{community_sql}
-                    ORDER BY knowledge_fts.rowid DESC
-                    LIMIT :candidates
-                )
-                ORDER BY score DESC, resolved_at DESC
-                LIMIT :limit
-            """  # noqa: S608 - only our own constants are formatted in; user text is bound
+            return await self._search_sqlite(words, scope_sql, community_sql, params)
         rows = (await self.session.execute(text(sql), params)).all()
-        hits = []
-        for row in rows:
-            resolved = row.resolved_at
-            if isinstance(resolved, str):
-                resolved = datetime.fromisoformat(resolved)
-            if resolved.tzinfo is None:
-                from datetime import UTC
+        return [_hit(row, float(row.score)) for row in rows]
 
-                resolved = resolved.replace(tzinfo=UTC)
-            hits.append(
-                KnowledgeHit(
-                    escalation_id=row.escalation_id,
-                    community=row.community,
-                    question=row.question,
-                    answer=row.answer,
-                    answered_by=row.answered_by,
-                    resolved_at=resolved,
-                    score=float(row.score),
-                )
+    async def _search_sqlite(
+        self, words: list[str], scope_sql: str, community_sql: str, params: dict[str, Any]
+    ) -> list[KnowledgeHit]:
+        """FTS5 finds the newest ``candidates`` matches lazily (``ORDER BY rowid DESC``) and
+        which of the query's terms each of them holds; the statement ranks them by those terms.
+
+        Not FTS5's bm25: its inverse document frequencies count every row holding each term
+        in the whole index, once per query, which made a search cost grow with the history
+        (bench/README.md, growth: the deflection search 9.5 ms at 10k answers, 63 ms at 1M).
+        Here a term weighs by how rare it is among the candidates, and an answer scores the
+        weights of the terms it holds, the whole phrase counting double: an answer holding
+        more, and rarer, of the asker's words ranks first, the newer first among equals.
+        Term frequency and length are not counted; in questions and answers a few sentences
+        long they say little.
+        """
+        terms = [f'"{w}"' for w in words]
+        if len(words) > 1:
+            terms.append('"' + " ".join(words) + '"')
+        params["match"] = fts5_query(words)
+        params["phrase"] = len(terms) - 1 if len(words) > 1 else -1
+        params.update({f"term{n}": term for n, term in enumerate(terms)})
+        # Every candidate holds at least one term, so each one's terms are found by asking
+        # FTS5 for each term's rows from the oldest candidate on. Those lists also hold rows
+        # of other communities or tenants: only the candidates' own ids are kept. (``+id``
+        # keeps SQLite from pushing that filter into FTS5 as one lookup per candidate.)
+        each = " UNION ALL ".join(_TERM_ROWS.format(n=n) for n in range(len(terms)))
+        sql = f"""
+            WITH candidates AS MATERIALIZED (
+                SELECT k.id FROM knowledge_fts JOIN knowledge k ON k.id = knowledge_fts.rowid
+                WHERE knowledge_fts MATCH :match AND {scope_sql}{community_sql}
+                ORDER BY knowledge_fts.rowid DESC
+                LIMIT :candidates
+            ),
+            held AS MATERIALIZED (
+                SELECT term, id FROM ({each}) WHERE +id IN (SELECT id FROM candidates)
+            ),
+            weights AS (
+                SELECT term,
+                       eb_idf(count(*), (SELECT count(*) FROM candidates))
+                       * (CASE WHEN term = :phrase THEN 2 ELSE 1 END) AS weight
+                FROM held GROUP BY term
+            ),
+            scored AS (
+                SELECT held.id, sum(weights.weight) AS score
+                FROM held JOIN weights ON weights.term = held.term
+                GROUP BY held.id
+                ORDER BY score DESC, held.id DESC
+                LIMIT :limit
             )
-        return hits
+            SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at, scored.score
+            FROM scored JOIN knowledge k ON k.id = scored.id
+            ORDER BY scored.score DESC, scored.id DESC
+        """  # noqa: S608 - only our own constants are formatted in; user text is bound
+        rows = (await self.session.execute(text(sql), params)).all()
+        return [_hit(row, float(row.score)) for row in rows]
 
     async def similar(self, question: str, scope: Scope, community: str, limit: int = 3) -> list[KnowledgeHit]:
         """Resolved questions close enough to show before escalating: most of the new

@@ -183,13 +183,34 @@ async def test_a_search_ranks_only_the_newest_candidates_so_its_cost_is_bounded(
     async with store.unit_of_work() as uow:
         ids = []
         for n in range(10):
-            # The oldest answer is the best match by far; the newer ones mention kotlin once.
-            answer = "kotlin kotlin kotlin coroutines in kotlin" if n == 0 else f"see note {n} about kotlin"
+            # The oldest answer is the best match by far; the newer ones mention kotlin only.
+            answer = "kotlin coroutines leak on cancellation" if n == 0 else f"see note {n} about kotlin"
             ids.append(await _resolved(uow, clock, 500 + n, f"question {n}", answer, SAM))
             clock.advance(timedelta(minutes=1))
     async with store.unit_of_work() as uow:
-        everything = await uow.knowledge.search("kotlin", Scope("slack", "T0ACME"), limit=10)
+        everything = await uow.knowledge.search("kotlin coroutines", Scope("slack", "T0ACME"), limit=10)
         assert everything[0].escalation_id == ids[0] and len(everything) == 10
         uow.knowledge.candidates = 4
-        bounded = await uow.knowledge.search("kotlin", Scope("slack", "T0ACME"), limit=10)
+        bounded = await uow.knowledge.search("kotlin coroutines", Scope("slack", "T0ACME"), limit=10)
     assert sorted(h.escalation_id for h in bounded) == sorted(ids[-4:])
+
+
+async def test_on_sqlite_rarer_words_weigh_more_than_common_ones(
+    store: Store, corpus: dict[str, str], clock: FakeClock
+) -> None:
+    """SQLite's ranking (``KnowledgeRepository._search_sqlite``): "crash" is made common,
+    "camera" stays rare. Of two answers holding one word each, the one with the rarer word
+    ranks first, and the answer with both tops them."""
+    if not store.is_sqlite:
+        pytest.skip("PostgreSQL ranks by ts_rank_cd (cover density), which does not weigh rarity")
+    async with store.unit_of_work() as uow:
+        crash_only = await _resolved(uow, clock, 950, "Crash on start", "Reinstall fixed the crash.", SAM)
+        camera_only = await _resolved(uow, clock, 951, "Camera is blurry", "Clean the lens.", SAM)
+        for n in range(20):  # crash becomes a common word
+            await _resolved(uow, clock, 960 + n, f"Crash report {n}", "Known crash, fixed in 4.2.", SAM)
+    async with store.unit_of_work() as uow:
+        hits = await uow.knowledge.search("crash camera", Scope("slack", "T0ACME"), limit=30)
+    ids = [h.escalation_id for h in hits]
+    assert ids[0] == corpus["crash"]  # "App crash when opening the camera": both words
+    assert ids.index(camera_only) < ids.index(crash_only)
+    assert hits[0].score > hits[ids.index(camera_only)].score > hits[ids.index(crash_only)].score
