@@ -155,6 +155,7 @@ class SlackPlatform:
         log.info("slack socket mode connected")
 
     async def close(self) -> None:
+        self.home.close()
         if self._socket is not None:
             try:
                 await self._socket.close_async()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -123,13 +124,61 @@ class SlackLinks:
 
 
 class SlackHome:
-    """The App Home tab: "My escalations" and "Assigned to me"."""
+    """The App Home tab: "My escalations" and "Assigned to me".
 
-    def __init__(self, service: EscalationService, client: AsyncWebClient, links: SlackLinks, clock: Clock) -> None:
+    Deliveries ask for a person's tab to be refreshed (``refresh``); the refresh runs
+    ``refresh_after`` seconds later and reads the state then, so a burst of changes for one
+    person (an expert claiming ten questions, a requester opening several) costs one
+    ``views.publish`` instead of one each. Opening the tab publishes at once."""
+
+    def __init__(
+        self,
+        service: EscalationService,
+        client: AsyncWebClient,
+        links: SlackLinks,
+        clock: Clock,
+        *,
+        refresh_after: float = 1.0,
+    ) -> None:
         self.service = service
         self.client = client
         self.links = links
         self.clock = clock
+        self.refresh_after = refresh_after
+        self._pending: dict[str, tuple[PersonRef, asyncio.Task[None]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references until each ends
+
+    def refresh(self, person: PersonRef) -> None:
+        """Publish ``person``'s tab soon, once for every change asked for until then."""
+        if person.platform != Platform.slack or person.key in self._pending:
+            return
+        task = asyncio.create_task(self._later(person), name=f"app-home:{person.key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._pending[person.key] = (person, task)
+
+    async def _later(self, person: PersonRef) -> None:
+        try:
+            await asyncio.sleep(self.refresh_after)
+        finally:
+            # A change from now on asks for a refresh of its own: this one may read too early.
+            pending = self._pending.get(person.key)
+            if pending is not None and pending[1] is asyncio.current_task():
+                del self._pending[person.key]
+        await self.publish(person)
+
+    async def flush(self) -> None:
+        """Publish every refresh asked for, now (tests; a clean stop)."""
+        pending, self._pending = list(self._pending.values()), {}
+        for _, task in pending:
+            task.cancel()
+        await asyncio.gather(*(self.publish(person) for person, _ in pending))
+
+    def close(self) -> None:
+        """Drop the refreshes not yet run: a stale tab is refreshed when it is next opened."""
+        self._pending = {}
+        for task in list(self._tasks):
+            task.cancel()
 
     async def listed(self, escalations: list[Any], scope: Scope) -> list[Listed]:
         items = []
@@ -219,7 +268,7 @@ class SlackSender:
         ref = MessageRef(platform=Platform.slack, channel=channel, id=ts, tenant=tenant)
         await self._confirm_to_requester(effect, ref)
         if self.home is not None:
-            await self.home.publish(view.requester)
+            self.home.refresh(view.requester)
         return Delivered(refs=[("card", ref, {"version": view.version})], result={"channel": ref.channel, "ts": ref.id})
 
     async def _confirm_to_requester(self, effect: PostCard, card: MessageRef) -> None:
@@ -258,7 +307,7 @@ class SlackSender:
         )
         context.arrived()
         if self.home is not None and effect.view.owner is not None:
-            await self.home.publish(effect.view.owner)
+            self.home.refresh(effect.view.owner)
         return Delivered(result={"channel": card.channel, "ts": card.id, "version": effect.view.version})
 
     async def _thread_reply(self, effect: ThreadReply, context: DeliveryContext) -> Delivered:
@@ -320,7 +369,7 @@ class SlackSender:
             tenant=effect.person.tenant or await self.links.team_id(),
         )
         if self.home is not None:
-            await self.home.publish(effect.person)
+            self.home.refresh(effect.person)
         return Delivered(refs=[("dm", ref, {"notice": effect.notice.value})], result={"channel": ref.channel})
 
     # ------------------------------------------------------------ the daily digest

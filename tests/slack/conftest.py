@@ -179,6 +179,7 @@ class SlackHarness:
     async def settle(self) -> None:
         await self.runtime.sweep()
         await self.runtime.dispatch()
+        await self.platform.home.flush()  # the App Home refreshes the deliveries asked for
 
     async def wait(self, **delta: float) -> None:
         from datetime import timedelta
