@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -112,12 +112,56 @@ class EscalationService:
         """Apply one command. Raises ``Refused`` with a sentence for its sender."""
         if isinstance(command, Open):
             command = self._resolve_community(command)
+        fixed = command
+
+        async def the_command(_: Any) -> BaseCommand:
+            return fixed
+
+        outcome = await self._attempts(the_command, scope, event)
+        assert outcome is not None
+        return outcome
+
+    async def handle_on_card(
+        self,
+        platform: str,
+        channel: str,
+        message_id: str,
+        command_for: Callable[[Escalation], BaseCommand | None],
+        *,
+        scope: Scope,
+        event: tuple[str, str] | None = None,
+    ) -> Outcome | None:
+        """A reply or reaction on a message: finds the escalation whose question card it is and
+        applies ``command_for(escalation)``, in one transaction. None when the message is no
+        card visible in ``scope``, or ``command_for`` makes no command of it."""
+
+        async def on_card(uow: Any) -> BaseCommand | None:
+            esc = await uow.escalations.find_by_message(platform, channel, message_id, scope, "card")
+            return command_for(esc) if esc is not None else None
+
+        return await self._attempts(on_card, scope, event)
+
+    async def _attempts(
+        self,
+        command_in: Callable[[Any], Awaitable[BaseCommand | None]],
+        scope: Scope | None,
+        event: tuple[str, str] | None,
+    ) -> Outcome | None:
+        """One transaction: the command ``command_in`` finds in it, decided and written; again
+        from the start when another writer changed the escalation first."""
+        command: BaseCommand | None = None
         for attempt in range(_MAX_ATTEMPTS):
             try:
-                outcome = await self._handle_once(command, scope, event)
+                async with self.store.unit_of_work() as uow:
+                    command = await command_in(uow)
+                    if command is None:
+                        return None
+                    outcome = await self._apply(uow, command, scope, event, self.clock.now())
             except self._stale_errors:
-                log.info("stale write, retrying", extra={"escalation_id": command.escalation_id, "attempt": attempt})
+                escalation_id = command.escalation_id if command is not None else None
+                log.info("stale write, retrying", extra={"escalation_id": escalation_id, "attempt": attempt})
                 continue
+            self._log_change(outcome, command, event)
             if outcome.changed and outcome.escalation is not None and outcome.decision is not None:
                 for listener in self._listeners:
                     listener(outcome.escalation, outcome.decision)
@@ -133,12 +177,6 @@ class EscalationService:
                 f"There is no community called {command.community_key!r}. Known communities: {known}.",
             )
         return command.model_copy(update={"community": community, "community_key": community.key})
-
-    async def _handle_once(self, command: BaseCommand, scope: Scope | None, event: tuple[str, str] | None) -> Outcome:
-        async with self.store.unit_of_work() as uow:
-            outcome = await self._apply(uow, command, scope, event, self.clock.now())
-        self._log_change(outcome, command, event)
-        return outcome
 
     async def _apply(
         self, uow: Any, command: BaseCommand, scope: Scope | None, event: tuple[str, str] | None, now: datetime

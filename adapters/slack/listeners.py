@@ -168,10 +168,6 @@ class SlackInbound:
             await self._tell(body, respond, command.actor.id, escape(refusal.message))
             return False
 
-    async def _card_at(self, body: dict[str, Any], channel: str, ts: str) -> Escalation | None:
-        """The escalation whose question card is this message (not one of its DMs or notices)."""
-        return await self.service.find_by_message(Platform.slack.value, channel, ts, self._scope(body), "card")
-
     async def _open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
@@ -494,23 +490,31 @@ class SlackInbound:
         if event.get("user") == context.get("bot_user_id"):
             return
         channel = str(event.get("channel") or "")
-        esc = await self._card_at(body, channel, str(thread_ts))
-        if esc is None:
-            return
         person = self._person(body, str(event["user"]))
         team = self._team(body)
         event_id = str(body.get("event_id") or f"message:{channel}:{event.get('ts')}")
-        command = Reply(
-            id=f"slack:{event_id}",
-            escalation_id=esc.id,
-            actor=person,
-            message=MessageRef(platform=Platform.slack, channel=channel, id=str(event.get("ts")), tenant=team),
-            text=str(event.get("text") or "")[:MAX_TEXT],
-        )
+
+        def reply_to(esc: Escalation) -> BaseCommand:
+            return Reply(
+                id=f"slack:{event_id}",
+                escalation_id=esc.id,
+                actor=person,
+                message=MessageRef(platform=Platform.slack, channel=channel, id=str(event.get("ts")), tenant=team),
+                text=str(event.get("text") or "")[:MAX_TEXT],
+            )
+
+        # Finding the card and recording the reply are one transaction.
         try:
-            await self.service.handle(command, scope=self._scope(body), event=("slack", event_id))
+            await self.service.handle_on_card(
+                Platform.slack.value,
+                channel,
+                str(thread_ts),
+                reply_to,
+                scope=self._scope(body),
+                event=("slack", event_id),
+            )
         except Refused as refusal:
-            log.info("reply not recorded", extra={"escalation_id": esc.id, "reason": refusal.reason.value})
+            log.info("reply not recorded", extra={"channel": channel, "reason": refusal.reason.value})
 
     async def on_reaction_added(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
         await ack()
@@ -519,27 +523,32 @@ class SlackInbound:
         if item.get("type") != "message" or not event.get("user"):
             return
         channel = str(item.get("channel") or "")
-        esc = await self._card_at(body, channel, str(item.get("ts")))
-        if esc is None:
-            return
         reaction = _skin_tone_free(str(event.get("reaction") or ""))
         person = self._person(body, str(event["user"]))
         event_id = str(body.get("event_id") or f"reaction:{channel}:{item.get('ts')}:{person.id}:{reaction}")
-        base: dict[str, Any] = {"id": f"slack:{event_id}", "escalation_id": esc.id, "actor": person}
-        command: BaseCommand
-        if reaction in esc.policy.claim_reactions:
-            command = Claim(**base)
-        elif reaction in esc.policy.resolve_reactions:
-            command = Resolve(**base, via_reaction=True)
-        else:
-            return
+
+        def command_for(esc: Escalation) -> BaseCommand | None:
+            base: dict[str, Any] = {"id": f"slack:{event_id}", "escalation_id": esc.id, "actor": person}
+            if reaction in esc.policy.claim_reactions:
+                return Claim(**base)
+            if reaction in esc.policy.resolve_reactions:
+                return Resolve(**base, via_reaction=True)
+            return None
+
         try:
-            await self.service.handle(command, scope=self._scope(body), event=("slack", event_id))
+            await self.service.handle_on_card(
+                Platform.slack.value,
+                channel,
+                str(item.get("ts")),
+                command_for,
+                scope=self._scope(body),
+                event=("slack", event_id),
+            )
         except Refused as refusal:
             try:
                 await self.client.chat_postEphemeral(channel=channel, user=person.id, text=escape(refusal.message))
             except SlackClientError:
-                log.info("could not show a refusal", extra={"escalation_id": esc.id})
+                log.info("could not show a refusal", extra={"channel": channel, "reason": refusal.reason.value})
 
 
 __all__ = ["COMMAND", "EVENTS", "MANIFEST_EVENTS", "MESSAGE_SHORTCUT", "SlackInbound"]

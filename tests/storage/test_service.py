@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.runtime import Runtime
 from storage import Store
@@ -17,7 +17,7 @@ from tests.support import ADA, BEN, SAM, RecordingSender, directory, slack
 from workflows.clock import FakeClock
 from workflows.commands import Accept, Assign, Claim, Reply, Resolve
 from workflows.errors import Reason, Refused
-from workflows.model import Ball, MessageRef, Platform, Status, Step
+from workflows.model import Ball, Escalation, MessageRef, Platform, Status, Step
 from workflows.ports import Scope
 
 
@@ -210,3 +210,43 @@ async def test_outbox_rows_are_stable_idempotency_keys(runtime: Runtime, store: 
         total = (await uow.session.execute(select(func.count()).select_from(OutboxRow))).scalar_one()
     assert keys == [f"{esc.id}:1:0", f"{esc.id}:2:0", f"{esc.id}:2:1"]
     assert total == len(set(keys))
+
+
+async def test_a_reply_on_a_card_is_found_and_recorded_in_one_transaction(runtime: Runtime, store: Store) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q1")).escalation
+    assert esc is not None
+    await runtime.dispatch()
+    [card] = (await runtime.service.cards_of([esc.id], Scope.of(SAM)))[esc.id]
+    ada = slack("U0ADA")
+
+    def reply(found: Escalation) -> Reply:
+        message = MessageRef(platform=Platform.slack, channel=card.channel, id="5.0001", tenant=card.tenant)
+        return Reply(id="r1", escalation_id=found.id, actor=ada, message=message, text="try this")
+
+    commits: list[int] = []
+    event.listen(store.engine.sync_engine, "commit", lambda conn: commits.append(1))
+    outcome = await runtime.service.handle_on_card(
+        "slack", card.channel, card.id, reply, scope=Scope.of(ada), event=("slack", "Ev1")
+    )
+    assert outcome is not None and outcome.changed and len(commits) == 1
+    assert outcome.escalation is not None and outcome.escalation.first_responder is not None
+    # The same event again: a duplicate, nothing more written.
+    again = await runtime.service.handle_on_card(
+        "slack", card.channel, card.id, reply, scope=Scope.of(ada), event=("slack", "Ev1")
+    )
+    assert again is not None and again.duplicate
+    # Not a card, or a card of another workspace: nothing is made of it and nothing recorded.
+    made: list[str] = []
+
+    def never(found: Escalation) -> Reply:
+        made.append(found.id)
+        return reply(found)
+
+    elsewhere = Scope("slack", "T0OTHER")
+    for channel, ts, scope in [(card.channel, "7.0001", Scope.of(ada)), (card.channel, card.id, elsewhere)]:
+        assert (
+            await runtime.service.handle_on_card("slack", channel, ts, never, scope=scope, event=("slack", ts)) is None
+        )
+    assert made == []
+    async with store.unit_of_work() as uow:
+        assert await uow.inbound.record("slack", "7.0001", runtime.clock.now())  # never recorded before
