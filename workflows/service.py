@@ -130,13 +130,15 @@ class EscalationService:
         *,
         scope: Scope,
         event: tuple[str, str] | None = None,
+        kind: str | None = "card",
     ) -> Outcome | None:
-        """A reply or reaction on a message: finds the escalation whose question card it is and
-        applies ``command_for(escalation)``, in one transaction. None when the message is no
-        card visible in ``scope``, or ``command_for`` makes no command of it."""
+        """A reply or reaction on a message: finds the escalation whose question card it is
+        (``kind=None``: any message it posted) and applies ``command_for(escalation)``, in one
+        transaction. None when the message is not one of them in ``scope``, or
+        ``command_for`` makes no command of it."""
 
         async def on_card(uow: Any) -> BaseCommand | None:
-            esc = await uow.escalations.find_by_message(platform, channel, message_id, scope, "card")
+            esc = await uow.escalations.find_by_message(platform, channel, message_id, scope, kind)
             return command_for(esc) if esc is not None else None
 
         return await self._attempts(on_card, scope, event)

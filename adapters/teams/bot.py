@@ -373,23 +373,33 @@ class EscalationTeamsBot(TeamsActivityHandler):
     async def _reply(self, turn_context: TurnContext, root: str, text: str) -> bool:
         activity = turn_context.activity
         channel = _channel_of(activity)
-        esc = await self.service.find_by_message(Platform.teams.value, channel, root, _scope(activity))
-        if esc is None:
-            return False
-        command = Reply(
-            id=f"{SOURCE}:{_event_id(activity)}",
-            escalation_id=esc.id,
-            actor=actor_of(activity),
-            message=MessageRef(
-                platform=Platform.teams, channel=channel, id=_event_id(activity), tenant=_tenant(activity)
-            ),
-            text=text[:40_000],
-        )
+        actor = actor_of(activity)
+        message = MessageRef(platform=Platform.teams, channel=channel, id=_event_id(activity), tenant=_tenant(activity))
+
+        def reply_to(esc: Escalation) -> BaseCommand:
+            return Reply(
+                id=f"{SOURCE}:{_event_id(activity)}",
+                escalation_id=esc.id,
+                actor=actor,
+                message=message,
+                text=text[:40_000],
+            )
+
+        # Finding the escalation and recording the reply are one transaction.
         try:
-            await self.service.handle(command, scope=_scope(activity), event=(SOURCE, _event_id(activity)))
+            outcome = await self.service.handle_on_card(
+                Platform.teams.value,
+                channel,
+                root,
+                reply_to,
+                scope=_scope(activity),
+                event=(SOURCE, _event_id(activity)),
+                kind=None,
+            )
         except Refused as refusal:
-            log.info("reply refused", extra={"escalation_id": esc.id, "reason": refusal.reason.value})
-        return True
+            log.info("reply refused", extra={"channel": channel, "reason": refusal.reason.value})
+            return True
+        return outcome is not None
 
     # ------------------------------------------------------------ status
 
