@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import String, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +44,34 @@ _ESC_COLUMNS = [
 
 _GET = select(_ESC.c.data).where(_ESC.c.id == bindparam("b_id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
+# Visible in a scope: a scopes row for the platform, of the tenant, of every tenant (''),
+# or any tenant when the scope names none (b_tenant = '').
+_VISIBLE = (
+    select(_SCOPES.c.escalation_id)
+    .where(
+        _SCOPES.c.escalation_id == _ESC.c.id,
+        _SCOPES.c.platform == bindparam("b_platform", type_=String),
+        or_(
+            _SCOPES.c.tenant == bindparam("b_tenant", type_=String),
+            _SCOPES.c.tenant == "",
+            bindparam("b_tenant", type_=String) == "",
+        ),
+    )
+    .exists()
+)
+_GET_SCOPED = _GET.where(_VISIBLE)
+_GET_SCOPED_FOR_UPDATE = _GET_SCOPED.with_for_update()
+_AT_MESSAGE = (
+    select(_ESC.c.data)
+    .join(_REFS, _REFS.c.escalation_id == _ESC.c.id)
+    .where(
+        _REFS.c.platform == bindparam("b_ref_platform"),
+        _REFS.c.channel == bindparam("b_channel"),
+        _REFS.c.message_id == bindparam("b_message"),
+        _VISIBLE,
+    )
+)
+_AT_MESSAGE_OF_KIND = _AT_MESSAGE.where(_REFS.c.kind == bindparam("b_kind"))
 _INSERT_ESC = insert(_ESC)
 _INSERT_SCOPES = insert(_SCOPES)
 _SAVE = (
@@ -154,10 +182,9 @@ class EscalationRepository:
             query = _GET_FOR_UPDATE if lock and self._postgres else _GET
             data = (await self.session.execute(query, {"b_id": escalation_id})).scalar_one_or_none()
             return Escalation.model_validate(data) if data is not None else None
-        scoped = select(EscalationRow.data).where(EscalationRow.id == escalation_id, _scope_filter(scope))
-        if lock and self._postgres:
-            scoped = scoped.with_for_update()
-        data = (await self.session.execute(scoped)).scalar_one_or_none()
+        query = _GET_SCOPED_FOR_UPDATE if lock and self._postgres else _GET_SCOPED
+        params = {"b_id": escalation_id, "b_platform": scope.platform, "b_tenant": scope.tenant}
+        data = (await self.session.execute(query, params)).scalar_one_or_none()
         return Escalation.model_validate(data) if data is not None else None
 
     async def add(self, esc: Escalation) -> None:
@@ -174,19 +201,17 @@ class EscalationRepository:
     async def find_by_message(
         self, platform: str, channel: str, message_id: str, scope: Scope, kind: str | None = None
     ) -> Escalation | None:
-        query = (
-            select(EscalationRow.data)
-            .join(MessageRefRow, MessageRefRow.escalation_id == EscalationRow.id)
-            .where(
-                MessageRefRow.platform == platform,
-                MessageRefRow.channel == channel,
-                MessageRefRow.message_id == message_id,
-                _scope_filter(scope),
-            )
-        )
+        params = {
+            "b_ref_platform": platform,
+            "b_channel": channel,
+            "b_message": message_id,
+            "b_platform": scope.platform,
+            "b_tenant": scope.tenant,
+        }
         if kind is not None:
-            query = query.where(MessageRefRow.kind == kind)
-        data = (await self.session.execute(query)).scalars().first()
+            params["b_kind"] = kind
+        query = _AT_MESSAGE if kind is None else _AT_MESSAGE_OF_KIND
+        data = (await self.session.execute(query, params)).scalars().first()
         return Escalation.model_validate(data) if data is not None else None
 
     async def visible(self, escalation_ids: Sequence[str], scope: Scope) -> list[str]:
