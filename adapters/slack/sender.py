@@ -106,21 +106,15 @@ class SlackLinks:
             return ""
 
     async def archive_url(self, ref: MessageRef) -> str:
-        """The permalink form, without a call per message (for lists)."""
+        """The permalink of a top-level message (a card), built without a call: for such a
+        message ``chat.getPermalink`` answers this same workspace URL + ``archives/<channel>/
+        p<ts>``, and asking it cost one Web API call per DM."""
         try:
             base = (await self.identity())["url"]
         except Exception:
             log.warning("auth.test failed", exc_info=True)
             return f"https://slack.com/app_redirect?channel={ref.channel}&message_ts={ref.id}"
         return f"{base.rstrip('/')}/archives/{ref.channel}/p{ref.id.replace('.', '')}"
-
-    async def permalink(self, ref: MessageRef) -> str | None:
-        try:
-            response = await self.client.chat_getPermalink(channel=ref.channel, message_ts=ref.id)
-            return str(response["permalink"])
-        except Exception:
-            log.info("chat.getPermalink failed; using the archive link", exc_info=True)
-            return await self.archive_url(ref)
 
 
 class SlackHome:
@@ -276,7 +270,7 @@ class SlackSender:
         if requester.platform != Platform.slack:
             return
         try:
-            url = await self.links.permalink(card)
+            url = await self.links.archive_url(card)
             text = (
                 f"Your question is posted in {channel_link(card.channel)} for the "
                 f"{escape(effect.view.community_name)} experts: {link(url, 'see it and follow the thread')}. "
@@ -335,14 +329,14 @@ class SlackSender:
 
     async def _notify(self, effect: Notify, context: DeliveryContext) -> Delivered:
         card = context.any_card(Platform.slack)
-        thread_url = await self.links.permalink(card) if card is not None else None
+        thread_url = await self.links.archive_url(card) if card is not None else None
         suggestion_urls: dict[str, str | None] = {}
         if effect.notice == Notice.suggestions:
             for suggestion in effect.suggestions[:SUGGESTIONS_SHOWN]:
                 ref = suggestion.card
                 on_slack = ref is not None and ref.platform == Platform.slack
                 suggestion_urls[suggestion.escalation_id] = (
-                    await self.links.permalink(ref) if ref is not None and on_slack else None
+                    await self.links.archive_url(ref) if ref is not None and on_slack else None
                 )
         blocks = dm_blocks(effect, self.clock.now(), thread_url, suggestion_urls)
         found = await self._already_in_dm(effect.person.id, context)

@@ -27,7 +27,7 @@ SAM = PersonRef(platform=Platform.slack, id="U0SAM", tenant="T0ACME")
 SCENARIOS: dict[str, dict[str, Any]] = {
     "mixed": {"rate": 0.2, "faults": ("429", "500", "timeout", "reset"), "seed": 7},
     "429-storm": {"rate": 0.5, "faults": ("429",), "seed": 11},
-    "lost-answers": {"rate": 0.25, "faults": ("timeout", "reset"), "seed": 5},
+    "lost-answers": {"rate": 0.3, "faults": ("timeout", "reset"), "seed": 5},
 }
 
 
