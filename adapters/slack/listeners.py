@@ -94,20 +94,22 @@ class SlackInbound:
     # ------------------------------------------------------------ registration
 
     def register(self, app: AsyncApp) -> None:
-        app.command(COMMAND)(self._guard(self.on_command))
-        app.shortcut(MESSAGE_SHORTCUT)(self._guard(self.on_message_shortcut))
-        app.view(ui.ESCALATE_MODAL)(self._guard(self.on_escalate_submitted))
-        app.view(ui.RESOLVE_MODAL)(self._guard(self.on_resolve_submitted))
-        for action_id in ui.ACTION_IDS:
-            app.action(action_id)(self._guard(self.on_action))
+        # Bolt tries listeners in the order registered, building each one's arguments to ask
+        # it: the most frequent requests first (messages in threads, then button clicks, one
+        # listener for all our buttons), the rare ones (modals, the shortcut) last.
         handlers: dict[str, Listener] = {
             "app_home_opened": self.on_app_home_opened,
             "message": self.on_message,
             "reaction_added": self.on_reaction_added,
         }
         assert set(handlers) == set(EVENTS)
-        for event in EVENTS:
+        for event in ("message", "reaction_added", "app_home_opened"):
             app.event(event)(self._guard(handlers[event]))
+        app.action(re.compile("^(" + "|".join(re.escape(a) for a in ui.ACTION_IDS) + ")$"))(self._guard(self.on_action))
+        app.command(COMMAND)(self._guard(self.on_command))
+        app.view(ui.ESCALATE_MODAL)(self._guard(self.on_escalate_submitted))
+        app.view(ui.RESOLVE_MODAL)(self._guard(self.on_resolve_submitted))
+        app.shortcut(MESSAGE_SHORTCUT)(self._guard(self.on_message_shortcut))
 
     @staticmethod
     def _guard(listener: Listener) -> Listener:
