@@ -114,11 +114,9 @@ class StaleWrite(Exception):
     """The escalation changed under us; the service retries the command."""
 
 
-def _scope_filter(scope: Scope) -> Any:
-    where = [ScopeRow.escalation_id == EscalationRow.id, ScopeRow.platform == scope.platform]
-    if scope.tenant:
-        where.append(or_(ScopeRow.tenant == scope.tenant, ScopeRow.tenant == ""))
-    return select(ScopeRow.escalation_id).where(*where).exists()
+def _in_scope(scope: Scope) -> dict[str, str]:
+    """The parameters of ``_VISIBLE``."""
+    return {"b_platform": scope.platform, "b_tenant": scope.tenant}
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -183,7 +181,7 @@ class EscalationRepository:
             data = (await self.session.execute(query, {"b_id": escalation_id})).scalar_one_or_none()
             return Escalation.model_validate(data) if data is not None else None
         query = _GET_SCOPED_FOR_UPDATE if lock and self._postgres else _GET_SCOPED
-        params = {"b_id": escalation_id, "b_platform": scope.platform, "b_tenant": scope.tenant}
+        params = {"b_id": escalation_id, **_in_scope(scope)}
         data = (await self.session.execute(query, params)).scalar_one_or_none()
         return Escalation.model_validate(data) if data is not None else None
 
@@ -205,8 +203,7 @@ class EscalationRepository:
             "b_ref_platform": platform,
             "b_channel": channel,
             "b_message": message_id,
-            "b_platform": scope.platform,
-            "b_tenant": scope.tenant,
+            **_in_scope(scope),
         }
         if kind is not None:
             params["b_kind"] = kind
@@ -218,18 +215,18 @@ class EscalationRepository:
         """Those of ``escalation_ids`` that ``scope`` may see, in the order given."""
         if not escalation_ids:
             return []
-        query = select(EscalationRow.id).where(EscalationRow.id.in_(list(escalation_ids)), _scope_filter(scope))
-        seen = set((await self.session.execute(query)).scalars())
+        query = select(EscalationRow.id).where(EscalationRow.id.in_(list(escalation_ids)), _VISIBLE)
+        seen = set((await self.session.execute(query, _in_scope(scope))).scalars())
         return [esc_id for esc_id in dict.fromkeys(escalation_ids) if esc_id in seen]
 
     async def list_for_requester(
         self, requester: PersonRef, scope: Scope, *, open_only: bool = True
     ) -> list[Escalation]:
-        query = select(EscalationRow.data).where(EscalationRow.requester == requester.key, _scope_filter(scope))
+        query = select(EscalationRow.data).where(EscalationRow.requester == requester.key, _VISIBLE)
         if open_only:
             query = query.where(EscalationRow.status == Status.open.value)
         query = query.order_by(EscalationRow.created_at.desc()).limit(50)
-        return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
+        return [Escalation.model_validate(d) for d in (await self.session.execute(query, _in_scope(scope))).scalars()]
 
     async def list_for_owner(self, owner_keys: Sequence[str], scope: Scope) -> list[Escalation]:
         query = (
@@ -237,12 +234,12 @@ class EscalationRepository:
             .where(
                 EscalationRow.owner.in_(list(owner_keys)),
                 EscalationRow.status == Status.open.value,
-                _scope_filter(scope),
+                _VISIBLE,
             )
             .order_by(EscalationRow.created_at)
             .limit(50)
         )
-        return [Escalation.model_validate(d) for d in (await self.session.execute(query)).scalars()]
+        return [Escalation.model_validate(d) for d in (await self.session.execute(query, _in_scope(scope))).scalars()]
 
     async def list_by_community(self, community: str, *, status: Status | None = None) -> list[Escalation]:
         query = select(EscalationRow.data).where(EscalationRow.community == community)

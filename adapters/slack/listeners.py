@@ -53,7 +53,8 @@ log = logging.getLogger("escalation_bot.slack")
 # What the app listens to; manifest.yaml must declare exactly these (tested).
 COMMAND = "/escalate"
 MESSAGE_SHORTCUT = "escalate_message"
-EVENTS = ("app_home_opened", "message", "reaction_added")
+# In the order Bolt is to try them: the most frequent first (see ``register``).
+EVENTS = ("message", "reaction_added", "app_home_opened")
 # Bot events as the manifest names them, per event type the code handles.
 MANIFEST_EVENTS = {
     "app_home_opened": ("app_home_opened",),
@@ -103,7 +104,7 @@ class SlackInbound:
             "reaction_added": self.on_reaction_added,
         }
         assert set(handlers) == set(EVENTS)
-        for event in ("message", "reaction_added", "app_home_opened"):
+        for event in EVENTS:
             app.event(event)(self._guard(handlers[event]))
         app.action(re.compile("^(" + "|".join(re.escape(a) for a in ui.ACTION_IDS) + ")$"))(self._guard(self.on_action))
         app.command(COMMAND)(self._guard(self.on_command))

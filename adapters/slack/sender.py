@@ -162,7 +162,7 @@ class SlackHome:
         await self.publish(person)
 
     async def flush(self) -> None:
-        """Publish every refresh asked for, now (tests; a clean stop)."""
+        """Publish every refresh asked for, now (the tests settle with it)."""
         pending, self._pending = list(self._pending.values()), {}
         for _, task in pending:
             task.cancel()
