@@ -74,7 +74,7 @@ async def database(kind: str, *, migrate: bool = True) -> AsyncIterator[str]:
             await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         return
     with tempfile.TemporaryDirectory(prefix="eb-bench-") as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         if migrate:
             await upgrade(url)
         yield url

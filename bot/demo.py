@@ -70,7 +70,7 @@ async def run_demo(out: TextIO = sys.stdout) -> int:
     clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     directory = parse_config(DEMO_CONFIG, "demo")
     with tempfile.TemporaryDirectory(prefix="escalation-demo-") as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
+        url = f"sqlite:///{Path(tmp) / 'demo.db'}"
         await upgrade(url)
         store = Store(url)
         sender = ConsoleSender(out, clock, Platform.slack)

@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str = Field(default="sqlite+aiosqlite:///escalation-bot.db", validation_alias="DATABASE_URL")
+    database_url: str = Field(default="sqlite:///escalation-bot.db", validation_alias="DATABASE_URL")
     escalation_config: str = Field(default="escalation.yaml", validation_alias="ESCALATION_CONFIG")
     host: str = Field(default="0.0.0.0", validation_alias="HOST")  # noqa: S104 - a server listens on all interfaces
     port: int = Field(default=3000, validation_alias="PORT")

@@ -9,16 +9,22 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from .knowledge import idf
+from .sqlite_inline import DRIVER as SQLITE_DRIVER
+from .sqlite_inline import begin_immediate
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+# How long a unit of work waits for another process's write lock (in asyncio.sleep).
+SQLITE_LOCK_PATIENCE_S = 15.0
+# SQLite's own busy handler sleeps on the event loop's thread: it is kept short, for the
+# rare statement other than BEGIN that meets a lock (a reader during a checkpoint).
+SQLITE_BUSY_TIMEOUT_MS = 20
 
 
 def normalize_url(url: str) -> str:
     """Accept the plain driver names people write and pick the async driver."""
     parsed = make_url(url)
     driver = parsed.drivername
-    if driver in ("sqlite", "sqlite+pysqlite"):
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    if driver in ("sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"):
+        parsed = parsed.set(drivername=f"sqlite+{SQLITE_DRIVER}")
     elif driver in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     return parsed.render_as_string(hide_password=False)
@@ -57,7 +63,7 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
     def _begin(conn: Any) -> None:
         # Take the write lock up front: a read-then-write transaction can then never
         # fail half-way with "database is locked", and it serialises like FOR UPDATE.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_immediate(conn.connection.dbapi_connection, SQLITE_LOCK_PATIENCE_S)
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -78,7 +78,7 @@ async def database_url(postgres_url: str | None, tmp_path: Path) -> AsyncIterato
         await store.close()
         yield postgres_url
         return
-    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    url = f"sqlite:///{tmp_path / 'test.db'}"
     await upgrade(url)
     yield url
 

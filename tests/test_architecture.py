@@ -53,7 +53,17 @@ def test_dependencies_point_one_way(package: str) -> None:
 
 
 def test_the_core_does_no_io() -> None:
-    forbidden = {"aiohttp", "sqlalchemy", "asyncpg", "aiosqlite", "slack_sdk", "slack_bolt", "botbuilder", "requests"}
+    forbidden = {
+        "aiohttp",
+        "sqlalchemy",
+        "asyncpg",
+        "aiosqlite",
+        "sqlite3",
+        "slack_sdk",
+        "slack_bolt",
+        "botbuilder",
+        "requests",
+    }
     offenders = []
     for path in sorted((ROOT / "workflows").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -129,7 +129,7 @@ def test_people_map_one_expert_across_platforms() -> None:
 
 
 def test_migrate_then_serve_checks_pass(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
     config = tmp_path / "escalation.yaml"
     config.write_text((ROOT / "escalation.example.yaml").read_text())
     env = {"DATABASE_URL": url, "ESCALATION_CONFIG": str(config)}
@@ -161,7 +161,7 @@ async def test_health_and_readiness(database_url: str, clock: FakeClock, tmp_pat
         assert body["database"] == "ok" and body["migrations"] == "current"
         assert body["oldest_undelivered_s"] == 0
     # A database without the schema is not ready, and says why.
-    empty = Store(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    empty = Store(f"sqlite:///{tmp_path / 'empty.db'}")
     try:
         with pytest.raises(SchemaNotCurrent):
             await check_current(empty.engine)

@@ -112,7 +112,7 @@ async def test_scheduler_wakes_early_for_a_timer_sooner_than_the_sweep_interval(
 async def test_a_second_serve_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "escalation.yaml"
     config.write_text(QUICK)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
     base = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "ESCALATION_CONFIG": str(config)}
     first = subprocess.Popen(  # noqa: ASYNC220 - real processes are the point
         [sys.executable, "-m", "bot.cli", "serve", "--migrate"],

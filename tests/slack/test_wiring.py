@@ -17,7 +17,7 @@ from .conftest import CONFIG
 
 def settings(**values: str) -> Settings:
     # model_validate: only these values, nothing from the environment or a .env file.
-    return Settings.model_validate({"DATABASE_URL": "sqlite+aiosqlite://", **values})
+    return Settings.model_validate({"DATABASE_URL": "sqlite://", **values})
 
 
 @pytest.mark.parametrize(

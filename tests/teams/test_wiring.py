@@ -19,7 +19,7 @@ from .conftest import APP_ID, CONFIG
 
 
 def settings(**values: str) -> Settings:
-    return Settings.model_validate({"DATABASE_URL": "sqlite+aiosqlite://", **values})
+    return Settings.model_validate({"DATABASE_URL": "sqlite://", **values})
 
 
 def _has_route(app: object) -> bool:
