@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from bench import ack, deflection, delivery, growth, timers
+from bench import ack, deflection, delivery, floor, growth, timers
 
 DB = "postgres" if os.environ.get("TEST_DATABASE_URL", "").strip() else "sqlite"
 
@@ -60,3 +60,10 @@ def test_deflection_compares_open_with_and_without_search() -> None:
     result = deflection.main(["--quick", "--db", DB, "--sizes", "100", "--opens", "5"])
     figures = result["sizes"]["100"]
     assert figures["deflection_on_ms"]["n"] == 5 and figures["deflection_off_ms"]["n"] == 5
+
+
+def test_floor_measures_bolt_and_the_durable_writes() -> None:
+    result = floor.main(["--quick", "--db", DB, "--count", "40"])
+    assert set(result["cpu_ms"]) == {"bolt_ack", "empty_unit_of_work", "one_insert", "open_command"}
+    assert all(ms > 0 for ms in result["cpu_ms"].values())
+    assert result["budget_ms"] == round(2 * result["cpu_ms"]["bolt_ack"], 4)
