@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from .knowledge import idf
@@ -17,6 +19,8 @@ SQLITE_LOCK_PATIENCE_S = 15.0
 # SQLite's own busy handler sleeps on the event loop's thread: it is kept short, for the
 # rare statement other than BEGIN that meets a lock (a reader during a checkpoint).
 SQLITE_BUSY_TIMEOUT_MS = 20
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
+POSTGRES_PING_AFTER_IDLE_S = 2.0
 
 
 def normalize_url(url: str) -> str:
@@ -42,8 +46,38 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before use only when it has been idle for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip that cost about
+    0.3 ms of CPU per unit of work here, a quarter of a one-statement transaction, and
+    several units of work serve each request. A connection returned moments ago was just
+    talking to the server; one idle for longer may have been closed by a restart, a
+    fail-over or a proxy's idle timeout, and is the one worth checking. A connection that
+    breaks within the window fails its statement, and SQLAlchemy then discards it and
+    every other connection of the pool, so the next unit of work starts afresh.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < POSTGRES_PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards this connection and checks out another (a new one if need be).
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
