@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 
 
-def slack_app(secret: str, api_url: str) -> web.Application:
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+def bolt_app(secret: str, api_url: str) -> Any:
+    """The bare Bolt app: our listeners' matchers, each only acknowledging."""
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
@@ -33,6 +33,13 @@ def slack_app(secret: str, api_url: str) -> web.Application:
     bolt.command("/escalate")(just_ack)
     bolt.action(re.compile(".*"))(just_ack)
     bolt.event("message")(just_ack)
+    return bolt
+
+
+def slack_app(secret: str, api_url: str) -> web.Application:
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    bolt = bolt_app(secret, api_url)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         response = await bolt.async_dispatch(await to_bolt_request(request))

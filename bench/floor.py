@@ -7,8 +7,8 @@ Benchmark 1's "throughput at least half of bare Bolt" gives serve a CPU budget o
 bare Bolt spends on a request. This measures, in-process and on the CPU clock (no HTTP, no
 load generator, so no noise from the other processes), each of:
 
-- ``bolt_ack``: slack-bolt's ``AsyncApp.async_dispatch`` of a signed thread-reply event to a
-  listener that only acknowledges: what the bare baseline does for a request (its HTTP aside).
+- ``bolt_ack``: the bare baseline's Bolt app (``bench.bare.bolt_app``) dispatching a signed
+  thread-reply event: what the baseline does for a request, its HTTP aside.
 - ``empty_unit_of_work``: ``BEGIN``/``COMMIT`` through ``Store.unit_of_work()``.
 - ``one_insert``: a unit of work that records one event id (``InboundRepository.record``),
   the least a durable acknowledgement can write.
@@ -34,6 +34,7 @@ from storage import Store
 from workflows.clock import FakeClock
 from workflows.model import Platform
 
+from .bare import bolt_app
 from .common import database, emit, parser, ratio, table
 from .fakes import fake_process
 from .seed import SAM, directory
@@ -41,24 +42,6 @@ from .sinks import NullSender
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SECRET = "bench-signing-secret-0123456789ab"
-
-
-def bolt_app(api_url: str) -> Any:
-    from slack_bolt.async_app import AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    app = AsyncApp(
-        client=AsyncWebClient(token="xoxb-bench", base_url=api_url),
-        signing_secret=SECRET,
-        process_before_response=True,
-        name="floor",
-    )
-
-    async def just_ack(ack: Any) -> None:
-        await ack()
-
-    app.event("message")(just_ack)
-    return app
 
 
 def reply_event(n: int) -> tuple[str, dict[str, str]]:
@@ -147,7 +130,7 @@ async def run(args: Any) -> dict[str, Any]:
     count = args.count or (50 if args.quick else 2000)
     # Bolt asks the Web API's auth.test once, at its first request (warm-up, not timed): the fake answers.
     with fake_process("slack") as slack_api:
-        app = bolt_app(f"{slack_api}/api/")
+        app = bolt_app(SECRET, f"{slack_api}/api/")
 
         async def bolt_ack(n: int) -> None:
             body, headers = reply_event(n)
