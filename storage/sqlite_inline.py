@@ -89,7 +89,8 @@ def begin_immediate(dbapi_connection: Any, patience_s: float) -> None:
             dbapi_connection.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            # The primary result code (the low byte of the extended one) says "someone else has it".
+            if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 raise
             if time.monotonic() >= deadline:
                 raise
