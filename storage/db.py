@@ -55,13 +55,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def _ping_after_idle(engine: AsyncEngine) -> None:
     """Ping a pooled connection before use only when it has been idle for a while.
 
-    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip that cost about
-    0.3 ms of CPU per unit of work here, a quarter to 40% of a one-statement transaction
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip that cost about 0.3
+    ms of CPU per unit of work here, a quarter to 40% of a one-statement transaction
     (bench/README.md, fourth pass), and several units of work serve each request. A
-    connection returned moments ago was just talking to the server; one idle for longer may have been closed by a restart, a
-    fail-over or a proxy's idle timeout, and is the one worth checking. A connection that
-    breaks within the window fails its statement, and SQLAlchemy then discards it and
-    every other connection of the pool, so the next unit of work starts afresh.
+    connection returned moments ago was just talking to the server; one idle for longer may
+    have been closed by a restart, a fail-over or a proxy's idle timeout, and is the one
+    worth checking. A connection that breaks within the window fails its statement, and
+    SQLAlchemy then discards it and every other connection of the pool, so the next unit of
+    work starts afresh.
     """
 
     @event.listens_for(engine.sync_engine, "checkin")
