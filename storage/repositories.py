@@ -72,6 +72,9 @@ _AT_MESSAGE = (
     )
 )
 _AT_MESSAGE_OF_KIND = _AT_MESSAGE.where(_REFS.c.kind == bindparam("b_kind"))
+# Locks the escalation's row only (the message refs stay free for other writers).
+_AT_MESSAGE_FOR_UPDATE = _AT_MESSAGE.with_for_update(of=_ESC)
+_AT_MESSAGE_OF_KIND_FOR_UPDATE = _AT_MESSAGE_OF_KIND.with_for_update(of=_ESC)
 _INSERT_ESC = insert(_ESC)
 _INSERT_SCOPES = insert(_SCOPES)
 _SAVE = (
@@ -197,7 +200,14 @@ class EscalationRepository:
             raise StaleWrite(esc.id)
 
     async def find_by_message(
-        self, platform: str, channel: str, message_id: str, scope: Scope, kind: str | None = None
+        self,
+        platform: str,
+        channel: str,
+        message_id: str,
+        scope: Scope,
+        kind: str | None = None,
+        *,
+        lock: bool = False,
     ) -> Escalation | None:
         params = {
             "b_ref_platform": platform,
@@ -208,6 +218,8 @@ class EscalationRepository:
         if kind is not None:
             params["b_kind"] = kind
         query = _AT_MESSAGE if kind is None else _AT_MESSAGE_OF_KIND
+        if lock and self._postgres:
+            query = _AT_MESSAGE_FOR_UPDATE if kind is None else _AT_MESSAGE_OF_KIND_FOR_UPDATE
         data = (await self.session.execute(query, params)).scalars().first()
         return Escalation.model_validate(data) if data is not None else None
 

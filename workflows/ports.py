@@ -30,7 +30,14 @@ class EscalationsPort(Protocol):
     async def add(self, esc: Escalation) -> None: ...
     async def save(self, esc: Escalation, expected_version: int) -> None: ...
     async def find_by_message(
-        self, platform: str, channel: str, message_id: str, scope: Scope, kind: str | None = None
+        self,
+        platform: str,
+        channel: str,
+        message_id: str,
+        scope: Scope,
+        kind: str | None = None,
+        *,
+        lock: bool = False,
     ) -> Escalation | None: ...
     async def visible(self, escalation_ids: Sequence[str], scope: Scope) -> list[str]: ...
     async def list_for_requester(

@@ -50,6 +50,17 @@ class Outcome:
         return bool(self.decision and self.decision.changed)
 
 
+@dataclass(frozen=True)
+class Found:
+    """A command and what the transaction that runs it has already read: ``current``, the
+    escalation it changes, read locked and in scope (not read again); ``new``, an open
+    under an id made for it this moment (no escalation can have it: nothing to read)."""
+
+    command: BaseCommand
+    current: Escalation | None = None
+    new: bool = False
+
+
 def new_escalation_id() -> str:
     return uuid.uuid4().hex
 
@@ -100,7 +111,15 @@ class EscalationService:
             link=link,
             source=source,
         )
-        return await self.handle(command, event=event)
+        # An id made here is new: no escalation can have it, so there is nothing to look up.
+        resolved = self._resolve_community(command)
+
+        async def the_command(_: Any) -> Found:
+            return Found(resolved, new=escalation_id is None)
+
+        outcome = await self._attempts(the_command, None, event)
+        assert outcome is not None
+        return outcome
 
     async def handle(
         self,
@@ -112,9 +131,9 @@ class EscalationService:
         """Apply one command. Raises ``Refused`` with a sentence for its sender."""
         if isinstance(command, Open):
             command = self._resolve_community(command)
-        fixed = command
+        fixed = Found(command)
 
-        async def the_command(_: Any) -> BaseCommand:
+        async def the_command(_: Any) -> Found:
             return fixed
 
         outcome = await self._attempts(the_command, scope, event)
@@ -137,15 +156,17 @@ class EscalationService:
         transaction. None when the message is not one of them in ``scope``, or
         ``command_for`` makes no command of it."""
 
-        async def on_card(uow: Any) -> BaseCommand | None:
-            esc = await uow.escalations.find_by_message(platform, channel, message_id, scope, kind)
-            return command_for(esc) if esc is not None else None
+        async def on_card(uow: Any) -> Found | None:
+            # Read locked: it is the escalation the command changes, so it is not read twice.
+            esc = await uow.escalations.find_by_message(platform, channel, message_id, scope, kind, lock=True)
+            command = command_for(esc) if esc is not None else None
+            return Found(command, current=esc) if command is not None else None
 
         return await self._attempts(on_card, scope, event)
 
     async def _attempts(
         self,
-        command_in: Callable[[Any], Awaitable[BaseCommand | None]],
+        command_in: Callable[[Any], Awaitable[Found | None]],
         scope: Scope | None,
         event: tuple[str, str] | None,
     ) -> Outcome | None:
@@ -155,10 +176,11 @@ class EscalationService:
         for attempt in range(_MAX_ATTEMPTS):
             try:
                 async with self.store.unit_of_work() as uow:
-                    command = await command_in(uow)
-                    if command is None:
+                    found = await command_in(uow)
+                    if found is None:
                         return None
-                    outcome = await self._apply(uow, command, scope, event, self.clock.now())
+                    command = found.command
+                    outcome = await self._apply(uow, command, scope, event, self.clock.now(), found=found)
             except self._stale_errors:
                 escalation_id = command.escalation_id if command is not None else None
                 log.info("stale write, retrying", extra={"escalation_id": escalation_id, "attempt": attempt})
@@ -181,17 +203,28 @@ class EscalationService:
         return command.model_copy(update={"community": community, "community_key": community.key})
 
     async def _apply(
-        self, uow: Any, command: BaseCommand, scope: Scope | None, event: tuple[str, str] | None, now: datetime
+        self,
+        uow: Any,
+        command: BaseCommand,
+        scope: Scope | None,
+        event: tuple[str, str] | None,
+        now: datetime,
+        *,
+        found: Found | None = None,
     ) -> Outcome:
-        """Decide ``command`` and write the result inside ``uow`` (the caller commits)."""
+        """Decide ``command`` and write the result inside ``uow`` (the caller commits).
+        ``found``: what this transaction already knows of the escalation (see ``Found``)."""
+        read = found.current if found is not None and found.current is not None else None
+        if read is not None and read.id != command.escalation_id:
+            read = None
         # Recording the event id first is the duplicate check (one statement, not two); a
         # refusal below rolls it back with everything else.
         if event is not None and not await uow.inbound.record(*event, now):
-            existing = await uow.escalations.get(command.escalation_id, scope)
+            existing = read if read is not None else await uow.escalations.get(command.escalation_id, scope)
             return Outcome(existing, duplicate=True)
         current: Escalation | None = None
         if not isinstance(command, Open):
-            current = await uow.escalations.get(command.escalation_id, scope, lock=True)
+            current = read if read is not None else await uow.escalations.get(command.escalation_id, scope, lock=True)
             if current is None:
                 raise Refused(Reason.not_found, "That escalation does not exist, or is not visible to you.")
             if self._needs_roster(command, current):
@@ -201,7 +234,7 @@ class EscalationService:
                 roster = await uow.rotation.roster(current.community.key, keys, uow.escalations)
                 command = command.model_copy(update={"roster": roster})
         else:
-            existing = await uow.escalations.get(command.escalation_id)
+            existing = None if found is not None and found.new else await uow.escalations.get(command.escalation_id)
             if existing is not None:
                 current = existing
             elif command.community is not None and command.community.policy.deflection_wait:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,8 @@ from sqlalchemy import event, func, select
 from bot.runtime import Runtime
 from storage import Store
 from storage.knowledge import schema_filter
-from storage.tables import Base, OutboxRow
+from storage.tables import Base, EscalationRow, OutboxRow
+from tests.conftest import on_postgres
 from tests.support import ADA, BEN, SAM, RecordingSender, directory, slack
 from workflows.clock import FakeClock
 from workflows.commands import Accept, Assign, Claim, Reply, Resolve
@@ -250,3 +252,81 @@ async def test_a_reply_on_a_card_is_found_and_recorded_in_one_transaction(runtim
     assert made == []
     async with store.unit_of_work() as uow:
         assert await uow.inbound.record("slack", "7.0001", runtime.clock.now())  # never recorded before
+
+
+def _reads_of_escalations(store: Store) -> list[str]:
+    """Every SELECT from now on that reads the escalations table, as sent to the database."""
+    seen: list[str] = []
+
+    def before(conn: object, cursor: object, statement: str, *_: object) -> None:
+        words = " ".join(statement.split())
+        if words.startswith("SELECT") and " FROM escalations" in words:
+            seen.append(words)
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", before)
+    return seen
+
+
+async def test_an_open_under_an_id_made_for_it_does_not_look_that_id_up(runtime: Runtime, store: Store) -> None:
+    reads = _reads_of_escalations(store)
+    outcome = await runtime.service.open(
+        requester=SAM, community_key="sdk", question="Why does it crash?", event=("slack", "cmd-1")
+    )
+    assert outcome.escalation is not None and outcome.changed
+    assert reads == []
+    # The same command delivered again is still a duplicate, found by its event id.
+    again = await runtime.service.open(
+        requester=SAM, community_key="sdk", question="Why does it crash?", event=("slack", "cmd-1")
+    )
+    assert again.duplicate and not again.changed
+    async with store.unit_of_work() as uow:
+        assert (await uow.session.execute(select(func.count()).select_from(EscalationRow))).scalar_one() == 1
+
+
+async def test_a_command_on_a_card_reads_its_escalation_once_and_locked(runtime: Runtime, store: Store) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q1")).escalation
+    assert esc is not None
+    await runtime.dispatch()
+    [card] = (await runtime.service.cards_of([esc.id], Scope.of(SAM)))[esc.id]
+    ada = slack("U0ADA")
+
+    def reply(found: Escalation) -> Reply:
+        message = MessageRef(platform=Platform.slack, channel=card.channel, id="5.0001", tenant=card.tenant)
+        return Reply(id="r1", escalation_id=found.id, actor=ada, message=message, text="try this")
+
+    reads = _reads_of_escalations(store)
+    outcome = await runtime.service.handle_on_card(
+        "slack", card.channel, card.id, reply, scope=Scope.of(ada), event=("slack", "Ev1")
+    )
+    assert outcome is not None and outcome.changed and outcome.escalation is not None
+    assert outcome.escalation.version == esc.version + 1
+    assert len(reads) == 1
+    if not store.is_sqlite:  # SQLite's unit of work holds the database's one write lock already
+        assert reads[0].endswith("FOR UPDATE OF escalations")
+    reads.clear()
+    again = await runtime.service.handle_on_card(
+        "slack", card.channel, card.id, reply, scope=Scope.of(ada), event=("slack", "Ev1")
+    )
+    assert again is not None and again.duplicate and again.escalation == outcome.escalation
+    assert len(reads) == 1
+
+
+@pytest.mark.skipif(not on_postgres(), reason="row locks are PostgreSQL's; SQLite's writers take turns")
+async def test_the_locked_read_on_a_card_holds_off_other_writers_until_it_commits(
+    runtime: Runtime, store: Store
+) -> None:
+    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q1")).escalation
+    assert esc is not None
+    await runtime.dispatch()
+    [card] = (await runtime.service.cards_of([esc.id], Scope.of(SAM)))[esc.id]
+    ada, ben = slack("U0ADA"), slack("U0BEN")
+    async with store.unit_of_work() as uow:
+        found = await uow.escalations.find_by_message("slack", card.channel, card.id, Scope.of(ada), "card", lock=True)
+        assert found is not None
+        claim = asyncio.create_task(
+            runtime.service.handle(Claim(id="c1", escalation_id=esc.id, actor=ben), scope=Scope.of(ben))
+        )
+        await asyncio.sleep(0.3)
+        assert not claim.done()  # waiting for the row
+    outcome = await asyncio.wait_for(claim, 10)
+    assert outcome.changed and outcome.escalation is not None and outcome.escalation.owner is not None
