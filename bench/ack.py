@@ -1,6 +1,6 @@
 """Acknowledgement latency and throughput of ``escalation-bot serve`` vs bare Bolt / bare botbuilder.
 
-    python -m bench.ack [--quick] [--db sqlite|postgres]
+    python -m bench.ack [--quick] [--db sqlite|postgres] [--replicas N]
 
 Processes: ``serve`` (a real subprocess, Slack and Teams on, Teams authentication off), the
 bare baselines (subprocesses), fake Slack Web API and fake Bot Connector (subprocesses),
@@ -11,6 +11,11 @@ replies on posted cards, 20% Claim button clicks. Phases: fixed rates (open loop
 measured from the intended send time, so a slow server cannot hide queueing) and saturation
 (closed loop, N concurrent clients). Also the footprint: start-up time to ``/readyz`` 200 and
 resident memory (VmRSS) idle and under load.
+
+``--replicas N`` (PostgreSQL) runs N ``serve`` processes on the one database, as the
+deployment in README.md does behind a load balancer; the load generator spreads the
+requests over them in turn (the balancer's own cost is not measured), and the CPU per
+request is that of all of them.
 """
 
 from __future__ import annotations
@@ -82,6 +87,20 @@ class Server:
     url: str
     startup_s: float
     log: Path
+    # Further replicas of ``serve`` on the same database: the load is spread over all of
+    # them, request by request, as a load balancer would.
+    replicas: list[Server] = field(default_factory=list)
+
+    @property
+    def urls(self) -> list[str]:
+        return [self.url, *(r.url for r in self.replicas)]
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return [self.proc, *(r.proc for r in self.replicas)]
+
+    def cpu_s(self) -> float:
+        return sum(cpu_s(proc.pid) for proc in self.processes)
 
 
 async def wait_ready(url: str, proc: subprocess.Popen[Any], limit_s: float = 60.0) -> float:
@@ -111,11 +130,11 @@ def profiler_args() -> list[str]:
     return ["-m", "cProfile", "-o", os.path.abspath(profile)]
 
 
-async def start_serve(database_url: str, slack_api: str, connector: str, workdir: Path) -> Server:
+async def start_serve(database_url: str, slack_api: str, connector: str, workdir: Path, replica: int = 1) -> Server:
     config = workdir / "escalation.yaml"
     config.write_text(CONFIG)
     port = free_port()
-    log = workdir / "serve.log"
+    log = workdir / ("serve.log" if replica == 1 else f"serve-{replica}.log")
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -129,6 +148,7 @@ async def start_serve(database_url: str, slack_api: str, connector: str, workdir
         "TEAMS_SERVICE_URL_ALLOWLIST": f"{connector}/",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
+        "REPLICA_ID": f"bench-{replica}",
     }
     for key in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "SLACK_APP_TOKEN"):
         env.pop(key, None)
@@ -173,13 +193,15 @@ def cpu_s(pid: int) -> float:
 
 
 def stop(server: Server) -> None:
-    server.proc.terminate()
-    try:
-        # A profiled serve needs longer to stop: the profiler writes its report at exit.
-        server.proc.wait(timeout=120 if profiler_args() else 20)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
-        server.proc.wait()
+    for proc in server.processes:
+        proc.terminate()
+    for proc in server.processes:
+        try:
+            # A profiled serve needs longer to stop: the profiler writes its report at exit.
+            proc.wait(timeout=120 if profiler_args() else 20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 # ------------------------------------------------------------------ requests
@@ -411,9 +433,10 @@ async def send(session: aiohttp.ClientSession, base: str, request: Request) -> b
 
 
 async def fixed_rate(
-    session: aiohttp.ClientSession, base: str, build: Callable[[], Request], rate: float, seconds: float
+    session: aiohttp.ClientSession, bases: list[str], build: Callable[[], Request], rate: float, seconds: float
 ) -> PhaseResult:
-    """Open loop: request i is due at t0 + i/rate; latency counts from that instant."""
+    """Open loop: request i is due at t0 + i/rate, sent to ``bases[i % len(bases)]``; latency
+    counts from the instant it was due."""
     count = int(rate * seconds)
     latencies: list[float] = []
     errors = 0
@@ -428,7 +451,7 @@ async def fixed_rate(
         if delay > 0:
             await asyncio.sleep(delay)
         try:
-            ok = await asyncio.wait_for(send(session, base, request), timeout=30)
+            ok = await asyncio.wait_for(send(session, bases[i % len(bases)], request), timeout=30)
         except (TimeoutError, aiohttp.ClientError):
             ok = False
         if ok:
@@ -442,13 +465,14 @@ async def fixed_rate(
 
 async def saturate(
     session: aiohttp.ClientSession,
-    base: str,
+    bases: list[str],
     build: Callable[[], Request],
     concurrency: int,
     seconds: float,
     max_requests: int,
 ) -> PhaseResult:
-    """Closed loop: ``concurrency`` clients, each sending its next request when the last is answered."""
+    """Closed loop: ``concurrency`` clients, each sending its next request when the last is
+    answered; request i goes to ``bases[i % len(bases)]``."""
     latencies: list[float] = []
     errors = 0
     loop = asyncio.get_running_loop()
@@ -457,11 +481,11 @@ async def saturate(
 
     async def client() -> None:
         nonlocal errors
-        while loop.time() - t0 < seconds and next(issued) < max_requests:
+        while loop.time() - t0 < seconds and (i := next(issued)) < max_requests:
             request = build()
             start = loop.time()
             try:
-                ok = await asyncio.wait_for(send(session, base, request), timeout=30)
+                ok = await asyncio.wait_for(send(session, bases[i % len(bases)], request), timeout=30)
             except (TimeoutError, aiohttp.ClientError):
                 ok = False
             if ok:
@@ -478,14 +502,14 @@ Phase = Callable[[Server, Traffic], Awaitable[PhaseResult]]
 
 def at_rate(session: aiohttp.ClientSession, rate: float, seconds: float) -> Phase:
     def phase(server: Server, traffic: Traffic) -> Awaitable[PhaseResult]:
-        return fixed_rate(session, server.url, traffic.next, rate, seconds)
+        return fixed_rate(session, server.urls, traffic.next, rate, seconds)
 
     return phase
 
 
 def saturating(session: aiohttp.ClientSession, clients: int, seconds: float, max_requests: int) -> Phase:
     def phase(server: Server, traffic: Traffic) -> Awaitable[PhaseResult]:
-        return saturate(session, server.url, traffic.next, clients, seconds, max_requests)
+        return saturate(session, server.urls, traffic.next, clients, seconds, max_requests)
 
     return phase
 
@@ -576,6 +600,7 @@ async def run(args: Any) -> dict[str, Any]:
     concurrency = 16 if args.quick else 64
     warm = 5 if args.quick else 50
     results: dict[str, Any] = {
+        "replicas": args.replicas,
         "rates": rates,
         "phase_seconds": seconds,
         "saturation_clients": concurrency,
@@ -591,13 +616,16 @@ async def run(args: Any) -> dict[str, Any]:
         async with database(args.db) as url:
             # serve starts alone, so its start-up time is not shared with the baselines' imports.
             serve = await start_serve(url, slack_api, connector, workdir)
-            bare_slack, bare_teams = await asyncio.gather(
-                start_bare("slack", slack_api, workdir), start_bare("teams", slack_api, workdir)
-            )
-            bare = {"slack": bare_slack, "teams": bare_teams}
+            bare: dict[str, Server] = {}
             pause = min(0.5, seconds / 4)
             footprint: dict[str, Any] = {"startup_to_ready_s": round(serve.startup_s, 3)}
             try:
+                for n in range(2, args.replicas + 1):
+                    serve.replicas.append(await start_serve(url, slack_api, connector, workdir, replica=n))
+                bare_slack, bare_teams = await asyncio.gather(
+                    start_bare("slack", slack_api, workdir), start_bare("teams", slack_api, workdir)
+                )
+                bare.update(slack=bare_slack, teams=bare_teams)
                 await asyncio.sleep(2 * pause)
                 footprint["rss_idle_mib"] = round(rss_kib(serve.proc.pid)["VmRSS"] / 1024, 1)
                 footprint["bare_slack_rss_idle_mib"] = round(rss_kib(bare["slack"].proc.pid)["VmRSS"] / 1024, 1)
@@ -619,14 +647,14 @@ async def run(args: Any) -> dict[str, Any]:
                             (f"saturation x{concurrency}", saturating(session, concurrency, sat_seconds, 20_000))
                         )
                         for name, phase in phases:
-                            cpu0 = cpu_s(serve.proc.pid)
+                            cpu0 = serve.cpu_s()
                             ours: PhaseResult = await phase(serve, traffic)
-                            # CPU per request: where a missed target goes (CPU, or waiting).
-                            cpu_ours = (cpu_s(serve.proc.pid) - cpu0) / max(1, len(ours.latencies_ms)) * 1000
+                            # CPU per request (of every replica): where a missed target goes (CPU, or waiting).
+                            cpu_ours = (serve.cpu_s() - cpu0) / max(1, len(ours.latencies_ms)) * 1000
                             await asyncio.sleep(pause)
-                            cpu0 = cpu_s(bare[platform].proc.pid)
+                            cpu0 = bare[platform].cpu_s()
                             base: PhaseResult = await phase(bare[platform], baseline)
-                            cpu_base = (cpu_s(bare[platform].proc.pid) - cpu0) / max(1, len(base.latencies_ms)) * 1000
+                            cpu_base = (bare[platform].cpu_s() - cpu0) / max(1, len(base.latencies_ms)) * 1000
                             await asyncio.sleep(pause)
                             o, b = summary(ours.latencies_ms), summary(base.latencies_ms)
                             figures[name] = {
@@ -676,12 +704,14 @@ async def run(args: Any) -> dict[str, Any]:
                 stop(serve)
                 for process in bare.values():
                     stop(process)
-            errors = [line for line in serve.log.read_text().splitlines() if '"level": "error"' in line.lower()]
+            logs = [serve.log, *(r.log for r in serve.replicas)]
+            lines = [line for log in logs for line in log.read_text().splitlines()]
+            errors = [line for line in lines if '"level": "error"' in line.lower()]
             results["serve_error_log_lines"] = len(errors)
             for line in errors[:3]:
                 print(f"serve logged an error: {line[:300]} ... {line[-1500:]}")
     table(
-        f"Acknowledgement latency (ms) and throughput, db={args.db}: serve vs bare (same run)",
+        f"Acknowledgement latency (ms) and throughput, db={args.db}, serve x{args.replicas}: serve vs bare (same run)",
         [
             "platform",
             "phase",
@@ -702,7 +732,8 @@ async def run(args: Any) -> dict[str, Any]:
         ],
         rows,
     )
-    table("Footprint of serve", ["figure", "value"], [[k, v] for k, v in results["footprint"].items()])
+    of = " (the first replica)" if args.replicas > 1 else ""
+    table(f"Footprint of serve{of}", ["figure", "value"], [[k, v] for k, v in results["footprint"].items()])
     table("Work done (audit rows by action)", ["action", "count"], sorted(results["audit_actions"].items()))
     return results
 
@@ -712,7 +743,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--rates", help="comma-separated fixed rates in requests/s (default 50,100,200; --quick 20,50)")
     p.add_argument("--platforms", default="slack,teams", help="which to load (default slack,teams)")
     p.add_argument("--seconds", type=float, default=0.0, help="length of each phase (default 10; --quick 2)")
+    p.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="serve processes on the one database, the load spread over them (PostgreSQL only; default 1)",
+    )
     args = p.parse_args(argv)
+    if args.replicas < 1:
+        p.error("--replicas must be at least 1")
+    if args.replicas > 1 and args.db != "postgres":
+        p.error("--replicas above 1 needs --db postgres: SQLite serves one process (a second serve is refused)")
     return emit("ack", args, asyncio.run(run(args)))
 
 

@@ -14,6 +14,9 @@ load generator, so no noise from the other processes), each of:
   the least a durable acknowledgement can write.
 - ``open_command``: ``EscalationService.open`` of a question in a community without
   deflection: the escalation, its scopes, the card's outbox row, the audit row, committed.
+- ``reply_on_card``: an expert's thread reply on a question card
+  (``EscalationService.handle_on_card``): the card's escalation found and locked, the event
+  id recorded, the escalation saved with its audit row (and outbox rows, if any), committed.
 
 and reports each as a multiple of ``bolt_ack`` and of the budget (2 x ``bolt_ack``).
 """
@@ -25,14 +28,16 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.runtime import Runtime
 from storage import Store
 from workflows.clock import FakeClock
-from workflows.model import Platform
+from workflows.commands import Reply
+from workflows.model import Escalation, MessageRef, PersonRef, Platform
+from workflows.ports import Scope
 
 from .bare import bolt_app
 from .common import database, emit, parser, ratio, table
@@ -41,10 +46,12 @@ from .seed import SAM, directory
 from .sinks import NullSender
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+ADA = PersonRef(platform=Platform.slack, id="U0ADA", tenant="T0ACME")
 SECRET = "bench-signing-secret-0123456789ab"
+CARDS = 100
 
 
-def reply_event(n: int) -> tuple[str, dict[str, str]]:
+def reply_event(n: int) -> tuple[str, dict[str, str | Sequence[str]]]:
     ts = f"1772450000.{n:06d}"
     body = json.dumps(
         {
@@ -70,7 +77,7 @@ def reply_event(n: int) -> tuple[str, dict[str, str]]:
     )
     stamp = str(int(time.time()))
     digest = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-    headers = {
+    headers: dict[str, str | Sequence[str]] = {
         "content-type": "application/json",
         "x-slack-request-timestamp": stamp,
         "x-slack-signature": f"v0={digest}",
@@ -105,11 +112,39 @@ async def measure(url: str, count: int, bolt_ack: Callable[[int], Awaitable[None
             requester=SAM, community_key="nodeflect", question=f"Push tokens expire after an update ({n})"
         )
 
+    # Cards to reply on: replies go round them, so no escalation's history grows long.
+    opened = [
+        await runtime.service.open(requester=SAM, community_key="nodeflect", question=f"Crash on start ({n})")
+        for n in range(CARDS)
+    ]
+    await runtime.dispatch()
+    async with store.unit_of_work() as uow:
+        cards = await uow.messages.for_escalations([o.escalation.id for o in opened if o.escalation], kind="card")
+    refs = [ref for found in cards.values() for _, ref, _ in found]
+    assert len(refs) == CARDS, refs
+    scope = Scope.of(ADA)
+
+    async def reply_on_card(n: int) -> None:
+        ref = refs[n % len(refs)]
+        unique = f"{n}-{time.perf_counter_ns()}"  # each round numbers its calls from 0 again
+
+        def reply(found: Escalation) -> Reply:
+            message = MessageRef(platform=Platform.slack, channel=ref.channel, id=f"9.{unique}", tenant="T0ACME")
+            return Reply(
+                id=f"floor-reply-{unique}", escalation_id=found.id, actor=ADA, message=message, text="try this"
+            )
+
+        outcome = await runtime.service.handle_on_card(
+            "slack", ref.channel, ref.id, reply, scope=scope, event=("floor", f"reply-{unique}")
+        )
+        assert outcome is not None and outcome.changed
+
     ops: list[tuple[str, Callable[[int], Awaitable[None]]]] = [
         ("bolt_ack", bolt_ack),
         ("empty_unit_of_work", empty_unit_of_work),
         ("one_insert", one_insert),
         ("open_command", open_command),
+        ("reply_on_card", reply_on_card),
     ]
     # Interleaved rounds, so a change in the machine's state during the run touches all alike;
     # each figure is the median of its rounds.
