@@ -21,7 +21,10 @@ def _quiet_ok(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_ack_measures_serve_and_the_bare_baselines() -> None:
-    result = ack.main(["--quick", "--db", DB, "--rates", "10", "--seconds", "0.5"])
+    # On PostgreSQL as two replicas, so the replicas' path is kept working too (SQLite serves one).
+    replicas = 2 if DB == "postgres" else 1
+    result = ack.main(["--quick", "--db", DB, "--rates", "10", "--seconds", "0.5", "--replicas", str(replicas)])
+    assert result["replicas"] == replicas
     for platform in ("slack", "teams"):
         phases = result["platforms"][platform]
         assert set(phases) == {"10/s", "saturation x16"}
@@ -31,6 +34,13 @@ def test_ack_measures_serve_and_the_bare_baselines() -> None:
     assert result["footprint"]["startup_to_ready_s"] > 0
     assert result["footprint"]["rss_idle_mib"] > 0
     assert result["audit_actions"].get("opened", 0) > 0
+
+
+def test_ack_refuses_replicas_on_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        ack.main(["--quick", "--db", "sqlite", "--replicas", "2"])
+    assert exit_.value.code == 2
+    assert "needs --db postgres" in capsys.readouterr().err
 
 
 def test_timers_run_every_step_exactly_once() -> None:
@@ -64,6 +74,6 @@ def test_deflection_compares_open_with_and_without_search() -> None:
 
 def test_floor_measures_bolt_and_the_durable_writes() -> None:
     result = floor.main(["--quick", "--db", DB, "--count", "40"])
-    assert set(result["cpu_ms"]) == {"bolt_ack", "empty_unit_of_work", "one_insert", "open_command"}
+    assert set(result["cpu_ms"]) == {"bolt_ack", "empty_unit_of_work", "one_insert", "open_command", "reply_on_card"}
     assert all(ms > 0 for ms in result["cpu_ms"].values())
     assert result["budget_ms"] == round(2 * result["cpu_ms"]["bolt_ack"], 4)
