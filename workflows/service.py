@@ -112,14 +112,7 @@ class EscalationService:
             source=source,
         )
         # An id made here is new: no escalation can have it, so there is nothing to look up.
-        resolved = self._resolve_community(command)
-
-        async def the_command(_: Any) -> Found:
-            return Found(resolved, new=escalation_id is None)
-
-        outcome = await self._attempts(the_command, None, event)
-        assert outcome is not None
-        return outcome
+        return await self._run(Found(self._resolve_community(command), new=escalation_id is None), None, event)
 
     async def handle(
         self,
@@ -131,10 +124,11 @@ class EscalationService:
         """Apply one command. Raises ``Refused`` with a sentence for its sender."""
         if isinstance(command, Open):
             command = self._resolve_community(command)
-        fixed = Found(command)
+        return await self._run(Found(command), scope, event)
 
+    async def _run(self, found: Found, scope: Scope | None, event: tuple[str, str] | None) -> Outcome:
         async def the_command(_: Any) -> Found:
-            return fixed
+            return found
 
         outcome = await self._attempts(the_command, scope, event)
         assert outcome is not None
@@ -180,7 +174,7 @@ class EscalationService:
                     if found is None:
                         return None
                     command = found.command
-                    outcome = await self._apply(uow, command, scope, event, self.clock.now(), found=found)
+                    outcome = await self._apply(uow, found, scope, event, self.clock.now())
             except self._stale_errors:
                 escalation_id = command.escalation_id if command is not None else None
                 log.info("stale write, retrying", extra={"escalation_id": escalation_id, "attempt": attempt})
@@ -203,20 +197,12 @@ class EscalationService:
         return command.model_copy(update={"community": community, "community_key": community.key})
 
     async def _apply(
-        self,
-        uow: Any,
-        command: BaseCommand,
-        scope: Scope | None,
-        event: tuple[str, str] | None,
-        now: datetime,
-        *,
-        found: Found | None = None,
+        self, uow: Any, found: Found, scope: Scope | None, event: tuple[str, str] | None, now: datetime
     ) -> Outcome:
-        """Decide ``command`` and write the result inside ``uow`` (the caller commits).
-        ``found``: what this transaction already knows of the escalation (see ``Found``)."""
-        read = found.current if found is not None and found.current is not None else None
-        if read is not None and read.id != command.escalation_id:
-            read = None
+        """Decide ``found.command`` and write the result inside ``uow`` (the caller commits),
+        reading only what ``found`` does not already hold."""
+        command = found.command
+        read = found.current if found.current is not None and found.current.id == command.escalation_id else None
         # Recording the event id first is the duplicate check (one statement, not two); a
         # refusal below rolls it back with everything else.
         if event is not None and not await uow.inbound.record(*event, now):
@@ -234,7 +220,7 @@ class EscalationService:
                 roster = await uow.rotation.roster(current.community.key, keys, uow.escalations)
                 command = command.model_copy(update={"roster": roster})
         else:
-            existing = None if found is not None and found.new else await uow.escalations.get(command.escalation_id)
+            existing = None if found.new else await uow.escalations.get(command.escalation_id)
             if existing is not None:
                 current = existing
             elif command.community is not None and command.community.policy.deflection_wait:
@@ -338,7 +324,7 @@ class EscalationService:
         try:
             async with self.store.unit_of_work() as uow:
                 for tick in ticks:
-                    outcomes.append(await self._apply(uow, tick, None, None, self.clock.now()))
+                    outcomes.append(await self._apply(uow, Found(tick), None, None, self.clock.now()))
         except Exception:
             log.info("timer batch rolled back; running its steps one by one", extra={"steps": len(ticks)})
             return await self._ticks_alone(ticks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from tests.support import ADA, BEN, SAM, RecordingSender, directory, slack
 from workflows.clock import FakeClock
 from workflows.commands import Accept, Assign, Claim, Reply, Resolve
 from workflows.errors import Reason, Refused
-from workflows.model import Ball, Escalation, MessageRef, Platform, Status, Step
+from workflows.model import Ball, Escalation, MessageRef, PersonRef, Platform, Status, Step
 from workflows.ports import Scope
 
 
@@ -214,17 +215,29 @@ async def test_outbox_rows_are_stable_idempotency_keys(runtime: Runtime, store: 
     assert total == len(set(keys))
 
 
-async def test_a_reply_on_a_card_is_found_and_recorded_in_one_transaction(runtime: Runtime, store: Store) -> None:
+async def _posted_card(runtime: Runtime) -> tuple[Escalation, MessageRef]:
+    """An open escalation whose Slack question card has been posted."""
     esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q1")).escalation
     assert esc is not None
     await runtime.dispatch()
     [card] = (await runtime.service.cards_of([esc.id], Scope.of(SAM)))[esc.id]
-    ada = slack("U0ADA")
+    return esc, card
+
+
+def _reply_by(person: PersonRef, card: MessageRef) -> Callable[[Escalation], Reply]:
+    """``command_for`` of a thread reply by ``person`` on ``card``."""
 
     def reply(found: Escalation) -> Reply:
         message = MessageRef(platform=Platform.slack, channel=card.channel, id="5.0001", tenant=card.tenant)
-        return Reply(id="r1", escalation_id=found.id, actor=ada, message=message, text="try this")
+        return Reply(id="r1", escalation_id=found.id, actor=person, message=message, text="try this")
 
+    return reply
+
+
+async def test_a_reply_on_a_card_is_found_and_recorded_in_one_transaction(runtime: Runtime, store: Store) -> None:
+    _, card = await _posted_card(runtime)
+    ada = slack("U0ADA")
+    reply = _reply_by(ada, card)
     commits: list[int] = []
     event.listen(store.engine.sync_engine, "commit", lambda conn: commits.append(1))
     outcome = await runtime.service.handle_on_card(
@@ -284,16 +297,9 @@ async def test_an_open_under_an_id_made_for_it_does_not_look_that_id_up(runtime:
 
 
 async def test_a_command_on_a_card_reads_its_escalation_once_and_locked(runtime: Runtime, store: Store) -> None:
-    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q1")).escalation
-    assert esc is not None
-    await runtime.dispatch()
-    [card] = (await runtime.service.cards_of([esc.id], Scope.of(SAM)))[esc.id]
+    esc, card = await _posted_card(runtime)
     ada = slack("U0ADA")
-
-    def reply(found: Escalation) -> Reply:
-        message = MessageRef(platform=Platform.slack, channel=card.channel, id="5.0001", tenant=card.tenant)
-        return Reply(id="r1", escalation_id=found.id, actor=ada, message=message, text="try this")
-
+    reply = _reply_by(ada, card)
     reads = _reads_of_escalations(store)
     outcome = await runtime.service.handle_on_card(
         "slack", card.channel, card.id, reply, scope=Scope.of(ada), event=("slack", "Ev1")
@@ -315,10 +321,7 @@ async def test_a_command_on_a_card_reads_its_escalation_once_and_locked(runtime:
 async def test_the_locked_read_on_a_card_holds_off_other_writers_until_it_commits(
     runtime: Runtime, store: Store
 ) -> None:
-    esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q1")).escalation
-    assert esc is not None
-    await runtime.dispatch()
-    [card] = (await runtime.service.cards_of([esc.id], Scope.of(SAM)))[esc.id]
+    esc, card = await _posted_card(runtime)
     ada, ben = slack("U0ADA"), slack("U0BEN")
     async with store.unit_of_work() as uow:
         found = await uow.escalations.find_by_message("slack", card.channel, card.id, Scope.of(ada), "card", lock=True)
