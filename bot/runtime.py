@@ -23,7 +23,7 @@ from workflows.delivery import Sender
 from workflows.digest import compose, digest_due
 from workflows.errors import Refused
 from workflows.model import SYSTEM, Escalation, PersonRef, Platform, Status
-from workflows.service import Directory, EscalationService
+from workflows.service import HOME_IN_USE, Directory, EscalationService
 
 from .dispatcher import Dispatcher
 from .metrics import Metrics
@@ -172,14 +172,19 @@ class Runtime:
     async def housekeeping(self) -> dict[str, int]:
         """Forget what is no longer needed, so the tables do not grow without bound: event ids
         older than ``keep_event_ids`` (Slack and Teams re-deliver within minutes, not days) and
-        outbox rows delivered longer than ``keep_sent`` ago. Escalations, the audit trail,
+        outbox rows delivered longer than ``keep_sent`` ago, App Home tabs unopened for
+        longer than ``HOME_IN_USE`` (no longer refreshed anyway). Escalations, the audit trail,
         failed and pending deliveries are never pruned."""
         now = self.clock.now()
         async with self.store.unit_of_work() as uow:
             events = await uow.inbound.prune(now - self.keep_event_ids)
             sent = await uow.outbox.prune_sent(now - self.keep_sent)
-        log.info("housekeeping", extra={"event_ids_pruned": events, "outbox_rows_pruned": sent})
-        return {"event_ids": events, "outbox_sent": sent}
+            homes = await uow.home_views.prune(now - HOME_IN_USE)
+        log.info(
+            "housekeeping",
+            extra={"event_ids_pruned": events, "outbox_rows_pruned": sent, "home_views_pruned": homes},
+        )
+        return {"event_ids": events, "outbox_sent": sent, "home_views": homes}
 
     async def _guarded(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
         if self._stopping:

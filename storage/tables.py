@@ -234,3 +234,16 @@ class DigestRow(Base):
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # ISO date, local to the community
     created_at: Mapped[datetime]
     holder: Mapped[str] = mapped_column(String(100))
+
+
+class HomeViewRow(Base):
+    """Who has looked at their own list of escalations (Slack's App Home tab), and when last:
+    a change refreshes the tab only of someone who uses it. Opening the tab always shows
+    the state at that moment, so a person who never opens it has nothing to keep fresh."""
+
+    __tablename__ = "home_views"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(200), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    opened_at: Mapped[datetime]

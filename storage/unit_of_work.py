@@ -16,6 +16,7 @@ from .repositories import (
     AuditRepository,
     DigestRepository,
     EscalationRepository,
+    HomeViewRepository,
     InboundRepository,
     MessageRefRepository,
     OutboxRepository,
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.rotation = RotationRepository(session)
         self.knowledge = KnowledgeRepository(session)
         self.digests = DigestRepository(session)
+        self.home_views = HomeViewRepository(session)
 
 
 class Store:

@@ -1,4 +1,5 @@
-"""Housekeeping forgets old event ids and old delivered rows, and nothing else."""
+"""Housekeeping forgets old event ids, old delivered rows and App Home tabs long unopened, and
+nothing else."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import timedelta
 
 from bot.runtime import Runtime
 from storage import Store
-from tests.support import SAM, RecordingSender, directory
+from tests.support import ADA, SAM, RecordingSender, directory
 from workflows.clock import FakeClock
 from workflows.delivery import PermanentDeliveryError
 from workflows.effects import Effect, PostCard
@@ -29,13 +30,17 @@ async def test_old_event_ids_and_delivered_rows_go_escalations_and_failures_stay
             requester=SAM, community_key="sdk", question="broken", event=("slack", "ev-b")
         )
         await runtime.dispatch()
+        await runtime.service.home_opened(SAM)
         clock.advance(timedelta(days=31))
+        await runtime.service.home_opened(ADA)
         new = await runtime.service.open(requester=SAM, community_key="sdk", question="new", event=("slack", "ev-new"))
         await runtime.dispatch()
         async with runtime.store.unit_of_work() as uow:
             before = await uow.outbox.counts()
 
-        assert await runtime.housekeeping() == {"event_ids": 2, "outbox_sent": before["sent"] - 1}
+        assert await runtime.housekeeping() == {"event_ids": 2, "outbox_sent": before["sent"] - 1, "home_views": 1}
+        assert await runtime.service.home_in_use(SAM) is None  # 31 days unopened: forgotten
+        assert await runtime.service.home_in_use(ADA) is not None
 
         async with runtime.store.unit_of_work() as uow:
             assert await uow.outbox.counts() == {"sent": 1, "failed": 1}  # the new card; the failure stays
@@ -47,6 +52,6 @@ async def test_old_event_ids_and_delivered_rows_go_escalations_and_failures_stay
         await runtime.service.open(requester=SAM, community_key="sdk", question="new", event=("slack", "ev-new"))
         async with runtime.store.unit_of_work() as uow:
             assert len(await uow.escalations.list_by_community("sdk")) == 3
-        assert await runtime.housekeeping() == {"event_ids": 0, "outbox_sent": 0}
+        assert await runtime.housekeeping() == {"event_ids": 0, "outbox_sent": 0, "home_views": 0}
     finally:
         await runtime.stop()

@@ -54,6 +54,9 @@ class MessagesPort(Protocol):
     async def for_escalation(
         self, escalation_id: str, kind: str | None = None
     ) -> list[tuple[str, MessageRef, Any]]: ...
+    async def for_escalations(
+        self, escalation_ids: Sequence[str], kind: str | None = None
+    ) -> dict[str, list[tuple[str, MessageRef, Any]]]: ...
 
 
 class OutboxPort(Protocol):
@@ -100,6 +103,11 @@ class KnowledgePort(Protocol):
     ) -> Sequence[KnowledgeHitLike]: ...
 
 
+class HomeViewsPort(Protocol):
+    async def opened(self, person: PersonRef, now: datetime) -> None: ...
+    async def opened_since(self, person: PersonRef, since: datetime) -> bool: ...
+
+
 class UnitOfWorkPort(Protocol):
     escalations: EscalationsPort
     messages: MessagesPort
@@ -108,6 +116,7 @@ class UnitOfWorkPort(Protocol):
     audit: AuditPort
     rotation: RotationPort
     knowledge: KnowledgePort
+    home_views: HomeViewsPort
 
 
 class StorePort(Protocol):

@@ -50,6 +50,21 @@ class Outcome:
         return bool(self.decision and self.decision.changed)
 
 
+# A person who has not opened their own list for this long gets no background refreshes of
+# it (Slack keeps showing the last published tab, and opening it publishes it afresh).
+HOME_IN_USE = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Home:
+    """A person's own list (Slack's App Home): what they asked, what they hold, and the
+    question cards of both (every one of them visible in the person's scope)."""
+
+    requested: list[Escalation]
+    held: list[Escalation]
+    cards: dict[str, list[MessageRef]]
+
+
 @dataclass(frozen=True)
 class Found:
     """A command and what the transaction that runs it has already read: ``current``, the
@@ -411,13 +426,40 @@ class EscalationService:
             return await uow.escalations.list_for_requester(person, scope)
 
     async def held_by(self, person: PersonRef, scope: Scope) -> list[Escalation]:
+        async with self.store.unit_of_work() as uow:
+            return await uow.escalations.list_for_owner(self._owner_keys(person), scope)
+
+    def _owner_keys(self, person: PersonRef) -> list[str]:
         keys = {person.key}
         for community in self.directory.all():
             expert = community.expert_for(person)
             if expert is not None:
                 keys.add(expert.key)
+        return sorted(keys)
+
+    async def home_opened(self, person: PersonRef) -> Home:
+        """``person`` opened their own list (Slack's App Home tab): remember it, and return
+        what it shows now."""
         async with self.store.unit_of_work() as uow:
-            return await uow.escalations.list_for_owner(sorted(keys), scope)
+            await uow.home_views.opened(person, self.clock.now())
+            return await self._home(uow, person, Scope.of(person))
+
+    async def home_in_use(self, person: PersonRef, within: timedelta = HOME_IN_USE) -> Home | None:
+        """What ``person``'s own list shows now, if they opened it in the last ``within``;
+        None if not: a list nobody looks at is not worth refreshing (opening it shows the
+        state then)."""
+        async with self.store.unit_of_work() as uow:
+            if not await uow.home_views.opened_since(person, self.clock.now() - within):
+                return None
+            return await self._home(uow, person, Scope.of(person))
+
+    async def _home(self, uow: Any, person: PersonRef, scope: Scope) -> Home:
+        requested = await uow.escalations.list_for_requester(person, scope)
+        held = await uow.escalations.list_for_owner(self._owner_keys(person), scope)
+        ids = list(dict.fromkeys(esc.id for esc in (*requested, *held)))
+        found = await uow.messages.for_escalations(ids, "card") if ids else {}
+        cards = {esc_id: [ref for _, ref, _ in found.get(esc_id, [])] for esc_id in ids}
+        return Home(requested, held, cards)
 
 
 async def _as_suggestions(uow: Any, hits: Sequence[Any]) -> list[Suggestion]:

@@ -24,7 +24,7 @@ from workflows.delivery import (
 from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, ThreadReply, UpdateCard
 from workflows.model import MessageRef, PersonRef, Platform
 from workflows.ports import Scope
-from workflows.service import EscalationService
+from workflows.service import EscalationService, Home
 
 from .blocks import (
     MAX_BLOCKS,
@@ -159,14 +159,14 @@ class SlackHome:
             pending = self._pending.get(person.key)
             if pending is not None and pending[1] is asyncio.current_task():
                 del self._pending[person.key]
-        await self.publish(person)
+        await self._publish(person, opened=False)
 
     async def flush(self) -> None:
         """Publish every refresh asked for, now (the tests settle with it)."""
         pending, self._pending = list(self._pending.values()), {}
         for _, task in pending:
             task.cancel()
-        await asyncio.gather(*(self.publish(person) for person, _ in pending))
+        await asyncio.gather(*(self._publish(person, opened=False) for person, _ in pending))
 
     def close(self) -> None:
         """Drop the refreshes not yet run: a stale tab is refreshed when it is next opened."""
@@ -175,29 +175,37 @@ class SlackHome:
             task.cancel()
 
     async def listed(self, escalations: list[Any], scope: Scope) -> list[Listed]:
+        return await self._listed(escalations, await self.service.cards_of([esc.id for esc in escalations], scope))
+
+    async def _listed(self, escalations: list[Any], cards: dict[str, list[MessageRef]]) -> list[Listed]:
         items = []
-        cards_of = await self.service.cards_of([esc.id for esc in escalations], scope)
         for esc in escalations:
-            slack_card = next((c for c in cards_of.get(esc.id, []) if c.platform == Platform.slack), None)
+            slack_card = next((c for c in cards.get(esc.id, []) if c.platform == Platform.slack), None)
             url = await self.links.archive_url(slack_card) if slack_card else None
             items.append(Listed(card_view(esc), url))
         return items
 
-    async def view_for(self, person: PersonRef) -> dict[str, Any]:
-        scope = Scope(Platform.slack.value, person.tenant)
-        requested = await self.listed(await self.service.requested_by(person, scope), scope)
-        held = await self.listed(await self.service.held_by(person, scope), scope)
+    async def view_for(self, home: Home) -> dict[str, Any]:
+        requested = await self._listed(home.requested, home.cards)
+        held = await self._listed(home.held, home.cards)
         return home_view(requested, held, self.clock.now())
 
     async def publish(self, person: PersonRef) -> None:
-        """Best effort: a stale Home tab is refreshed the next time it is opened."""
+        """The tab, as ``person`` opens it; remembered, so that changes refresh it from now on."""
+        await self._publish(person, opened=True)
+
+    async def _publish(self, person: PersonRef, *, opened: bool) -> None:
+        """Best effort: a stale Home tab is refreshed the next time it is opened. A refresh
+        (not ``opened``) is skipped for a person who has not opened the tab lately."""
         if person.platform != Platform.slack:
             return
         try:
             if not person.tenant:
                 person = person.model_copy(update={"tenant": await self.links.team_id()})
-            view = await self.view_for(person)
-            await self.client.views_publish(user_id=person.id, view=view)
+            home = await self.service.home_opened(person) if opened else await self.service.home_in_use(person)
+            if home is None:
+                return
+            await self.client.views_publish(user_id=person.id, view=await self.view_for(home))
         except Exception:
             log.warning("app home not published", exc_info=True, extra={"user": person.id})
 

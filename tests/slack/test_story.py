@@ -17,6 +17,10 @@ def texts(call_args: dict[str, object]) -> str:
 
 async def test_the_whole_story(slack: SlackHarness) -> None:
     fake = slack.fake
+    # -- Sam keeps an eye on the bot's App Home tab (so changes refresh it).
+    await slack.event("app_home_opened", user="U0SAM")
+    assert "My escalations" in texts(fake.of("views.publish", user_id="U0SAM")[0].args)
+    fake.clear()
     # -- Sam escalates with the slash command: acknowledged at once, ephemeral.
     reply = await slack.command("sdk How do I rotate the signing keys without downtime?")
     assert reply.status == 200
