@@ -55,6 +55,8 @@ TEAMS_CHANNEL = "19:sdk-experts@thread.tacv2"
 SUPPORT = "19:support-floor@thread.tacv2"
 BOT = "28:bench-bot"
 EXPERTS = ["ADA", "BEN", "CHEN"]
+# Requesters are U0SAM0..U0SAM49 (``Traffic.open``).
+HOME_WATCHERS = [f"U0{who}" for who in EXPERTS] + [f"U0SAM{n}" for n in range(0, 50, 5)]
 
 CONFIG = f"""
 defaults:
@@ -306,6 +308,21 @@ class Traffic:
             "event": event,
             "type": "event_callback",
             "event_id": f"Ev{n:08d}{time.time_ns()}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T0ACME", "user_id": "U0BOT", "is_bot": True}],
+        }
+        return self._slack(json.dumps(body), "application/json")
+
+    def home_opened(self, user: str) -> Request:
+        """``user`` opens the bot's App Home tab (Slack): from then on changes refresh it."""
+        n = next(self.ids)
+        body = {
+            "token": "x",
+            "team_id": "T0ACME",
+            "api_app_id": "A0ESCALATE",
+            "event": {"type": "app_home_opened", "user": user, "channel": f"D0{user}", "tab": "home"},
+            "type": "event_callback",
+            "event_id": f"EvHome{n:08d}{time.time_ns()}",
             "event_time": int(time.time()),
             "authorizations": [{"team_id": "T0ACME", "user_id": "U0BOT", "is_bot": True}],
         }
@@ -645,6 +662,11 @@ async def run(args: Any) -> dict[str, Any]:
                     assert await send(session, serve.url, Traffic("teams", slack_api, connector).install())
                     for platform in args.platforms.split(","):
                         traffic = Traffic(platform, slack_api, connector)
+                        if platform == "slack":
+                            # Those who watch their App Home tab: the experts and one requester in
+                            # five. The tabs of the others are not refreshed (none opened them).
+                            for user in HOME_WATCHERS:
+                                assert await send(session, serve.url, traffic.home_opened(user))
                         await warm_up(session, serve, traffic, url, warm)
                         baseline = Traffic(platform, slack_api, connector, cards=list(traffic.cards))
                         figures: dict[str, Any] = {}
