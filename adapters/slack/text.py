@@ -11,11 +11,14 @@ SECTION_LIMIT = 3000  # a section's text object
 FALLBACK_LIMIT = 3000  # the notification text beside blocks: short is kinder anyway
 _SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ESCAPE_TABLE = str.maketrans(_ESCAPES)
 
 
 def escape(text: str) -> str:
     """Slack's three control characters, so ``<!channel>`` or ``<@U1>`` in user text never ping."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+    # str.translate, not a generator over the characters: a card or an App Home tab escapes
+    # thousands of characters, and the generator was 15% of a tab's CPU (profiled).
+    return text.translate(_ESCAPE_TABLE)
 
 
 def mention(person: PersonRef | None) -> str:
