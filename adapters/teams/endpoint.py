@@ -12,6 +12,7 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
+from msrest.exceptions import DeserializationError
 from yarl import URL
 
 from workflows.service import EscalationService
@@ -106,6 +107,8 @@ class TeamsIntegration:
         app.on_cleanup.append(close_clients)
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        if isinstance(error, DeserializationError):
+            raise error  # a malformed invoke value: refused with a 400 by ``handle``
         log.error(
             "Teams turn failed",
             exc_info=(type(error), error, error.__traceback__),
@@ -142,7 +145,14 @@ class TeamsIntegration:
         if self.config.auth_enabled and not self.allowlist.allows(activity.service_url):
             log.warning("Teams request rejected: service URL not allowed", extra={"service_url": activity.service_url})
             return web.json_response({"error": "service URL not allowed"}, status=403)
-        response = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
+        try:
+            response = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
+        except DeserializationError as exc:
+            # botbuilder reads an invoke's value into its own models before our handlers run
+            # (a message extension's messagePayload, say): a value of the wrong shape is the
+            # sender's fault, and nothing was stored for it.
+            log.info("Teams request refused: malformed invoke value", extra={"activity_name": activity.name})
+            return web.json_response({"error": f"malformed activity: {str(exc)[:200]}"}, status=400)
         if response is not None and int(response.status) == 501:
             # botbuilder's answer to an invoke this bot does not handle: unsupported, not a server fault.
             return web.json_response({"error": f"unsupported invoke: {activity.name}"}, status=400)

@@ -197,6 +197,19 @@ async def test_the_message_extension_shows_a_refusal_in_the_form(teams: Teams) -
     assert "no community called" in form["body"][1]["text"]
 
 
+async def test_a_message_extension_value_of_the_wrong_shape_is_refused_with_400(teams: Teams) -> None:
+    """botbuilder reads the value into its models before our handlers: found by the fuzzer,
+    a messagePayload whose mentions are lists, not objects, ended in a 500."""
+    await teams.install()
+    activity = payload("extension_submit_action", **teams.values(user=SAM[0], name=SAM[1], message="1", data={}))
+    activity["value"]["messagePayload"] = {"id": "1", "mentions": [[1, 2], {"x": False}]}
+    response = await teams.post(activity)
+    assert response.status == 400, await response.text()
+    assert "malformed activity" in (await response.json())["error"]
+    async with teams.runtime.store.unit_of_work() as uow:
+        assert await uow.escalations.list_by_community("sdk") == []
+
+
 def test_user_text_is_escaped_for_cards_and_messages() -> None:
     nasty = "**bold** _it_ [click](https://evil.example) <at>Ada</at>\n- item\n# title"
     card = escape_card_text(nasty)
