@@ -301,28 +301,21 @@ class Traffic:
             "event_ts": ts,
             "team": "T0ACME",
         }
+        return self._event(event, f"Ev{n:08d}{time.time_ns()}")
+
+    def home_opened(self, user: str) -> Request:
+        """``user`` opens the bot's App Home tab (Slack): from then on changes refresh it."""
+        event = {"type": "app_home_opened", "user": user, "channel": f"D0{user}", "tab": "home"}
+        return self._event(event, f"EvHome{next(self.ids):08d}{time.time_ns()}")
+
+    def _event(self, event: dict[str, Any], event_id: str) -> Request:
         body = {
             "token": "x",
             "team_id": "T0ACME",
             "api_app_id": "A0ESCALATE",
             "event": event,
             "type": "event_callback",
-            "event_id": f"Ev{n:08d}{time.time_ns()}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": "T0ACME", "user_id": "U0BOT", "is_bot": True}],
-        }
-        return self._slack(json.dumps(body), "application/json")
-
-    def home_opened(self, user: str) -> Request:
-        """``user`` opens the bot's App Home tab (Slack): from then on changes refresh it."""
-        n = next(self.ids)
-        body = {
-            "token": "x",
-            "team_id": "T0ACME",
-            "api_app_id": "A0ESCALATE",
-            "event": {"type": "app_home_opened", "user": user, "channel": f"D0{user}", "tab": "home"},
-            "type": "event_callback",
-            "event_id": f"EvHome{n:08d}{time.time_ns()}",
+            "event_id": event_id,
             "event_time": int(time.time()),
             "authorizations": [{"team_id": "T0ACME", "user_id": "U0BOT", "is_bot": True}],
         }

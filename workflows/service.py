@@ -442,18 +442,19 @@ class EscalationService:
         what it shows now."""
         async with self.store.unit_of_work() as uow:
             await uow.home_views.opened(person, self.clock.now())
-            return await self._home(uow, person, Scope.of(person))
+            return await self._home(uow, person)
 
-    async def home_in_use(self, person: PersonRef, within: timedelta = HOME_IN_USE) -> Home | None:
-        """What ``person``'s own list shows now, if they opened it in the last ``within``;
+    async def home_in_use(self, person: PersonRef) -> Home | None:
+        """What ``person``'s own list shows now, if they opened it within ``HOME_IN_USE``;
         None if not: a list nobody looks at is not worth refreshing (opening it shows the
         state then)."""
         async with self.store.unit_of_work() as uow:
-            if not await uow.home_views.opened_since(person, self.clock.now() - within):
+            if not await uow.home_views.opened_since(person, self.clock.now() - HOME_IN_USE):
                 return None
-            return await self._home(uow, person, Scope.of(person))
+            return await self._home(uow, person)
 
-    async def _home(self, uow: Any, person: PersonRef, scope: Scope) -> Home:
+    async def _home(self, uow: Any, person: PersonRef) -> Home:
+        scope = Scope.of(person)
         requested = await uow.escalations.list_for_requester(person, scope)
         held = await uow.escalations.list_for_owner(self._owner_keys(person), scope)
         ids = list(dict.fromkeys(esc.id for esc in (*requested, *held)))
