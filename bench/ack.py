@@ -26,8 +26,10 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,6 +42,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from storage import Store
 
@@ -578,6 +581,38 @@ async def sample_rss(pid: int, stop_at: asyncio.Event, out: list[int]) -> None:
         await asyncio.sleep(0.1)
 
 
+def keep_logs(logs: list[Path]) -> None:
+    """BENCH_KEEP_LOGS=<dir>: serve's logs are copied there before the run's directory goes."""
+    if keep := os.environ.get("BENCH_KEEP_LOGS", "").strip():
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for log in logs:
+            shutil.copy(log, Path(keep) / log.name)
+
+
+async def loop_lag(session: aiohttp.ClientSession, server: Server) -> dict[float, float]:
+    """serve's event-loop lag histogram (cumulative counts by upper bound, seconds), summed
+    over the replicas: a difference of two readings is what a phase saw."""
+    out: dict[float, float] = {}
+    for url in server.urls:
+        async with session.get(url + "/metrics") as response:
+            text = await response.text()
+        for family in text_string_to_metric_families(text):
+            if family.name != "escalation_event_loop_lag_seconds":
+                continue
+            for sample in family.samples:
+                if sample.name.endswith("_bucket"):
+                    le = float(sample.labels["le"])
+                    out[le] = out.get(le, 0.0) + sample.value
+    return out
+
+
+def lag_over(before: dict[float, float], after: dict[float, float], bound: float) -> int:
+    """How many of the loop's wake-ups in between were later than ``bound`` seconds."""
+    total = after.get(math.inf, 0.0) - before.get(math.inf, 0.0)
+    within = after.get(bound, 0.0) - before.get(bound, 0.0)
+    return int(total - within)
+
+
 async def audit_counts(database_url: str) -> dict[str, int]:
     from sqlalchemy import func, select
 
@@ -669,9 +704,11 @@ async def run(args: Any) -> dict[str, Any]:
                         )
                         for name, phase in phases:
                             cpu0 = serve.cpu_s()
+                            lag0 = await loop_lag(session, serve)
                             ours: PhaseResult = await phase(serve, traffic)
                             # CPU per request (of every replica): where a missed target goes (CPU, or waiting).
                             cpu_ours = (serve.cpu_s() - cpu0) / max(1, len(ours.latencies_ms)) * 1000
+                            lag1 = await loop_lag(session, serve)
                             await asyncio.sleep(pause)
                             cpu0 = bare[platform].cpu_s()
                             base: PhaseResult = await phase(bare[platform], baseline)
@@ -684,6 +721,9 @@ async def run(args: Any) -> dict[str, Any]:
                                     "rps": round(ours.rps, 1),
                                     "errors": ours.errors,
                                     "cpu_ms_per_request": round(cpu_ours, 2),
+                                    # serve's loop woke late (a 50 ms tick): how often, by how much.
+                                    "loop_lag_over_100ms": lag_over(lag0, lag1, 0.1),
+                                    "loop_lag_over_250ms": lag_over(lag0, lag1, 0.25),
                                 },
                                 "bare": {
                                     **b,
@@ -704,6 +744,7 @@ async def run(args: Any) -> dict[str, Any]:
                                     round(ours.rps, 1),
                                     ours.errors,
                                     round(cpu_ours, 2),
+                                    figures[name]["serve"]["loop_lag_over_100ms"],
                                     b["p50"],
                                     b["p99"],
                                     b["max"],
@@ -726,9 +767,17 @@ async def run(args: Any) -> dict[str, Any]:
                 for process in bare.values():
                     stop(process)
             logs = [serve.log, *(r.log for r in serve.replicas)]
+            keep_logs(logs)
             lines = [line for log in logs for line in log.read_text().splitlines()]
             errors = [line for line in lines if '"level": "error"' in line.lower()]
             results["serve_error_log_lines"] = len(errors)
+            stalls = [json.loads(line) for line in lines if '"event": "event loop blocked"' in line]
+            results["serve_loop_stalls"] = {
+                "count": len(stalls),
+                "max_ms": max((stall["blocked_ms"] for stall in stalls), default=0),
+            }
+            for stall in sorted(stalls, key=lambda s: -s["blocked_ms"])[:3]:
+                print(f"serve's loop was blocked {stall['blocked_ms']} ms, in: {' < '.join(stall['stack'][::-1][:6])}")
             for line in errors[:3]:
                 print(f"serve logged an error: {line[:300]} ... {line[-1500:]}")
     table(
@@ -742,6 +791,7 @@ async def run(args: Any) -> dict[str, Any]:
             "req/s",
             "err",
             "cpu ms/req",
+            "lag>100ms",
             "bare p50",
             "bare p99",
             "bare max",

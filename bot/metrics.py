@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 _DURATION_BUCKETS = (60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 86400, 2 * 86400, 7 * 86400)
 _LATENESS_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600)
+_LOOP_LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
 class Metrics:
@@ -44,6 +45,12 @@ class Metrics:
             "How long after its due time a timer step ran",
             ["step"],
             buckets=_LATENESS_BUCKETS,
+            registry=r,
+        )
+        self.loop_lag = Histogram(
+            "escalation_event_loop_lag_seconds",
+            "How late the event loop ran a callback that was due (every request waits this long too)",
+            buckets=_LOOP_LAG_BUCKETS,
             registry=r,
         )
         self.deliveries = Counter(

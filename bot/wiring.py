@@ -18,6 +18,7 @@ from workflows.model import Platform
 from .app import build_app
 from .config import ConfigError, Directory
 from .console import ConsoleSender
+from .loopwatch import LoopWatch
 from .pacing import Pacer
 from .runtime import Runtime
 from .settings import Settings
@@ -48,6 +49,16 @@ async def build_server(settings: Settings, directory: Directory, store: Store) -
         runtime.dispatcher.senders[Platform.slack] = ConsoleSender(sys.stdout, runtime.clock, Platform.slack)
         runtime.dispatcher.senders[Platform.teams] = ConsoleSender(sys.stdout, runtime.clock, Platform.teams)
     app = build_app(runtime, mounts=mounts)
+    watch = LoopWatch(runtime.metrics.loop_lag.observe)
+
+    async def watching(_: web.Application) -> None:
+        watch.start()
+
+    async def unwatching(_: web.Application) -> None:
+        await watch.stop()
+
+    app.on_startup.append(watching)
+    app.on_cleanup.append(unwatching)
     if slack is not None:
         # After the runtime's own cleanup, so in-flight deliveries finish with an open session.
         app.on_cleanup.append(_closer(slack))

@@ -76,6 +76,14 @@ async def test_serve_answers_health_and_stops_cleanly_on_sigterm(database_url: s
                     await asyncio.sleep(0.2)
             async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                 assert response.status == 200
+            # The loop's lag is watched from the start: /metrics has observed some by now.
+            await asyncio.sleep(0.3)
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                metrics = await response.text()
+            [count] = [
+                line for line in metrics.splitlines() if line.startswith("escalation_event_loop_lag_seconds_count")
+            ]
+            assert float(count.split()[-1]) > 0, count
         proc.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.to_thread(proc.communicate, timeout=30)
         assert proc.returncode == 0, stderr
