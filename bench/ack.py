@@ -460,10 +460,12 @@ async def fixed_rate(
     async def one(i: int) -> None:
         nonlocal errors
         due = t0 + i / rate
-        request = build()
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
+        # Built when due, not when the phase starts: building all of them first took longer
+        # than the phase's head start, and the first requests then went out in a burst.
+        request = build()
         try:
             ok = await asyncio.wait_for(send(session, bases[i % len(bases)], request), timeout=30)
         except (TimeoutError, aiohttp.ClientError):
