@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 log = logging.getLogger("escalation_bot.loop")
 
-# Frames of these, at the top of the stack, are the loop's own machinery, not the work.
+# Frames from these files are the loop's own machinery, not the work: left out of a sampled stack.
 _PLUMBING = ("asyncio/", "selectors.py", "threading.py")
 STACK_FRAMES = 25
 
