@@ -1,6 +1,6 @@
 """Acknowledgement latency and throughput of ``escalation-bot serve`` vs bare Bolt / bare botbuilder.
 
-    python -m bench.ack [--quick] [--db sqlite|postgres] [--replicas N]
+    python -m bench.ack [--quick] [--db sqlite|postgres] [--replicas N] [--event-loop auto|uvloop|asyncio]
 
 Processes: ``serve`` (a real subprocess, Slack and Teams on, Teams authentication off), the
 bare baselines (subprocesses), fake Slack Web API and fake Bot Connector (subprocesses),
@@ -96,6 +96,7 @@ class Server:
     # Further replicas of ``serve`` on the same database: the load is spread over all of
     # them, request by request, as a load balancer would.
     replicas: list[Server] = field(default_factory=list)
+    event_loop: str = "?"  # which loop it runs on, as it reported at start
 
     @property
     def urls(self) -> list[str]:
@@ -136,7 +137,9 @@ def profiler_args() -> list[str]:
     return ["-m", "cProfile", "-o", os.path.abspath(profile)]
 
 
-async def start_serve(database_url: str, slack_api: str, connector: str, workdir: Path, replica: int = 1) -> Server:
+async def start_serve(
+    database_url: str, slack_api: str, connector: str, workdir: Path, replica: int = 1, event_loop: str = "auto"
+) -> Server:
     config = workdir / "escalation.yaml"
     config.write_text(CONFIG)
     port = free_port()
@@ -155,6 +158,7 @@ async def start_serve(database_url: str, slack_api: str, connector: str, workdir
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "REPLICA_ID": f"bench-{replica}",
+        "EVENT_LOOP": event_loop,
     }
     for key in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "SLACK_APP_TOKEN"):
         env.pop(key, None)
@@ -170,15 +174,28 @@ async def start_serve(database_url: str, slack_api: str, connector: str, workdir
         )
     url = f"http://127.0.0.1:{port}"
     await wait_ready(url, proc)
-    return Server(proc, url, time.perf_counter() - t0, log)
+    startup_s = time.perf_counter() - t0
+    listening = [json.loads(line) for line in log.read_text().splitlines() if '"event": "listening"' in line]
+    return Server(proc, url, startup_s, log, event_loop=listening[0]["event_loop"] if listening else "?")
 
 
-async def start_bare(kind: str, slack_api: str, workdir: Path) -> Server:
+async def start_bare(kind: str, slack_api: str, workdir: Path, event_loop: str = "auto") -> Server:
     log = workdir / f"bare-{kind}.log"
     t0 = time.perf_counter()
+    command = [
+        "-m",
+        "bench.bare",
+        kind,
+        "--secret",
+        SECRET,
+        "--api-url",
+        f"{slack_api}/api/",
+        "--event-loop",
+        event_loop,
+    ]
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: ASYNC220 - started before anything is measured
-            [sys.executable, "-m", "bench.bare", kind, "--secret", SECRET, "--api-url", f"{slack_api}/api/"],
+            [sys.executable, *command],
             stdout=subprocess.PIPE,
             stderr=out,
             cwd=ROOT,
@@ -189,7 +206,7 @@ async def start_bare(kind: str, slack_api: str, workdir: Path) -> Server:
         raise RuntimeError(f"bare {kind} did not start: {log.read_text()[-2000:]}")
     url = f"http://127.0.0.1:{int(line.split()[1])}"
     await wait_ready(url, proc)
-    return Server(proc, url, time.perf_counter() - t0, log)
+    return Server(proc, url, time.perf_counter() - t0, log, event_loop=line.split()[2])
 
 
 def cpu_s(pid: int) -> float:
@@ -663,17 +680,25 @@ async def run(args: Any) -> dict[str, Any]:
         workdir = Path(tmp)
         async with database(args.db) as url:
             # serve starts alone, so its start-up time is not shared with the baselines' imports.
-            serve = await start_serve(url, slack_api, connector, workdir)
+            serve = await start_serve(url, slack_api, connector, workdir, event_loop=args.event_loop)
             bare: dict[str, Server] = {}
             pause = min(0.5, seconds / 4)
             footprint: dict[str, Any] = {"startup_to_ready_s": round(serve.startup_s, 3)}
             try:
                 for n in range(2, args.replicas + 1):
-                    serve.replicas.append(await start_serve(url, slack_api, connector, workdir, replica=n))
+                    serve.replicas.append(
+                        await start_serve(url, slack_api, connector, workdir, replica=n, event_loop=args.event_loop)
+                    )
                 bare_slack, bare_teams = await asyncio.gather(
-                    start_bare("slack", slack_api, workdir), start_bare("teams", slack_api, workdir)
+                    start_bare("slack", slack_api, workdir, args.event_loop),
+                    start_bare("teams", slack_api, workdir, args.event_loop),
                 )
                 bare.update(slack=bare_slack, teams=bare_teams)
+                results["event_loop"] = {
+                    "serve": serve.event_loop,
+                    "bare_slack": bare_slack.event_loop,
+                    "bare_teams": bare_teams.event_loop,
+                }
                 # This process is the load generator: its collector's full passes over what
                 # it has built so far (100 ms and more) would land in whichever side's
                 # latencies they fell on.
@@ -783,7 +808,8 @@ async def run(args: Any) -> dict[str, Any]:
             for line in errors[:3]:
                 print(f"serve logged an error: {line[:300]} ... {line[-1500:]}")
     table(
-        f"Acknowledgement latency (ms) and throughput, db={args.db}, serve x{args.replicas}: serve vs bare (same run)",
+        f"Acknowledgement latency (ms) and throughput, db={args.db}, serve x{args.replicas}, "
+        f"event loop {results['event_loop']['serve']}: serve vs bare (same run, same loop)",
         [
             "platform",
             "phase",
@@ -821,6 +847,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         type=int,
         default=1,
         help="serve processes on the one database, the load spread over them (PostgreSQL only; default 1)",
+    )
+    p.add_argument(
+        "--event-loop",
+        default="auto",
+        choices=["auto", "uvloop", "asyncio"],
+        help="the loop serve and the baselines run on, as serve's EVENT_LOOP (default auto: uvloop where installed)",
     )
     args = p.parse_args(argv)
     if args.replicas < 1:

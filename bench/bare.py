@@ -1,7 +1,8 @@
 """The baselines: a bare slack-bolt ``AsyncApp`` and a bare botbuilder bot on aiohttp that only acknowledge.
 
-``python -m bench.bare slack|teams --api-url URL`` prints ``READY <port>``. Both are built the
-way ``serve`` builds its own (same Bolt options, same CloudAdapter), minus everything else.
+``python -m bench.bare slack|teams --api-url URL [--event-loop auto|uvloop|asyncio]`` prints
+``READY <port> <event loop>``. Both are built the way ``serve`` builds its own (same Bolt
+options, same CloudAdapter, the same choice of event loop), minus everything else.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 from typing import Any
 
 from aiohttp import web
+
+from bot.eventloop import loop_factory, loop_name
 
 
 def bolt_app(secret: str, api_url: str) -> Any:
@@ -47,7 +50,7 @@ def slack_app(secret: str, api_url: str) -> web.Application:
 
     app = web.Application()
     app.router.add_post("/slack/events", handle)
-    app.router.add_get("/readyz", lambda _: _ok())
+    app.router.add_get("/readyz", _ok)
     return app
 
 
@@ -85,11 +88,11 @@ def teams_app() -> web.Application:
 
     app = web.Application()
     app.router.add_post("/api/messages", handle)
-    app.router.add_get("/readyz", lambda _: _ok())
+    app.router.add_get("/readyz", _ok)
     return app
 
 
-async def _ok() -> web.Response:
+async def _ok(_: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
@@ -100,7 +103,8 @@ async def _serve(app: web.Application, port: int) -> None:
     await site.start()
     server = site._server
     assert server is not None
-    print(f"READY {server.sockets[0].getsockname()[1]}", flush=True)  # type: ignore[attr-defined]
+    port_ = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    print(f"READY {port_} {loop_name(asyncio.get_running_loop())}", flush=True)
     await asyncio.Event().wait()
 
 
@@ -110,10 +114,11 @@ def main() -> None:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--secret", default="")
     p.add_argument("--api-url", default="")
+    p.add_argument("--event-loop", default="auto", choices=["auto", "uvloop", "asyncio"], help="as serve's EVENT_LOOP")
     args = p.parse_args()
     app = slack_app(args.secret, args.api_url) if args.kind == "slack" else teams_app()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(app, args.port))
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory(args.event_loop)) as runner:
+        runner.run(_serve(app, args.port))
 
 
 if __name__ == "__main__":

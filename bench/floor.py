@@ -95,7 +95,13 @@ async def cpu_ms_per_op(operation: Callable[[int], Awaitable[None]], count: int)
     return (time.process_time() - t0) / count * 1000
 
 
-async def measure(url: str, count: int, bolt_ack: Callable[[int], Awaitable[None]]) -> dict[str, float]:
+Operation = Callable[[int], Awaitable[None]]
+
+
+async def measure(
+    url: str, count: int, bolt_ack: Operation, extra: Sequence[tuple[str, Operation]] = ()
+) -> dict[str, float]:
+    """CPU ms per call of each operation (and of ``extra`` ones), ``count`` calls of each."""
     store = Store(url)
     runtime = Runtime(store, directory(), {Platform.slack: NullSender()}, clock=FakeClock(NOW), holder="floor")
 
@@ -139,12 +145,13 @@ async def measure(url: str, count: int, bolt_ack: Callable[[int], Awaitable[None
         )
         assert outcome is not None and outcome.changed
 
-    ops: list[tuple[str, Callable[[int], Awaitable[None]]]] = [
+    ops: list[tuple[str, Operation]] = [
         ("bolt_ack", bolt_ack),
         ("empty_unit_of_work", empty_unit_of_work),
         ("one_insert", one_insert),
         ("open_command", open_command),
         ("reply_on_card", reply_on_card),
+        *extra,
     ]
     # Interleaved rounds, so a change in the machine's state during the run touches all alike;
     # each figure is the median of its rounds.

@@ -11,10 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from storage import Store
 
 from .config import ConfigError, describe_policy, load_config
+from .eventloop import LoopUnavailable, loop_factory, loop_name
 from .logs import setup_logging
 from .migrate import SchemaNotCurrent, check_current, upgrade
 from .settings import Settings
@@ -87,7 +89,11 @@ def _teams_package(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"escalation-bot: {_settings_problem(exc)}", file=sys.stderr)
+        return 2
     try:
         if args.command == "demo":
             from .demo import run_demo
@@ -110,13 +116,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             if args.port:
                 settings.port = args.port
-            return asyncio.run(_serve(settings, migrate=args.migrate))
+            try:
+                factory = loop_factory(settings.event_loop)
+            except LoopUnavailable as exc:
+                raise CliError(str(exc)) from None
+            with asyncio.Runner(loop_factory=factory) as runner:
+                return runner.run(_serve(settings, migrate=args.migrate))
     except (ConfigError, CliError, SchemaNotCurrent) as exc:
         print(f"escalation-bot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     return 1
+
+
+_SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "DATABASE_URL")
+
+
+def _settings_problem(exc: ValidationError) -> str:
+    """Which environment settings are wrong and why, one per line; secrets are not echoed."""
+    lines = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        shown = "" if any(word in name.upper() for word in _SECRET_WORDS) else f" (got {error.get('input')!r})"
+        lines.append(f"{name}: {error['msg']}{shown}")
+    return "bad setting in the environment or .env:\n  " + "\n  ".join(lines)
 
 
 def _safe_url(url: str) -> str:
@@ -228,9 +252,17 @@ async def _serve_locked(settings: Settings, *, migrate: bool) -> int:
     gc.collect()
     gc.freeze()
     await site.start()
-    log.info("listening", extra={"host": settings.host, "port": settings.port, "gc_frozen": gc.get_freeze_count()})
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    log.info(
+        "listening",
+        extra={
+            "host": settings.host,
+            "port": settings.port,
+            "gc_frozen": gc.get_freeze_count(),
+            "event_loop": loop_name(loop),
+        },
+    )
+    stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +21,9 @@ class Settings(BaseSettings):
     sweep_interval: float = Field(default=5.0, validation_alias="SWEEP_INTERVAL_SECONDS", gt=0)
     dispatch_interval: float = Field(default=1.0, validation_alias="DISPATCH_INTERVAL_SECONDS", gt=0)
     replica_id: str | None = Field(default=None, validation_alias="REPLICA_ID")
+    # serve's event loop: uvloop when it is installed (the default on Linux and macOS), else
+    # the standard library's; "asyncio" opts out, "uvloop" insists on it.
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(default="auto", validation_alias="EVENT_LOOP")
 
     # Slack: on when SLACK_BOT_TOKEN is set (with a signing secret, or an app token for Socket Mode).
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")

@@ -3,6 +3,9 @@
 The database is SQLite (a temporary file per test) unless TEST_DATABASE_URL names a
 PostgreSQL server; then each pytest process works in a database of its own, created
 at the start and dropped at the end, and every test starts from empty tables.
+
+The async tests run on the standard library's event loop unless TEST_EVENT_LOOP=uvloop,
+which runs them all on uvloop, the loop `serve` uses by default (bot/eventloop.py).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +22,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot import eventloop
+from bot.eventloop import LoopFactory
 from bot.migrate import upgrade
 from storage import Store
 from storage.db import normalize_url
@@ -26,6 +31,7 @@ from storage.tables import Base
 from workflows.clock import FakeClock
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+TEST_EVENT_LOOP = os.environ.get("TEST_EVENT_LOOP", "").strip() or "asyncio"
 # The platforms' published manifest schemas, copied from ../shared/schemas.
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
@@ -49,6 +55,20 @@ async def _admin(url: str, statement: str) -> None:
         await conn.execute(statement)
     finally:
         await conn.close()
+
+
+if TEST_EVENT_LOOP != "asyncio":  # by default, pytest-asyncio's own loop; the hook would replace it
+
+    def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, LoopFactory]:
+        """Every async test on the loop TEST_EVENT_LOOP names."""
+        try:
+            return {TEST_EVENT_LOOP: eventloop.loop_factory(TEST_EVENT_LOOP)}
+        except eventloop.LoopUnavailable as exc:
+            raise pytest.UsageError(f"TEST_EVENT_LOOP={TEST_EVENT_LOOP}: {exc}") from None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"event loop: {TEST_EVENT_LOOP}; database: {'PostgreSQL' if TEST_DATABASE_URL else 'SQLite'}"
 
 
 @pytest.fixture(scope="session")

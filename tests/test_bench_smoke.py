@@ -6,11 +6,12 @@ Timings are not asserted: these only keep the benchmarks from rotting. On Postgr
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
 
-from bench import ack, deflection, delivery, floor, growth, timers
+from bench import ack, deflection, delivery, floor, growth, loops, timers
 
 DB = "postgres" if os.environ.get("TEST_DATABASE_URL", "").strip() else "sqlite"
 
@@ -34,6 +35,17 @@ def test_ack_measures_serve_and_the_bare_baselines() -> None:
     assert result["footprint"]["startup_to_ready_s"] > 0
     assert result["footprint"]["rss_idle_mib"] > 0
     assert result["audit_actions"].get("opened", 0) > 0
+    # serve and the baselines run on the same loop: uvloop, the default where it is installed.
+    expected = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert result["event_loop"] == {"serve": expected, "bare_slack": expected, "bare_teams": expected}
+
+
+def test_ack_runs_serve_and_the_baselines_on_the_loop_asked_for() -> None:
+    result = ack.main(
+        ["--quick", "--db", DB, "--platforms", "slack", "--rates", "10", "--seconds", "0.3", "--event-loop", "asyncio"]
+    )
+    assert result["event_loop"] == {"serve": "asyncio", "bare_slack": "asyncio", "bare_teams": "asyncio"}
+    assert result["platforms"]["slack"]["10/s"]["serve"]["n"] > 0
 
 
 def test_ack_refuses_replicas_on_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,3 +89,14 @@ def test_floor_measures_bolt_and_the_durable_writes() -> None:
     assert set(result["cpu_ms"]) == {"bolt_ack", "empty_unit_of_work", "one_insert", "open_command", "reply_on_card"}
     assert all(ms > 0 for ms in result["cpu_ms"].values())
     assert result["budget_ms"] == round(2 * result["cpu_ms"]["bolt_ack"], 4)
+
+
+def test_loops_measures_every_operation_on_both_event_loops() -> None:
+    pytest.importorskip("uvloop", reason="uvloop is not installed on this platform (Windows)")
+    result = loops.main(["--quick", "--db", DB, "--rounds", "2", "--count", "8"])
+    operations = {"bolt_ack", "bolt_http", "empty_unit_of_work", "one_insert", "open_command", "reply_on_card"}
+    assert set(result["cpu_ms"]) == {"asyncio", "uvloop"}
+    for figures in result["cpu_ms"].values():
+        assert set(figures) == operations and all(ms > 0 for ms in figures.values())
+    assert set(result["uvloop_over_asyncio"]) == operations
+    assert all(r > 0 for r in result["uvloop_over_asyncio"].values())

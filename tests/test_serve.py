@@ -41,7 +41,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_serve_answers_health_and_stops_cleanly_on_sigterm(database_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("choice", "loop"), [("auto", "uvloop"), ("asyncio", "asyncio")])
+async def test_serve_answers_health_and_stops_cleanly_on_sigterm(
+    database_url: str, tmp_path: Path, choice: str, loop: str
+) -> None:
+    if loop == "uvloop":
+        pytest.importorskip("uvloop", reason="uvloop is not installed on this platform (Windows)")
     config = tmp_path / "escalation.yaml"
     config.write_text(QUICK)
     port = free_port()
@@ -52,6 +57,7 @@ async def test_serve_answers_health_and_stops_cleanly_on_sigterm(database_url: s
         "ESCALATION_CONFIG": str(config),
         "PORT": str(port),
         "HOST": "127.0.0.1",
+        "EVENT_LOOP": choice,
     }
     proc = subprocess.Popen(  # noqa: ASYNC220 - a real server process is the point of this test
         [sys.executable, "-m", "bot.cli", "serve"],
@@ -92,6 +98,7 @@ async def test_serve_answers_health_and_stops_cleanly_on_sigterm(database_url: s
         # Start-up's objects are kept out of the collector's full passes.
         [listening] = [json.loads(line) for line in stderr.splitlines() if '"event": "listening"' in line]
         assert listening["gc_frozen"] > 10_000
+        assert listening["event_loop"] == loop
     finally:
         if proc.poll() is None:
             proc.kill()

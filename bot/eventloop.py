@@ -1,0 +1,43 @@
+"""The event loop `serve` runs on: uvloop where it is installed, else the standard library's.
+
+uvloop (libuv underneath) runs the same asyncio programs with less CPU per request; it is a
+dependency on every platform it supports (not Windows). ``EVENT_LOOP`` chooses:
+
+- ``auto`` (the default): uvloop if it can be imported, else asyncio's own loop;
+- ``uvloop``: uvloop, or a clear error if it is not installed;
+- ``asyncio``: the standard library's loop, to rule uvloop out when chasing a problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
+
+class LoopUnavailable(Exception):
+    """The configured event loop cannot be used here."""
+
+
+def loop_factory(choice: str) -> LoopFactory:
+    """What makes the event loop that ``choice`` (``EVENT_LOOP``) asks for."""
+    if choice not in ("auto", "uvloop", "asyncio"):
+        raise LoopUnavailable(f"EVENT_LOOP must be auto, uvloop or asyncio, not {choice!r}")
+    if choice == "asyncio":
+        return asyncio.new_event_loop
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise LoopUnavailable(
+                "EVENT_LOOP=uvloop, but uvloop is not installed here: install it (pip install uvloop; "
+                "there is no Windows build), or set EVENT_LOOP=auto or asyncio"
+            ) from None
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+def loop_name(loop: asyncio.AbstractEventLoop) -> str:
+    """``uvloop`` or ``asyncio``: which implementation ``loop`` is."""
+    return "uvloop" if type(loop).__module__.split(".")[0] == "uvloop" else "asyncio"

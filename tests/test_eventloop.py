@@ -1,0 +1,101 @@
+"""serve's event loop: uvloop by default where it is installed, asyncio's own on request,
+and a clear refusal when the loop asked for cannot be had."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.eventloop import LoopUnavailable, loop_factory, loop_name
+from tests.conftest import TEST_EVENT_LOOP
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def made_by(choice: str) -> str:
+    loop = loop_factory(choice)()
+    try:
+        return loop_name(loop)
+    finally:
+        loop.close()
+
+
+def test_auto_and_uvloop_give_uvloop_where_it_is_installed() -> None:
+    pytest.importorskip("uvloop", reason="uvloop is not installed on this platform (Windows)")
+    assert made_by("auto") == "uvloop"
+    assert made_by("uvloop") == "uvloop"
+
+
+def test_asyncio_opts_out() -> None:
+    assert made_by("asyncio") == "asyncio"
+
+
+def test_without_uvloop_auto_falls_back_and_uvloop_is_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # `import uvloop` raises ImportError
+    assert made_by("auto") == "asyncio"
+    with pytest.raises(LoopUnavailable, match=r"EVENT_LOOP=uvloop, but uvloop is not installed"):
+        loop_factory("uvloop")
+
+
+def test_an_unknown_choice_is_refused() -> None:
+    with pytest.raises(LoopUnavailable, match="auto, uvloop or asyncio"):
+        loop_factory("tokio")
+
+
+async def test_the_suite_runs_on_the_loop_test_event_loop_names() -> None:
+    assert loop_name(asyncio.get_running_loop()) == TEST_EVENT_LOOP
+
+
+def run_serve(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "lib"), str(ROOT)]), **env},
+        check=False,
+    )
+
+
+def test_serve_refuses_event_loop_uvloop_without_uvloop_before_touching_anything(tmp_path: Path) -> None:
+    # A uvloop that cannot be imported, as on a platform it has no build for.
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "uvloop.py").write_text("raise ImportError('no uvloop on this platform')\n")
+    database = tmp_path / "bot.db"
+    result = run_serve({"EVENT_LOOP": "uvloop", "DATABASE_URL": f"sqlite:///{database}"}, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "EVENT_LOOP=uvloop, but uvloop is not installed here" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not database.exists()  # refused before the database was opened
+
+
+def test_bad_settings_are_named_with_what_was_given_and_no_traceback(tmp_path: Path) -> None:
+    result = run_serve({"EVENT_LOOP": "tokio", "PORT": "three thousand"}, tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "bad setting in the environment or .env" in result.stderr
+    assert "EVENT_LOOP: Input should be 'auto', 'uvloop' or 'asyncio' (got 'tokio')" in result.stderr
+    assert "PORT: Input should be a valid integer" in result.stderr and "'three thousand'" in result.stderr
+
+
+def test_a_bad_secret_setting_is_named_but_not_echoed() -> None:
+    from pydantic import BaseModel, Field, ValidationError
+
+    from bot.cli import _settings_problem
+
+    class Secretive(BaseModel):
+        password: int = Field(validation_alias="MICROSOFT_APP_PASSWORD")
+        url: int = Field(validation_alias="DATABASE_URL")
+
+    with pytest.raises(ValidationError) as error:
+        Secretive.model_validate({"MICROSOFT_APP_PASSWORD": "hunter2-secret", "DATABASE_URL": "postgres://u:pw@h/d"})
+    problem = _settings_problem(error.value)
+    assert "MICROSOFT_APP_PASSWORD: Input should be a valid integer" in problem
+    assert "DATABASE_URL: Input should be a valid integer" in problem
+    assert "hunter2" not in problem and "pw@" not in problem
