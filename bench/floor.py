@@ -98,10 +98,24 @@ async def cpu_ms_per_op(operation: Callable[[int], Awaitable[None]], count: int)
 Operation = Callable[[int], Awaitable[None]]
 
 
-async def measure(
-    url: str, count: int, bolt_ack: Operation, extra: Sequence[tuple[str, Operation]] = ()
-) -> dict[str, float]:
-    """CPU ms per call of each operation (and of ``extra`` ones), ``count`` calls of each."""
+async def measure(url: str, count: int, bolt_ack: Operation) -> dict[str, float]:
+    """CPU ms per call of each operation, ``count`` calls of each."""
+    store, ops = await operations(url, bolt_ack)
+    # Interleaved rounds, so a change in the machine's state during the run touches all alike;
+    # each figure is the median of its rounds.
+    rounds = 4
+    per_round: dict[str, list[float]] = {name: [] for name, _ in ops}
+    try:
+        for _ in range(rounds):
+            for name, op in ops:
+                per_round[name].append(await cpu_ms_per_op(op, max(1, count // rounds)))
+    finally:
+        await store.close()
+    return {name: round(sorted(values)[len(values) // 2], 4) for name, values in per_round.items()}
+
+
+async def operations(url: str, bolt_ack: Operation) -> tuple[Store, list[tuple[str, Operation]]]:
+    """The operations, ready to call (the cards to reply on opened and posted), and their store to close."""
     store = Store(url)
     runtime = Runtime(store, directory(), {Platform.slack: NullSender()}, clock=FakeClock(NOW), holder="floor")
 
@@ -145,25 +159,13 @@ async def measure(
         )
         assert outcome is not None and outcome.changed
 
-    ops: list[tuple[str, Operation]] = [
+    return store, [
         ("bolt_ack", bolt_ack),
         ("empty_unit_of_work", empty_unit_of_work),
         ("one_insert", one_insert),
         ("open_command", open_command),
         ("reply_on_card", reply_on_card),
-        *extra,
     ]
-    # Interleaved rounds, so a change in the machine's state during the run touches all alike;
-    # each figure is the median of its rounds.
-    rounds = 4
-    per_round: dict[str, list[float]] = {name: [] for name, _ in ops}
-    try:
-        for _ in range(rounds):
-            for name, op in ops:
-                per_round[name].append(await cpu_ms_per_op(op, max(1, count // rounds)))
-    finally:
-        await store.close()
-    return {name: round(sorted(values)[len(values) // 2], 4) for name, values in per_round.items()}
 
 
 async def run(args: Any) -> dict[str, Any]:
