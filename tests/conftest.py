@@ -61,6 +61,8 @@ if TEST_EVENT_LOOP != "asyncio":  # by default, pytest-asyncio's own loop; the h
 
     def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, LoopFactory]:
         """Every async test on the loop TEST_EVENT_LOOP names."""
+        if TEST_EVENT_LOOP != "uvloop":
+            raise pytest.UsageError(f"TEST_EVENT_LOOP must be asyncio or uvloop, not {TEST_EVENT_LOOP!r}")
         try:
             return {TEST_EVENT_LOOP: eventloop.loop_factory(TEST_EVENT_LOOP)}
         except eventloop.LoopUnavailable as exc:
