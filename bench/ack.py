@@ -44,6 +44,7 @@ from urllib.parse import urlencode
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.eventloop import CHOICES
 from storage import Store
 
 from .common import ROOT, database, emit, parser, ratio, rss_kib, summary, table
@@ -851,7 +852,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument(
         "--event-loop",
         default="auto",
-        choices=["auto", "uvloop", "asyncio"],
+        choices=CHOICES,
         help="the loop serve and the baselines run on, as serve's EVENT_LOOP (default auto: uvloop where installed)",
     )
     args = p.parse_args(argv)

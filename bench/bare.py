@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.eventloop import loop_factory, loop_name
+from bot.eventloop import CHOICES, loop_factory, loop_name
 
 
 def bolt_app(secret: str, api_url: str) -> Any:
@@ -114,7 +114,7 @@ def main() -> None:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--secret", default="")
     p.add_argument("--api-url", default="")
-    p.add_argument("--event-loop", default="auto", choices=["auto", "uvloop", "asyncio"], help="as serve's EVENT_LOOP")
+    p.add_argument("--event-loop", default="auto", choices=CHOICES, help="as serve's EVENT_LOOP")
     args = p.parse_args()
     app = slack_app(args.secret, args.api_url) if args.kind == "slack" else teams_app()
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory(args.event_loop)) as runner:

@@ -85,9 +85,9 @@ def reply_event(n: int) -> tuple[str, dict[str, str | Sequence[str]]]:
     return body, headers
 
 
-async def cpu_ms_per_op(operation: Callable[[int], Awaitable[None]], count: int) -> float:
+async def cpu_ms_per_op(operation: Callable[[int], Awaitable[None]], count: int, warm_up: int = 20) -> float:
     """CPU milliseconds per call, after a few calls of warm-up (caches, first connections)."""
-    for n in range(min(20, count)):
+    for n in range(min(warm_up, count)):
         await operation(-n - 1)
     t0 = time.process_time()
     for n in range(count):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import statistics
-import time
 from typing import Any
 
 import aiohttp
@@ -35,7 +34,7 @@ from bot.eventloop import LoopUnavailable, loop_factory, loop_name
 from .bare import slack_app
 from .common import database, emit, parser, table
 from .fakes import fake_process
-from .floor import SECRET, Operation, bolt_app, operations, reply_event
+from .floor import SECRET, Operation, bolt_app, cpu_ms_per_op, operations, reply_event
 
 LOOPS = ("asyncio", "uvloop")
 WARM_UP = 20
@@ -88,15 +87,9 @@ class Side:
                 await op(-n - 1)
         return everything
 
-    def cpu_ms(self, name: str, first: int, calls: int) -> float:
-        return self.runner.run(self._cpu_ms(self.ops[name], first, calls))
-
-    @staticmethod
-    async def _cpu_ms(op: Operation, first: int, calls: int) -> float:
-        t0 = time.process_time()
-        for n in range(first, first + calls):
-            await op(n)
-        return (time.process_time() - t0) / calls * 1000
+    def cpu_ms(self, name: str, calls: int) -> float:
+        """CPU ms per call of ``calls`` calls (warmed up already, in ``open``)."""
+        return self.runner.run(cpu_ms_per_op(self.ops[name], calls, warm_up=0))
 
     def close(self) -> None:
         try:
@@ -125,7 +118,7 @@ def run(args: Any) -> dict[str, Any]:
             for block in range(blocks):
                 for i, name in enumerate(names):
                     for side in sides if (block + i) % 2 == 0 else sides[::-1]:
-                        cpu[side.kind].setdefault(name, []).append(side.cpu_ms(name, block * calls, calls))
+                        cpu[side.kind].setdefault(name, []).append(side.cpu_ms(name, calls))
         finally:
             for side in sides:
                 side.close()

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Literal, get_args
 
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+EventLoopChoice = Literal["auto", "uvloop", "asyncio"]
+CHOICES: tuple[str, ...] = get_args(EventLoopChoice)
 
 
 class LoopUnavailable(Exception):
@@ -22,8 +25,8 @@ class LoopUnavailable(Exception):
 
 def loop_factory(choice: str) -> LoopFactory:
     """What makes the event loop that ``choice`` (``EVENT_LOOP``) asks for."""
-    if choice not in ("auto", "uvloop", "asyncio"):
-        raise LoopUnavailable(f"EVENT_LOOP must be auto, uvloop or asyncio, not {choice!r}")
+    if choice not in CHOICES:
+        raise LoopUnavailable(f"EVENT_LOOP must be {', '.join(CHOICES[:-1])} or {CHOICES[-1]}, not {choice!r}")
     if choice == "asyncio":
         return asyncio.new_event_loop
     try:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .eventloop import EventLoopChoice
 
 
 class Settings(BaseSettings):
@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     replica_id: str | None = Field(default=None, validation_alias="REPLICA_ID")
     # serve's event loop: uvloop when it is installed (the default on Linux and macOS), else
     # the standard library's; "asyncio" opts out, "uvloop" insists on it.
-    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(default="auto", validation_alias="EVENT_LOOP")
+    event_loop: EventLoopChoice = Field(default="auto", validation_alias="EVENT_LOOP")
 
     # Slack: on when SLACK_BOT_TOKEN is set (with a signing secret, or an app token for Socket Mode).
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")

@@ -13,8 +13,7 @@ import pytest
 
 from bot.eventloop import LoopUnavailable, loop_factory, loop_name
 from tests.conftest import TEST_EVENT_LOOP
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.test_cli import ROOT, run_cli
 
 
 def made_by(choice: str) -> str:
@@ -52,15 +51,9 @@ async def test_the_suite_runs_on_the_loop_test_event_loop_names() -> None:
 
 
 def run_serve(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "lib"), str(ROOT)]), **env},
-        check=False,
-    )
+    # tmp_path/lib first on the path: a test may put a uvloop there that cannot be imported.
+    path = os.pathsep.join([str(tmp_path / "lib"), str(ROOT)])
+    return run_cli("serve", "--port", "0", env={"PYTHONPATH": path, **env}, cwd=tmp_path)
 
 
 def test_serve_refuses_event_loop_uvloop_without_uvloop_before_touching_anything(tmp_path: Path) -> None:
