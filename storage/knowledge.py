@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from workflows.model import Escalation
 from workflows.ports import Scope
 
+from .direct import Work
 from .tables import Base, BigId
 
 # The PostgreSQL document: what the stored ``search_vector`` column holds (migration 0006).
@@ -194,15 +195,17 @@ def _hit(row: Any, score: float) -> KnowledgeHit:
 
 
 class KnowledgeRepository:
-    def __init__(self, session: AsyncSession, candidates: int = CANDIDATES) -> None:
-        self.session = session
+    def __init__(self, work: Work, candidates: int = CANDIDATES) -> None:
+        self._work = work
         self.candidates = candidates
 
     @property
+    def session(self) -> AsyncSession:
+        return self._work.session
+
+    @property
     def _dialect(self) -> str:
-        bind = self.session.bind
-        assert bind is not None
-        return bind.dialect.name
+        return self._work.direct.dialect.name
 
     async def capture(self, esc: Escalation, tags: list[str] | None = None) -> None:
         """Record (or refresh) a resolved escalation with its answer."""

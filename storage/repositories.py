@@ -17,6 +17,7 @@ from workflows.effects import EFFECT_ADAPTER, Effect, effect_target
 from workflows.model import Escalation, MessageRef, PersonRef, Status
 from workflows.ports import Scope
 
+from .direct import Direct, Prebuilt, Work
 from .tables import (
     AuditRow,
     CommunityStateRow,
@@ -43,8 +44,9 @@ _ESC_COLUMNS = [
     *("version", "created_at", "updated_at", "resolved_at", "data", "lease_until", "lease_owner"),
 ]
 
-_GET = select(_ESC.c.data).where(_ESC.c.id == bindparam("b_id"))
-_GET_FOR_UPDATE = _GET.with_for_update()
+_GET_BY_ID = select(_ESC.c.data).where(_ESC.c.id == bindparam("b_id"))
+_GET = Prebuilt(_GET_BY_ID)
+_GET_FOR_UPDATE = Prebuilt(_GET_BY_ID.with_for_update())
 # Visible in a scope: a scopes row for the platform, of the tenant, of every tenant (''),
 # or any tenant when the scope names none (b_tenant = '').
 _VISIBLE = (
@@ -60,8 +62,8 @@ _VISIBLE = (
     )
     .exists()
 )
-_GET_SCOPED = _GET.where(_VISIBLE)
-_GET_SCOPED_FOR_UPDATE = _GET_SCOPED.with_for_update()
+_GET_SCOPED = Prebuilt(_GET_BY_ID.where(_VISIBLE))
+_GET_SCOPED_FOR_UPDATE = Prebuilt(_GET_BY_ID.where(_VISIBLE).with_for_update())
 _AT_MESSAGE = (
     select(_ESC.c.data)
     .join(_REFS, _REFS.c.escalation_id == _ESC.c.id)
@@ -76,17 +78,30 @@ _AT_MESSAGE_OF_KIND = _AT_MESSAGE.where(_REFS.c.kind == bindparam("b_kind"))
 # Locks the escalation's row only (the message refs stay free for other writers).
 _AT_MESSAGE_FOR_UPDATE = _AT_MESSAGE.with_for_update(of=_ESC)
 _AT_MESSAGE_OF_KIND_FOR_UPDATE = _AT_MESSAGE_OF_KIND.with_for_update(of=_ESC)
-_INSERT_ESC = insert(_ESC)
-_INSERT_SCOPES = insert(_SCOPES)
-_SAVE = (
+# By (kind given, locked): the statement that finds a message's escalation.
+_FIND_BY_MESSAGE = {
+    (False, False): Prebuilt(_AT_MESSAGE),
+    (True, False): Prebuilt(_AT_MESSAGE_OF_KIND),
+    (False, True): Prebuilt(_AT_MESSAGE_FOR_UPDATE),
+    (True, True): Prebuilt(_AT_MESSAGE_OF_KIND_FOR_UPDATE),
+}
+_INSERT_ESC = Prebuilt(insert(_ESC), ["id", *_ESC_COLUMNS])
+_INSERT_SCOPES = Prebuilt(insert(_SCOPES), ["escalation_id", "platform", "tenant"])
+_SAVE = Prebuilt(
     update(_ESC)
     .where(_ESC.c.id == bindparam("b_id"), _ESC.c.version == bindparam("b_expected"))
     .values({name: bindparam(name) for name in _ESC_COLUMNS})
 )
-_INSERT_OUTBOX = insert(_OUTBOX)
-_INSERT_AUDIT = insert(_AUDIT)
+_OUTBOX_COLUMNS = [
+    *("escalation_id", "idempotency_key", "kind", "platform", "target", "payload", "status", "attempts"),
+    *("next_attempt_at", "created_at"),
+]
+_INSERT_OUTBOX = Prebuilt(insert(_OUTBOX), _OUTBOX_COLUMNS)
+_INSERT_AUDIT = Prebuilt(
+    insert(_AUDIT), ["escalation_id", "tenant", "at", "actor", "platform", "action", "command_id", "version", "detail"]
+)
 _REFS_OF = select(_REFS.c.kind, _REFS.c.platform, _REFS.c.channel, _REFS.c.message_id, _REFS.c.tenant, _REFS.c.data)
-_MARK_SENT = (
+_MARK_SENT = Prebuilt(
     update(_OUTBOX)
     .where(
         _OUTBOX.c.id == bindparam("b_id"),
@@ -104,13 +119,15 @@ _MARK_SENT = (
 )
 
 # Inserts that ignore a row already there, by dialect (False: SQLite, True: PostgreSQL).
+_EVENT_COLUMNS = ["source", "event_id", "received_at"]
 _RECORD_EVENT = {
-    False: sqlite_insert(_EVENTS).on_conflict_do_nothing(),
-    True: pg_insert(_EVENTS).on_conflict_do_nothing(),
+    False: Prebuilt(sqlite_insert(_EVENTS).on_conflict_do_nothing(), _EVENT_COLUMNS),
+    True: Prebuilt(pg_insert(_EVENTS).on_conflict_do_nothing(), _EVENT_COLUMNS),
 }
+_REF_COLUMNS = ["escalation_id", "kind", "platform", "tenant", "channel", "message_id", "data", "created_at"]
 _ADD_REF = {
-    False: sqlite_insert(_REFS).on_conflict_do_nothing(),
-    True: pg_insert(_REFS).on_conflict_do_nothing(),
+    False: Prebuilt(sqlite_insert(_REFS).on_conflict_do_nothing(), _REF_COLUMNS),
+    True: Prebuilt(pg_insert(_REFS).on_conflict_do_nothing(), _REF_COLUMNS),
 }
 
 
@@ -118,15 +135,29 @@ class StaleWrite(Exception):
     """The escalation changed under us; the service retries the command."""
 
 
+class _Repository:
+    """Works inside one unit of work: its hot statements on the direct path, the rest through
+    SQLAlchemy's session (made on first use)."""
+
+    def __init__(self, work: Work) -> None:
+        self._work = work
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._work.session
+
+    @property
+    def direct(self) -> Direct:
+        return self._work.direct
+
+    @property
+    def _postgres(self) -> bool:
+        return self._work.direct.postgres
+
+
 def _in_scope(scope: Scope) -> dict[str, str]:
     """The parameters of ``_VISIBLE``."""
     return {"b_platform": scope.platform, "b_tenant": scope.tenant}
-
-
-def _dialect(session: AsyncSession) -> str:
-    bind = session.bind
-    assert bind is not None, "sessions are always bound to the store's engine"
-    return bind.dialect.name
 
 
 def scopes_of(esc: Escalation) -> set[tuple[str, str]]:
@@ -171,33 +202,25 @@ def _row_values(esc: Escalation) -> dict[str, Any]:
     }
 
 
-class EscalationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @property
-    def _postgres(self) -> bool:
-        return _dialect(self.session) == "postgresql"
-
+class EscalationRepository(_Repository):
     async def get(self, escalation_id: str, scope: Scope | None = None, *, lock: bool = False) -> Escalation | None:
         if scope is None:
             query = _GET_FOR_UPDATE if lock and self._postgres else _GET
-            data = (await self.session.execute(query, {"b_id": escalation_id})).scalar_one_or_none()
+            data = await self.direct.scalar(query, {"b_id": escalation_id})
             return Escalation.model_validate(data) if data is not None else None
         query = _GET_SCOPED_FOR_UPDATE if lock and self._postgres else _GET_SCOPED
         params = {"b_id": escalation_id, **_in_scope(scope)}
-        data = (await self.session.execute(query, params)).scalar_one_or_none()
+        data = await self.direct.scalar(query, params)
         return Escalation.model_validate(data) if data is not None else None
 
     async def add(self, esc: Escalation) -> None:
-        await self.session.execute(_INSERT_ESC, [{"id": esc.id, **_row_values(esc)}])
+        await self.direct.execute(_INSERT_ESC, {"id": esc.id, **_row_values(esc)})
         scopes = [{"escalation_id": esc.id, "platform": p, "tenant": t} for p, t in sorted(scopes_of(esc))]
-        await self.session.execute(_INSERT_SCOPES, scopes)
+        await self.direct.execute_many(_INSERT_SCOPES, scopes)
 
     async def save(self, esc: Escalation, expected_version: int) -> None:
         params = {"b_id": esc.id, "b_expected": expected_version, **_row_values(esc)}
-        result = await self.session.execute(_SAVE, params)
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if await self.direct.execute(_SAVE, params) != 1:
             raise StaleWrite(esc.id)
 
     async def find_by_message(
@@ -218,10 +241,7 @@ class EscalationRepository:
         }
         if kind is not None:
             params["b_kind"] = kind
-        query = _AT_MESSAGE if kind is None else _AT_MESSAGE_OF_KIND
-        if lock and self._postgres:
-            query = _AT_MESSAGE_FOR_UPDATE if kind is None else _AT_MESSAGE_OF_KIND_FOR_UPDATE
-        data = (await self.session.execute(query, params)).scalars().first()
+        data = await self.direct.scalar(_FIND_BY_MESSAGE[kind is not None, lock and self._postgres], params)
         return Escalation.model_validate(data) if data is not None else None
 
     async def visible(self, escalation_ids: Sequence[str], scope: Scope) -> list[str]:
@@ -341,10 +361,7 @@ class EscalationRepository:
         return (await self.session.execute(query)).scalar_one_or_none()
 
 
-class MessageRefRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class MessageRefRepository(_Repository):
     async def add(
         self, escalation_id: str, kind: str, ref: MessageRef, now: datetime, data: dict[str, Any] | None = None
     ) -> None:
@@ -358,7 +375,7 @@ class MessageRefRepository:
             "data": data,
             "created_at": now,
         }
-        await self.session.execute(_ADD_REF[_dialect(self.session) == "postgresql"], values)
+        await self.direct.execute(_ADD_REF[self._postgres], values)
 
     async def for_escalation(self, escalation_id: str, kind: str | None = None) -> list[tuple[str, MessageRef, Any]]:
         return (await self.for_escalations([escalation_id], kind)).get(escalation_id, [])
@@ -377,10 +394,7 @@ class MessageRefRepository:
         return found
 
 
-class OutboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class OutboxRepository(_Repository):
     async def append(self, escalation_id: str, version: int, effects: Sequence[Effect], now: datetime) -> None:
         rows = []
         for index, effect in enumerate(effects):
@@ -399,8 +413,7 @@ class OutboxRepository:
                     "created_at": now,
                 }
             )
-        if rows:
-            await self.session.execute(_INSERT_OUTBOX, rows)
+        await self.direct.execute_many(_INSERT_OUTBOX, rows)
 
     async def claim(self, now: datetime, limit: int, holder: str, lease: timedelta) -> list[OutboxRow]:
         """Lease the deliverable head of each escalation's queue (per-escalation order)."""
@@ -419,7 +432,7 @@ class OutboxRepository:
             .order_by(OutboxRow.id)
             .limit(limit)
         )
-        if _dialect(self.session) == "postgresql":
+        if self._postgres:
             query = query.with_for_update(skip_locked=True, of=OutboxRow)
         rows = list((await self.session.execute(query)).scalars().all())
         if not rows:
@@ -442,8 +455,7 @@ class OutboxRepository:
 
     async def mark_sent(self, row_id: int, holder: str, now: datetime, result: dict[str, Any] | None) -> bool:
         params = {"b_id": row_id, "b_holder": holder, "b_now": now, "b_result": result}
-        res = await self.session.execute(_MARK_SENT, params)
-        return res.rowcount == 1  # type: ignore[attr-defined]
+        return await self.direct.execute(_MARK_SENT, params) == 1
 
     async def mark_retry(self, row_id: int, holder: str, at: datetime, error: str) -> None:
         await self.session.execute(
@@ -510,10 +522,7 @@ def effect_of(row: OutboxRow) -> Effect:
     return EFFECT_ADAPTER.validate_python(row.payload)
 
 
-class InboundRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class InboundRepository(_Repository):
     async def seen(self, source: str, event_id: str) -> bool:
         query = select(InboundEventRow.event_id).where(
             InboundEventRow.source == source, InboundEventRow.event_id == event_id
@@ -522,19 +531,15 @@ class InboundRepository:
 
     async def record(self, source: str, event_id: str, now: datetime) -> bool:
         """True if this is the first time; False if it was already recorded."""
-        stmt = _RECORD_EVENT[_dialect(self.session) == "postgresql"]
-        result = await self.session.execute(stmt, {"source": source, "event_id": event_id, "received_at": now})
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        stmt = _RECORD_EVENT[self._postgres]
+        return await self.direct.execute(stmt, {"source": source, "event_id": event_id, "received_at": now}) == 1
 
     async def prune(self, before: datetime) -> int:
         res = await self.session.execute(delete(InboundEventRow).where(InboundEventRow.received_at < before))
         return int(res.rowcount)  # type: ignore[attr-defined]
 
 
-class AuditRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AuditRepository(_Repository):
     async def add(
         self,
         esc: Escalation,
@@ -556,7 +561,7 @@ class AuditRepository:
             "version": esc.version,
             "detail": detail or None,
         }
-        await self.session.execute(_INSERT_AUDIT, [row])
+        await self.direct.execute(_INSERT_AUDIT, row)
 
     async def for_escalation(self, escalation_id: str) -> list[AuditRow]:
         query = select(AuditRow).where(AuditRow.escalation_id == escalation_id).order_by(AuditRow.id)
@@ -577,13 +582,10 @@ class AuditRepository:
         return int((await self.session.execute(query)).scalar_one())
 
 
-class DigestRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DigestRepository(_Repository):
     async def claim(self, community: str, day: str, holder: str, now: datetime) -> bool:
         """True for exactly one caller per community and day, across every replica."""
-        insert = pg_insert if _dialect(self.session) == "postgresql" else sqlite_insert
+        insert = pg_insert if self._postgres else sqlite_insert
         stmt = (
             insert(DigestRow)
             .values(community=community, day=day, created_at=now, holder=holder)
@@ -597,10 +599,7 @@ class DigestRepository:
         return (await self.session.execute(query)).scalar_one_or_none()
 
 
-class RotationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class RotationRepository(_Repository):
     async def roster(self, community: str, expert_keys: Sequence[str], escalations: EscalationRepository) -> Roster:
         last = (
             await self.session.execute(
@@ -611,8 +610,7 @@ class RotationRepository:
         return Roster(loads=loads, last_assigned=last)
 
     async def assigned(self, community: str, expert_key: str, now: datetime) -> None:
-        dialect = _dialect(self.session)
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = pg_insert if self._postgres else sqlite_insert
         stmt = insert(CommunityStateRow).values(community=community, last_assigned=expert_key, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=[CommunityStateRow.community],
@@ -621,13 +619,10 @@ class RotationRepository:
         await self.session.execute(stmt)
 
 
-class HomeViewRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class HomeViewRepository(_Repository):
     async def opened(self, person: PersonRef, now: datetime) -> None:
         """``person`` opened their own list (the App Home tab) at ``now``."""
-        insert = pg_insert if _dialect(self.session) == "postgresql" else sqlite_insert
+        insert = pg_insert if self._postgres else sqlite_insert
         stmt = insert(HomeViewRow).values(
             platform=person.platform.value, tenant=person.tenant, user_id=person.id, opened_at=now
         )

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from bot.marks import SentMarks
 from bot.runtime import Runtime
@@ -29,7 +28,7 @@ async def _claimed(runtime: Runtime, n: int, holder: str) -> list[OutboxRow]:
 
 def _commits(store: Store) -> list[int]:
     seen: list[int] = []
-    event.listen(store.engine.sync_engine, "commit", lambda conn: seen.append(1))
+    store.commit_observers.append(lambda: seen.append(1))
     return seen
 
 

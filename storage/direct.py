@@ -1,0 +1,162 @@
+"""The hot statements, run on the unit of work's own driver connection.
+
+Every command writes through a handful of prebuilt Core statements (the escalation, its
+scopes, its outbox and audit rows, the event id) and, on a card, reads one. Through
+SQLAlchemy's asyncio layer each statement costs two to three times what the driver itself
+spends on it: a greenlet switch into and out of every call, the DBAPI adaptor's cursor, the
+execution context and the result machinery (bench/README.md, ninth pass). These statements
+are compiled by SQLAlchemy once per dialect, their parameters converted by the columns' own
+bind processors (so a value is written exactly as SQLAlchemy would write it), and then sent
+straight to asyncpg or sqlite3 on the connection the unit of work already holds, inside its
+transaction. Everything else keeps going through SQLAlchemy.
+
+Statements that SQLAlchemy would expand at execution time (``IN`` lists), or that need a
+Python-side column default, are refused when compiled: the direct path sends exactly what
+it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+Processor = Callable[[Any], Any]
+# Who watches the statements sent directly: (sql, parameters) for each (tests count reads).
+Observer = Callable[[str, Sequence[Any]], None]
+
+
+class Work(Protocol):
+    """What a repository works in: a unit of work (``storage.unit_of_work.UnitOfWork``)."""
+
+    @property
+    def session(self) -> AsyncSession: ...
+
+    @property
+    def direct(self) -> Direct: ...
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement as one dialect's driver takes it."""
+
+    sql: str
+    # Per positional parameter: the name to take from the caller's parameters (None for a
+    # value fixed in the statement), that fixed value, and the column type's bind processor.
+    slots: tuple[tuple[str | None, Any, Processor | None], ...]
+    # The result processor of the first selected column, if the statement selects.
+    result: Processor | None
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        out = []
+        for name, fixed, process in self.slots:
+            value = fixed if name is None else params[name]
+            out.append(process(value) if process is not None else value)
+        return out
+
+
+class Prebuilt:
+    """A Core statement, compiled once per dialect for the direct path.
+
+    ``columns`` names the columns an ``INSERT`` gives values for (as SQLAlchemy's
+    ``column_keys``); other statements take their parameters from their bind parameters.
+    """
+
+    def __init__(self, statement: ClauseElement, columns: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self.columns = list(columns) if columns is not None else None
+        self._compiled: dict[str, Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = _compile(self.statement, self.columns, dialect)
+        return found
+
+
+def _compile(statement: ClauseElement, columns: list[str] | None, dialect: Dialect) -> Compiled:
+    compiled = statement.compile(dialect=dialect, column_keys=columns)
+    assert isinstance(compiled, SQLCompiler)
+    if compiled.positiontup is None:
+        raise TypeError(f"the direct path needs a positional paramstyle, not {dialect.paramstyle}")
+    if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
+        raise TypeError(f"a Python-side column default would be skipped by the direct path: {compiled}")
+    slots: list[tuple[str | None, Any, Processor | None]] = []
+    for name in compiled.positiontup:
+        bind = compiled.binds[name]
+        if bind.expanding:
+            raise TypeError(f"the direct path cannot expand {name!r} (an IN list): {compiled}")
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if bind.required or bind.callable is not None:
+            slots.append((bind.key, None, process))
+        else:
+            slots.append((None, bind.effective_value, process))
+    result: Processor | None = None
+    selected = getattr(statement, "selected_columns", None)
+    if selected is not None and len(selected):
+        column_type = next(iter(selected)).type
+        result = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    return Compiled(str(compiled), tuple(slots), result)
+
+
+class Direct:
+    """The direct path of one unit of work: its driver connection (asyncpg's or sqlite3's),
+    inside the transaction the store has begun on it."""
+
+    def __init__(self, driver: Any, dialect: Dialect, observers: Iterable[Observer] = ()) -> None:
+        self.dialect = dialect
+        self.postgres = dialect.name == "postgresql"
+        self._driver = driver
+        self._observers = tuple(observers)
+
+    def _seen(self, sql: str, args: Sequence[Any]) -> None:
+        for observe in self._observers:
+            observe(sql, args)
+
+    async def execute(self, statement: Prebuilt, params: Mapping[str, Any]) -> int:
+        """Runs one statement; the number of rows it touched."""
+        compiled = statement.compiled(self.dialect)
+        args = compiled.args(params)
+        driver = self._driver
+        self._seen(compiled.sql, args)
+        if self.postgres:
+            status: str = await driver.execute(compiled.sql, *args)
+            # asyncpg answers with the command tag: "INSERT 0 1", "UPDATE 1", "DELETE 0".
+            return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
+        return int(driver.execute(compiled.sql, args).rowcount)
+
+    async def execute_many(self, statement: Prebuilt, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Runs one statement for each of ``rows`` (one round trip on PostgreSQL)."""
+        if not rows:
+            return
+        compiled = statement.compiled(self.dialect)
+        many = [compiled.args(row) for row in rows]
+        driver = self._driver
+        self._seen(compiled.sql, many[0])
+        if self.postgres:
+            if len(many) == 1:
+                await driver.execute(compiled.sql, *many[0])
+            else:
+                await driver.executemany(compiled.sql, many)
+        else:
+            driver.executemany(compiled.sql, many)
+
+    async def scalar(self, statement: Prebuilt, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        compiled = statement.compiled(self.dialect)
+        args = compiled.args(params)
+        driver = self._driver
+        self._seen(compiled.sql, args)
+        if self.postgres:
+            row = await driver.fetchrow(compiled.sql, *args)
+        else:
+            row = driver.execute(compiled.sql, args).fetchone()
+        if row is None:
+            return None
+        value = row[0]
+        return compiled.result(value) if compiled.result is not None else value

@@ -1,0 +1,165 @@
+"""The direct path (storage/direct.py): the hot statements sent on the unit of work's driver
+connection write exactly what SQLAlchemy would, in the same transaction as SQLAlchemy's own
+statements, and refuse what they cannot send faithfully."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, func, insert, select, text
+from sqlalchemy.exc import StatementError
+
+from storage import Store
+from storage.direct import Prebuilt
+from storage.tables import InboundEventRow, OutboxRow, UTCDateTime
+from tests.conftest import on_postgres
+
+NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
+EVENTS: Table = InboundEventRow.__table__  # type: ignore[assignment]
+# A table of the schema's own column types, with nothing else in the way (no foreign keys).
+PROBE = Table(
+    "direct_probe",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50)),
+    Column("data", JSON),
+    Column("at", UTCDateTime),
+)
+
+
+@pytest.fixture
+async def probe(store: Store) -> AsyncIterator[Table]:
+    async with store.engine.begin() as conn:
+        await conn.run_sync(PROBE.metadata.create_all)
+    yield PROBE
+    async with store.engine.begin() as conn:
+        await conn.run_sync(PROBE.metadata.drop_all)
+
+
+def probe_row(n: int, data: object) -> dict[str, object]:
+    return {"id": n, "name": f"<!channel> {n}", "data": data, "at": NOW + timedelta(hours=n)}
+
+
+async def test_a_row_written_directly_reads_back_as_one_written_through_sqlalchemy(store: Store, probe: Table) -> None:
+    direct_insert = Prebuilt(insert(probe), ["id", "name", "data", "at"])
+    values = [
+        {"thread": "1.0001", "nested": {"list": [1, 2.5, None, "<!channel> & é"]}},
+        None,  # JSON null, as SQLAlchemy writes a None
+        {},
+    ]
+    async with store.unit_of_work() as uow:
+        for n, data in enumerate(values):
+            await uow.direct.execute(direct_insert, probe_row(n, data))
+            await uow.session.execute(insert(probe), [probe_row(n + 10, data)])
+    async with store.unit_of_work() as uow:
+        rows = (await uow.session.execute(select(probe).order_by(probe.c.id))).mappings().all()
+        raw = (await uow.session.execute(text("SELECT data, at FROM direct_probe ORDER BY id"))).all()
+    direct, through_sqlalchemy = rows[: len(values)], rows[len(values) :]
+    for d, s, data in zip(direct, through_sqlalchemy, values, strict=True):
+        assert d["data"] == s["data"] == data
+        assert d["name"] == s["name"].replace(str(s["id"]), str(d["id"]))
+        assert d["at"] == s["at"] - timedelta(hours=10)
+        assert d["at"].tzinfo is not None and d["at"].utcoffset() == timedelta(0)
+    # Stored alike too, not only read back alike (SQLite keeps text; PostgreSQL its own types).
+    assert [r[0] for r in raw[: len(values)]] == [r[0] for r in raw[len(values) :]]
+    assert [type(r[1]) for r in raw[: len(values)]] == [type(r[1]) for r in raw[len(values) :]]
+
+
+async def test_direct_statements_share_the_unit_of_works_transaction(store: Store) -> None:
+    record = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
+    with pytest.raises(RuntimeError, match="refused"):
+        async with store.unit_of_work() as uow:
+            await uow.direct.execute(record, {"source": "t", "event_id": "direct", "received_at": NOW})
+            await uow.session.execute(insert(EVENTS).values(source="t", event_id="orm", received_at=NOW))
+            # Both are visible inside the transaction, whichever path asks.
+            count = select(func.count()).select_from(EVENTS)
+            assert (await uow.session.execute(count)).scalar_one() == 2
+            assert await uow.direct.scalar(Prebuilt(count), {}) == 2
+            raise RuntimeError("refused")
+    async with store.unit_of_work() as uow:
+        assert (await uow.session.execute(select(func.count()).select_from(EVENTS))).scalar_one() == 0
+    commits: list[int] = []
+    store.commit_observers.append(lambda: commits.append(1))
+    async with store.unit_of_work() as uow:
+        await uow.direct.execute(record, {"source": "t", "event_id": "direct", "received_at": NOW})
+        await uow.session.execute(insert(EVENTS).values(source="t", event_id="orm", received_at=NOW))
+    assert commits == [1]
+    async with store.unit_of_work() as uow:
+        found = (await uow.session.execute(select(EVENTS.c.event_id).order_by(EVENTS.c.event_id))).scalars()
+        assert list(found) == ["direct", "orm"]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="PostgreSQL's transaction ids; SQLite has one writer at a time")
+async def test_on_postgres_both_paths_run_in_one_server_transaction(store: Store) -> None:
+    txid = Prebuilt(select(func.txid_current()))
+    async with store.unit_of_work() as uow:
+        direct = await uow.direct.scalar(txid, {})
+        through_sqlalchemy = (await uow.session.execute(select(func.txid_current()))).scalar_one()
+    async with store.unit_of_work() as uow:
+        next_one = await uow.direct.scalar(txid, {})
+    assert direct == through_sqlalchemy
+    assert next_one != direct
+
+
+async def test_rowcounts_and_missing_rows(store: Store) -> None:
+    update = Prebuilt(
+        EVENTS.update().where(EVENTS.c.source == bindparam("b_source")).values(received_at=bindparam("b_at"))
+    )
+    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
+    get = Prebuilt(select(EVENTS.c.received_at).where(EVENTS.c.event_id == bindparam("b_id")))
+    async with store.unit_of_work() as uow:
+        await uow.direct.execute_many(
+            insert_event, [{"source": "s", "event_id": f"e{n}", "received_at": NOW} for n in range(3)]
+        )
+        assert await uow.direct.execute(update, {"b_source": "s", "b_at": NOW + timedelta(minutes=1)}) == 3
+        assert await uow.direct.execute(update, {"b_source": "nobody", "b_at": NOW}) == 0
+        assert await uow.direct.scalar(get, {"b_id": "e1"}) == NOW + timedelta(minutes=1)
+        assert await uow.direct.scalar(get, {"b_id": "missing"}) is None
+        await uow.direct.execute_many(insert_event, [])  # nothing to send
+
+
+async def test_a_naive_datetime_is_refused_as_through_sqlalchemy(store: Store) -> None:
+    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
+    with pytest.raises(ValueError, match="naive datetime"):
+        async with store.unit_of_work() as uow:
+            await uow.direct.execute(
+                insert_event, {"source": "s", "event_id": "e", "received_at": datetime(2026, 3, 2)}
+            )
+    with pytest.raises(StatementError, match="naive datetime"):
+        async with store.unit_of_work() as uow:
+            naive = insert(EVENTS).values(source="s", event_id="e", received_at=datetime(2026, 3, 2))
+            await uow.session.execute(naive)
+
+
+async def test_statements_the_direct_path_cannot_send_faithfully_are_refused(store: Store) -> None:
+    outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
+    async with store.unit_of_work() as uow:
+        # `attempts` has a Python-side default, which SQLAlchemy fills in at execution.
+        without_attempts = Prebuilt(insert(outbox), ["escalation_id", "idempotency_key", "kind", "payload"])
+        with pytest.raises(TypeError, match="default"):
+            await uow.direct.execute(without_attempts, {})
+        in_list = Prebuilt(select(EVENTS.c.source).where(EVENTS.c.event_id.in_(bindparam("ids", expanding=True))))
+        with pytest.raises(TypeError, match="IN list"):
+            await uow.direct.scalar(in_list, {"ids": ["a"]})
+        with pytest.raises(KeyError, match="b_id"):
+            await uow.direct.scalar(Prebuilt(select(EVENTS.c.source).where(EVENTS.c.event_id == bindparam("b_id"))), {})
+
+
+async def test_fixed_values_in_a_statement_are_sent_with_it(store: Store) -> None:
+    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
+    fixed = Prebuilt(select(func.count()).select_from(EVENTS).where(EVENTS.c.source == "fixed"))
+    async with store.unit_of_work() as uow:
+        await uow.direct.execute(insert_event, {"source": "fixed", "event_id": "a", "received_at": NOW})
+        await uow.direct.execute(insert_event, {"source": "other", "event_id": "b", "received_at": NOW})
+        assert await uow.direct.scalar(fixed, {}) == 1
+
+
+async def test_the_statements_sent_are_shown_to_observers(store: Store) -> None:
+    seen: list[tuple[str, list[object]]] = []
+    store.direct_observers.append(lambda sql, args: seen.append((sql, list(args))))
+    get = Prebuilt(select(EVENTS.c.source).where(EVENTS.c.event_id == bindparam("b_id")))
+    async with store.unit_of_work() as uow:
+        await uow.direct.scalar(get, {"b_id": "x"})
+    assert len(seen) == 1 and seen[0][0].startswith("SELECT") and seen[0][1] == ["x"]
