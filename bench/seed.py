@@ -78,7 +78,9 @@ def _template(directory: Directory, community: str, at: datetime) -> dict[str, A
     esc = decide(
         esc, Resolve(id="r", escalation_id=esc.id, actor=expert, answer="x"), at + timedelta(minutes=40)
     ).escalation
-    return {"values": _row_values(esc), "scopes": sorted(scopes_of(esc))}
+    # Seeded through SQLAlchemy, which takes the document itself (not the direct path's text).
+    values = {**_row_values(esc), "data": esc.model_dump(mode="json")}
+    return {"values": values, "scopes": sorted(scopes_of(esc))}
 
 
 async def seed_history(

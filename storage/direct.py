@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -39,6 +40,19 @@ class Work(Protocol):
 
     @property
     def direct(self) -> Direct: ...
+
+
+class Serialized(str):
+    """A JSON document serialized already (pydantic's ``model_dump_json``, about a third of the
+    CPU of ``model_dump`` and ``json.dumps``): a JSON column on the direct path takes it as it
+    is. Through SQLAlchemy it would be written as a JSON string, so pass it here only."""
+
+
+def _passing_serialized(process: Processor) -> Processor:
+    def bind(value: Any) -> Any:
+        return value if isinstance(value, Serialized) else process(value)
+
+    return bind
 
 
 @dataclass(frozen=True)
@@ -91,7 +105,9 @@ def _compile(statement: ClauseElement, columns: list[str] | None, dialect: Diale
         bind = compiled.binds[name]
         if bind.expanding:
             raise TypeError(f"the direct path cannot expand {name!r} (an IN list): {compiled}")
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        process: Processor | None = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None and isinstance(bind.type, JSON):
+            process = _passing_serialized(process)
         if bind.required or bind.callable is not None:
             slots.append((bind.key, None, process))
         else:

@@ -17,7 +17,7 @@ from workflows.effects import EFFECT_ADAPTER, Effect, effect_target
 from workflows.model import Escalation, MessageRef, PersonRef, Status
 from workflows.ports import Scope
 
-from .direct import Direct, Prebuilt, Work
+from .direct import Direct, Prebuilt, Serialized, Work
 from .tables import (
     AuditRow,
     CommunityStateRow,
@@ -181,6 +181,7 @@ def scopes_of(esc: Escalation) -> set[tuple[str, str]]:
 
 
 def _row_values(esc: Escalation) -> dict[str, Any]:
+    """An escalation's row, for the direct path (its ``data`` is serialized already)."""
     return {
         "tenant": esc.tenant,
         "community": esc.community.key,
@@ -195,7 +196,7 @@ def _row_values(esc: Escalation) -> dict[str, Any]:
         "created_at": esc.created_at,
         "updated_at": esc.updated_at,
         "resolved_at": esc.resolved_at,
-        "data": esc.model_dump(mode="json"),
+        "data": Serialized(esc.model_dump_json()),
         # A saved escalation is no longer anyone's leased work.
         "lease_until": None,
         "lease_owner": None,
@@ -406,7 +407,7 @@ class OutboxRepository(_Repository):
                     "kind": effect.kind,
                     "platform": platform.value,
                     "target": target,
-                    "payload": effect.model_dump(mode="json"),
+                    "payload": Serialized(effect.model_dump_json()),
                     "status": "pending",
                     "attempts": 0,
                     "next_attempt_at": now,

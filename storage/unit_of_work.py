@@ -107,6 +107,10 @@ class Store:
             # direct path and SQLAlchemy's share it; SQLAlchemy's connection is in autocommit,
             # so it begins and commits nothing itself.
             driver = _driver_of(connection)
+            if driver.is_in_transaction():
+                # Left open by a unit of work cancelled while it rolled back: the pool's reset
+                # cannot see the driver's own transaction, so end it here, before beginning.
+                await driver.execute("ROLLBACK")
             uow = UnitOfWork(connection, Direct(driver, self._dialect, self.direct_observers))
             try:
                 async with driver.transaction():

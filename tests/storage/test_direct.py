@@ -4,6 +4,7 @@ statements, and refuse what they cannot send faithfully."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam
 from sqlalchemy.exc import StatementError
 
 from storage import Store
-from storage.direct import Prebuilt
+from storage.direct import Prebuilt, Serialized
 from storage.tables import InboundEventRow, OutboxRow, UTCDateTime
 from tests.conftest import on_postgres
 
@@ -163,3 +164,33 @@ async def test_the_statements_sent_are_shown_to_observers(store: Store) -> None:
     async with store.unit_of_work() as uow:
         await uow.direct.scalar(get, {"b_id": "x"})
     assert len(seen) == 1 and seen[0][0].startswith("SELECT") and seen[0][1] == ["x"]
+
+
+async def test_a_document_serialized_already_is_written_as_it_is(store: Store, probe: Table) -> None:
+    doc = {"question": "Why <!here>?", "n": [1, 2.5, None], "é": True}
+    direct_insert = Prebuilt(insert(probe), ["id", "name", "data", "at"])
+    async with store.unit_of_work() as uow:
+        await uow.direct.execute(direct_insert, {**probe_row(1, None), "data": Serialized(json.dumps(doc))})
+        await uow.direct.execute(direct_insert, probe_row(2, doc))
+    async with store.unit_of_work() as uow:
+        found = (await uow.session.execute(select(probe.c.data).order_by(probe.c.id))).scalars().all()
+    assert found == [doc, doc]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="the driver's own transaction is PostgreSQL's")
+async def test_a_transaction_left_open_on_a_pooled_connection_is_ended_before_the_next(database_url: str) -> None:
+    store = Store(database_url, pool_size=1, max_overflow=0)
+    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
+    try:
+        async with store.unit_of_work() as uow:
+            leaked = uow.connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        await leaked.execute("BEGIN")  # as if a rollback had been cancelled half-way
+        await leaked.execute("INSERT INTO inbound_events (source, event_id, received_at) VALUES ('t', 'lost', now())")
+        async with store.unit_of_work() as uow:
+            assert uow.connection.sync_connection.connection.driver_connection is leaked  # type: ignore[union-attr]
+            await uow.direct.execute(insert_event, {"source": "t", "event_id": "kept", "received_at": NOW})
+        async with store.unit_of_work() as uow:
+            found = (await uow.session.execute(select(EVENTS.c.event_id))).scalars().all()
+    finally:
+        await store.close()
+    assert found == ["kept"]
