@@ -4,6 +4,7 @@ statements, and refuse what they cannot send faithfully."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -188,6 +189,37 @@ async def test_a_transaction_left_open_on_a_pooled_connection_is_ended_before_th
         await leaked.execute("INSERT INTO inbound_events (source, event_id, received_at) VALUES ('t', 'lost', now())")
         async with store.unit_of_work() as uow:
             assert uow.connection.sync_connection.connection.driver_connection is leaked  # type: ignore[union-attr]
+            await uow.direct.execute(insert_event, {"source": "t", "event_id": "kept", "received_at": NOW})
+        async with store.unit_of_work() as uow:
+            found = (await uow.session.execute(select(EVENTS.c.event_id))).scalars().all()
+    finally:
+        await store.close()
+    assert found == ["kept"]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="a statement that waits on the server is PostgreSQL's")
+async def test_a_unit_of_work_cancelled_mid_statement_keeps_nothing_and_frees_its_connection(
+    database_url: str,
+) -> None:
+    store = Store(database_url, pool_size=1, max_overflow=0)
+    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
+    sleep = Prebuilt(select(func.pg_sleep(5)))
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        async with store.unit_of_work() as uow:
+            await uow.direct.execute(insert_event, {"source": "t", "event_id": "cancelled", "received_at": NOW})
+            started.set()
+            await uow.direct.scalar(sleep, {})
+
+    try:
+        task = asyncio.create_task(slow())
+        await asyncio.wait_for(started.wait(), 5)
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with asyncio.timeout(5), store.unit_of_work() as uow:  # the one pooled connection, usable again
             await uow.direct.execute(insert_event, {"source": "t", "event_id": "kept", "received_at": NOW})
         async with store.unit_of_work() as uow:
             found = (await uow.session.execute(select(EVENTS.c.event_id))).scalars().all()
