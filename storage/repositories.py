@@ -1,4 +1,4 @@
-"""Repositories over one session; every user-facing query is scoped to a tenant."""
+"""Repositories over one unit of work; every user-facing query is scoped to a tenant."""
 
 from __future__ import annotations
 
