@@ -10,9 +10,9 @@ bind processors (so a value is written exactly as SQLAlchemy would write it), an
 straight to asyncpg or sqlite3 on the connection the unit of work already holds, inside its
 transaction. Everything else keeps going through SQLAlchemy.
 
-Statements that SQLAlchemy would expand at execution time (``IN`` lists), or that need a
-Python-side column default, are refused when compiled: the direct path sends exactly what
-it was given.
+Statements that SQLAlchemy would complete at execution time (an ``IN`` list to expand, a
+Python-side column default or a callable parameter to evaluate) are refused when compiled:
+the direct path sends exactly what it was given.
 """
 
 from __future__ import annotations
@@ -105,10 +105,12 @@ def _compile(statement: ClauseElement, columns: list[str] | None, dialect: Diale
         bind = compiled.binds[name]
         if bind.expanding:
             raise TypeError(f"the direct path cannot expand {name!r} (an IN list): {compiled}")
+        if bind.callable is not None:
+            raise TypeError(f"the direct path does not call {name!r} for its value: {compiled}")
         process: Processor | None = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None and isinstance(bind.type, JSON):
             process = _passing_serialized(process)
-        if bind.required or bind.callable is not None:
+        if bind.required:
             slots.append((bind.key, None, process))
         else:
             slots.append((None, bind.effective_value, process))

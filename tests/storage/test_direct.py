@@ -145,6 +145,9 @@ async def test_statements_the_direct_path_cannot_send_faithfully_are_refused(sto
         in_list = Prebuilt(select(EVENTS.c.source).where(EVENTS.c.event_id.in_(bindparam("ids", expanding=True))))
         with pytest.raises(TypeError, match="IN list"):
             await uow.direct.scalar(in_list, {"ids": ["a"]})
+        called = Prebuilt(select(EVENTS.c.source).where(EVENTS.c.event_id == bindparam("b_id", callable_=lambda: "x")))
+        with pytest.raises(TypeError, match="does not call"):
+            await uow.direct.scalar(called, {})
         with pytest.raises(KeyError, match="b_id"):
             await uow.direct.scalar(Prebuilt(select(EVENTS.c.source).where(EVENTS.c.event_id == bindparam("b_id"))), {})
 
