@@ -42,6 +42,26 @@ class Work(Protocol):
     def direct(self) -> Direct: ...
 
 
+class Repository:
+    """Works inside one unit of work: its hot statements on the direct path, the rest through
+    SQLAlchemy's session (made on first use)."""
+
+    def __init__(self, work: Work) -> None:
+        self._work = work
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._work.session
+
+    @property
+    def direct(self) -> Direct:
+        return self._work.direct
+
+    @property
+    def _postgres(self) -> bool:
+        return self._work.direct.postgres
+
+
 class Serialized(str):
     """A JSON document serialized already (pydantic's ``model_dump_json``, about a third of the
     CPU of ``model_dump`` and ``json.dumps``): a JSON column on the direct path takes it as it
@@ -132,49 +152,45 @@ class Direct:
         self._driver = driver
         self._observers = tuple(observers)
 
-    def _seen(self, sql: str, args: Sequence[Any]) -> None:
+    def _prepared(self, statement: Prebuilt, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The statement's SQL and arguments, shown to the observers before they are sent."""
+        compiled = statement.compiled(self.dialect)
+        args = compiled.args(params)
         for observe in self._observers:
-            observe(sql, args)
+            observe(compiled.sql, args)
+        return compiled.sql, args
 
     async def execute(self, statement: Prebuilt, params: Mapping[str, Any]) -> int:
         """Runs one statement; the number of rows it touched."""
-        compiled = statement.compiled(self.dialect)
-        args = compiled.args(params)
-        driver = self._driver
-        self._seen(compiled.sql, args)
+        sql, args = self._prepared(statement, params)
         if self.postgres:
-            status: str = await driver.execute(compiled.sql, *args)
+            status: str = await self._driver.execute(sql, *args)
             # asyncpg answers with the command tag: "INSERT 0 1", "UPDATE 1", "DELETE 0".
             return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
-        return int(driver.execute(compiled.sql, args).rowcount)
+        return int(self._driver.execute(sql, args).rowcount)
 
     async def execute_many(self, statement: Prebuilt, rows: Sequence[Mapping[str, Any]]) -> None:
         """Runs one statement for each of ``rows`` (one round trip on PostgreSQL)."""
         if not rows:
             return
+        sql, first = self._prepared(statement, rows[0])
         compiled = statement.compiled(self.dialect)
-        many = [compiled.args(row) for row in rows]
-        driver = self._driver
-        self._seen(compiled.sql, many[0])
-        if self.postgres:
-            if len(many) == 1:
-                await driver.execute(compiled.sql, *many[0])
-            else:
-                await driver.executemany(compiled.sql, many)
+        many = [first, *(compiled.args(row) for row in rows[1:])]
+        if not self.postgres:
+            self._driver.executemany(sql, many)
+        elif len(many) == 1:
+            await self._driver.execute(sql, *first)
         else:
-            driver.executemany(compiled.sql, many)
+            await self._driver.executemany(sql, many)
 
     async def scalar(self, statement: Prebuilt, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, or None when there is no row."""
-        compiled = statement.compiled(self.dialect)
-        args = compiled.args(params)
-        driver = self._driver
-        self._seen(compiled.sql, args)
+        sql, args = self._prepared(statement, params)
         if self.postgres:
-            row = await driver.fetchrow(compiled.sql, *args)
+            row = await self._driver.fetchrow(sql, *args)
         else:
-            row = driver.execute(compiled.sql, args).fetchone()
+            row = self._driver.execute(sql, args).fetchone()
         if row is None:
             return None
-        value = row[0]
-        return compiled.result(value) if compiled.result is not None else value
+        result = statement.compiled(self.dialect).result
+        return result(row[0]) if result is not None else row[0]

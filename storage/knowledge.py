@@ -22,13 +22,12 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.model import Escalation
 from workflows.ports import Scope
 
-from .direct import Work
+from .direct import Repository, Work
 from .tables import Base, BigId
 
 # The PostgreSQL document: what the stored ``search_vector`` column holds (migration 0006).
@@ -194,18 +193,14 @@ def _hit(row: Any, score: float) -> KnowledgeHit:
     )
 
 
-class KnowledgeRepository:
+class KnowledgeRepository(Repository):
     def __init__(self, work: Work, candidates: int = CANDIDATES) -> None:
-        self._work = work
+        super().__init__(work)
         self.candidates = candidates
 
     @property
-    def session(self) -> AsyncSession:
-        return self._work.session
-
-    @property
     def _dialect(self) -> str:
-        return self._work.direct.dialect.name
+        return self.direct.dialect.name
 
     async def capture(self, esc: Escalation, tags: list[str] | None = None) -> None:
         """Record (or refresh) a resolved escalation with its answer."""

@@ -9,7 +9,6 @@ from typing import Any, cast
 from sqlalchemy import String, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from workflows.commands import Roster
@@ -17,7 +16,7 @@ from workflows.effects import EFFECT_ADAPTER, Effect, effect_target
 from workflows.model import Escalation, MessageRef, PersonRef, Status
 from workflows.ports import Scope
 
-from .direct import Direct, Prebuilt, Serialized, Work
+from .direct import Prebuilt, Repository, Serialized
 from .tables import (
     AuditRow,
     CommunityStateRow,
@@ -135,26 +134,6 @@ class StaleWrite(Exception):
     """The escalation changed under us; the service retries the command."""
 
 
-class _Repository:
-    """Works inside one unit of work: its hot statements on the direct path, the rest through
-    SQLAlchemy's session (made on first use)."""
-
-    def __init__(self, work: Work) -> None:
-        self._work = work
-
-    @property
-    def session(self) -> AsyncSession:
-        return self._work.session
-
-    @property
-    def direct(self) -> Direct:
-        return self._work.direct
-
-    @property
-    def _postgres(self) -> bool:
-        return self._work.direct.postgres
-
-
 def _in_scope(scope: Scope) -> dict[str, str]:
     """The parameters of ``_VISIBLE``."""
     return {"b_platform": scope.platform, "b_tenant": scope.tenant}
@@ -203,7 +182,7 @@ def _row_values(esc: Escalation) -> dict[str, Any]:
     }
 
 
-class EscalationRepository(_Repository):
+class EscalationRepository(Repository):
     async def get(self, escalation_id: str, scope: Scope | None = None, *, lock: bool = False) -> Escalation | None:
         if scope is None:
             query = _GET_FOR_UPDATE if lock and self._postgres else _GET
@@ -362,7 +341,7 @@ class EscalationRepository(_Repository):
         return (await self.session.execute(query)).scalar_one_or_none()
 
 
-class MessageRefRepository(_Repository):
+class MessageRefRepository(Repository):
     async def add(
         self, escalation_id: str, kind: str, ref: MessageRef, now: datetime, data: dict[str, Any] | None = None
     ) -> None:
@@ -395,7 +374,7 @@ class MessageRefRepository(_Repository):
         return found
 
 
-class OutboxRepository(_Repository):
+class OutboxRepository(Repository):
     async def append(self, escalation_id: str, version: int, effects: Sequence[Effect], now: datetime) -> None:
         rows = []
         for index, effect in enumerate(effects):
@@ -523,7 +502,7 @@ def effect_of(row: OutboxRow) -> Effect:
     return EFFECT_ADAPTER.validate_python(row.payload)
 
 
-class InboundRepository(_Repository):
+class InboundRepository(Repository):
     async def seen(self, source: str, event_id: str) -> bool:
         query = select(InboundEventRow.event_id).where(
             InboundEventRow.source == source, InboundEventRow.event_id == event_id
@@ -540,7 +519,7 @@ class InboundRepository(_Repository):
         return int(res.rowcount)  # type: ignore[attr-defined]
 
 
-class AuditRepository(_Repository):
+class AuditRepository(Repository):
     async def add(
         self,
         esc: Escalation,
@@ -583,7 +562,7 @@ class AuditRepository(_Repository):
         return int((await self.session.execute(query)).scalar_one())
 
 
-class DigestRepository(_Repository):
+class DigestRepository(Repository):
     async def claim(self, community: str, day: str, holder: str, now: datetime) -> bool:
         """True for exactly one caller per community and day, across every replica."""
         insert = pg_insert if self._postgres else sqlite_insert
@@ -600,7 +579,7 @@ class DigestRepository(_Repository):
         return (await self.session.execute(query)).scalar_one_or_none()
 
 
-class RotationRepository(_Repository):
+class RotationRepository(Repository):
     async def roster(self, community: str, expert_keys: Sequence[str], escalations: EscalationRepository) -> Roster:
         last = (
             await self.session.execute(
@@ -620,7 +599,7 @@ class RotationRepository(_Repository):
         await self.session.execute(stmt)
 
 
-class HomeViewRepository(_Repository):
+class HomeViewRepository(Repository):
     async def opened(self, person: PersonRef, now: datetime) -> None:
         """``person`` opened their own list (the App Home tab) at ``now``."""
         insert = pg_insert if self._postgres else sqlite_insert

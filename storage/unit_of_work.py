@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import text
@@ -92,34 +92,28 @@ class Store:
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         """Commits when the block ends normally, rolls back on any exception."""
         async with self._one_at_a_time or nullcontext(), self._work_engine.connect() as connection:
-            if self.is_sqlite:
-                # Beginning takes the write lock (BEGIN IMMEDIATE, storage/db.py).
-                async with connection.begin():
-                    driver = _driver_of(connection)
-                    uow = UnitOfWork(connection, Direct(driver, self._dialect, self.direct_observers))
-                    try:
-                        yield uow
-                    finally:
-                        await uow._close()
-                self._committed()
-                return
-            # PostgreSQL: the transaction is the driver's own, so that the statements of the
-            # direct path and SQLAlchemy's share it; SQLAlchemy's connection is in autocommit,
-            # so it begins and commits nothing itself.
             driver = _driver_of(connection)
-            if driver.is_in_transaction():
-                # Left open by a unit of work cancelled while it rolled back: the pool's reset
-                # cannot see the driver's own transaction, so end it here, before beginning.
-                await driver.execute("ROLLBACK")
             uow = UnitOfWork(connection, Direct(driver, self._dialect, self.direct_observers))
+            transaction: AbstractAsyncContextManager[Any]
             try:
-                async with driver.transaction():
+                if self.is_sqlite:
+                    # SQLAlchemy's transaction: beginning takes the write lock (BEGIN IMMEDIATE, storage/db.py).
+                    transaction = connection.begin()
+                else:
+                    # The driver's own, so that the statements of the direct path and SQLAlchemy's
+                    # share it; SQLAlchemy's connection is in autocommit and begins nothing itself.
+                    if driver.is_in_transaction():
+                        # Left open by a unit of work cancelled while it rolled back: the pool's
+                        # reset cannot see the driver's own transaction, so end it before beginning.
+                        await driver.execute("ROLLBACK")
+                    transaction = driver.transaction()  # refused at once on a closed connection
+                async with transaction:
                     try:
                         yield uow
                     finally:
                         await uow._close()
             except BaseException:
-                if driver.is_closed():
+                if not self.is_sqlite and driver.is_closed():
                     # The server closed it (a restart, a fail-over): the pool must not hand it
                     # out again. SQLAlchemy does the same when its own statements meet this.
                     await connection.invalidate()

@@ -20,6 +20,7 @@ from tests.conftest import on_postgres
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
 EVENTS: Table = InboundEventRow.__table__  # type: ignore[assignment]
+INSERT_EVENT = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
 # A table of the schema's own column types, with nothing else in the way (no foreign keys).
 PROBE = Table(
     "direct_probe",
@@ -38,6 +39,11 @@ async def probe(store: Store) -> AsyncIterator[Table]:
     yield PROBE
     async with store.engine.begin() as conn:
         await conn.run_sync(PROBE.metadata.drop_all)
+
+
+async def event_ids(store: Store) -> list[str]:
+    async with store.unit_of_work() as uow:
+        return list((await uow.session.execute(select(EVENTS.c.event_id).order_by(EVENTS.c.event_id))).scalars())
 
 
 def probe_row(n: int, data: object) -> dict[str, object]:
@@ -70,10 +76,9 @@ async def test_a_row_written_directly_reads_back_as_one_written_through_sqlalche
 
 
 async def test_direct_statements_share_the_unit_of_works_transaction(store: Store) -> None:
-    record = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
     with pytest.raises(RuntimeError, match="refused"):
         async with store.unit_of_work() as uow:
-            await uow.direct.execute(record, {"source": "t", "event_id": "direct", "received_at": NOW})
+            await uow.direct.execute(INSERT_EVENT, {"source": "t", "event_id": "direct", "received_at": NOW})
             await uow.session.execute(insert(EVENTS).values(source="t", event_id="orm", received_at=NOW))
             # Both are visible inside the transaction, whichever path asks.
             count = select(func.count()).select_from(EVENTS)
@@ -85,12 +90,10 @@ async def test_direct_statements_share_the_unit_of_works_transaction(store: Stor
     commits: list[int] = []
     store.commit_observers.append(lambda: commits.append(1))
     async with store.unit_of_work() as uow:
-        await uow.direct.execute(record, {"source": "t", "event_id": "direct", "received_at": NOW})
+        await uow.direct.execute(INSERT_EVENT, {"source": "t", "event_id": "direct", "received_at": NOW})
         await uow.session.execute(insert(EVENTS).values(source="t", event_id="orm", received_at=NOW))
     assert commits == [1]
-    async with store.unit_of_work() as uow:
-        found = (await uow.session.execute(select(EVENTS.c.event_id).order_by(EVENTS.c.event_id))).scalars()
-        assert list(found) == ["direct", "orm"]
+    assert await event_ids(store) == ["direct", "orm"]
 
 
 @pytest.mark.skipif(not on_postgres(), reason="PostgreSQL's transaction ids; SQLite has one writer at a time")
@@ -109,25 +112,23 @@ async def test_rowcounts_and_missing_rows(store: Store) -> None:
     update = Prebuilt(
         EVENTS.update().where(EVENTS.c.source == bindparam("b_source")).values(received_at=bindparam("b_at"))
     )
-    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
     get = Prebuilt(select(EVENTS.c.received_at).where(EVENTS.c.event_id == bindparam("b_id")))
     async with store.unit_of_work() as uow:
         await uow.direct.execute_many(
-            insert_event, [{"source": "s", "event_id": f"e{n}", "received_at": NOW} for n in range(3)]
+            INSERT_EVENT, [{"source": "s", "event_id": f"e{n}", "received_at": NOW} for n in range(3)]
         )
         assert await uow.direct.execute(update, {"b_source": "s", "b_at": NOW + timedelta(minutes=1)}) == 3
         assert await uow.direct.execute(update, {"b_source": "nobody", "b_at": NOW}) == 0
         assert await uow.direct.scalar(get, {"b_id": "e1"}) == NOW + timedelta(minutes=1)
         assert await uow.direct.scalar(get, {"b_id": "missing"}) is None
-        await uow.direct.execute_many(insert_event, [])  # nothing to send
+        await uow.direct.execute_many(INSERT_EVENT, [])  # nothing to send
 
 
 async def test_a_naive_datetime_is_refused_as_through_sqlalchemy(store: Store) -> None:
-    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
     with pytest.raises(ValueError, match="naive datetime"):
         async with store.unit_of_work() as uow:
             await uow.direct.execute(
-                insert_event, {"source": "s", "event_id": "e", "received_at": datetime(2026, 3, 2)}
+                INSERT_EVENT, {"source": "s", "event_id": "e", "received_at": datetime(2026, 3, 2)}
             )
     with pytest.raises(StatementError, match="naive datetime"):
         async with store.unit_of_work() as uow:
@@ -153,11 +154,10 @@ async def test_statements_the_direct_path_cannot_send_faithfully_are_refused(sto
 
 
 async def test_fixed_values_in_a_statement_are_sent_with_it(store: Store) -> None:
-    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
     fixed = Prebuilt(select(func.count()).select_from(EVENTS).where(EVENTS.c.source == "fixed"))
     async with store.unit_of_work() as uow:
-        await uow.direct.execute(insert_event, {"source": "fixed", "event_id": "a", "received_at": NOW})
-        await uow.direct.execute(insert_event, {"source": "other", "event_id": "b", "received_at": NOW})
+        await uow.direct.execute(INSERT_EVENT, {"source": "fixed", "event_id": "a", "received_at": NOW})
+        await uow.direct.execute(INSERT_EVENT, {"source": "other", "event_id": "b", "received_at": NOW})
         assert await uow.direct.scalar(fixed, {}) == 1
 
 
@@ -184,7 +184,6 @@ async def test_a_document_serialized_already_is_written_as_it_is(store: Store, p
 @pytest.mark.skipif(not on_postgres(), reason="the driver's own transaction is PostgreSQL's")
 async def test_a_transaction_left_open_on_a_pooled_connection_is_ended_before_the_next(database_url: str) -> None:
     store = Store(database_url, pool_size=1, max_overflow=0)
-    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
     try:
         async with store.unit_of_work() as uow:
             leaked = uow.connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
@@ -192,9 +191,8 @@ async def test_a_transaction_left_open_on_a_pooled_connection_is_ended_before_th
         await leaked.execute("INSERT INTO inbound_events (source, event_id, received_at) VALUES ('t', 'lost', now())")
         async with store.unit_of_work() as uow:
             assert uow.connection.sync_connection.connection.driver_connection is leaked  # type: ignore[union-attr]
-            await uow.direct.execute(insert_event, {"source": "t", "event_id": "kept", "received_at": NOW})
-        async with store.unit_of_work() as uow:
-            found = (await uow.session.execute(select(EVENTS.c.event_id))).scalars().all()
+            await uow.direct.execute(INSERT_EVENT, {"source": "t", "event_id": "kept", "received_at": NOW})
+        found = await event_ids(store)
     finally:
         await store.close()
     assert found == ["kept"]
@@ -205,13 +203,12 @@ async def test_a_unit_of_work_cancelled_mid_statement_keeps_nothing_and_frees_it
     database_url: str,
 ) -> None:
     store = Store(database_url, pool_size=1, max_overflow=0)
-    insert_event = Prebuilt(insert(EVENTS), ["source", "event_id", "received_at"])
     sleep = Prebuilt(select(func.pg_sleep(5)))
     started = asyncio.Event()
 
     async def slow() -> None:
         async with store.unit_of_work() as uow:
-            await uow.direct.execute(insert_event, {"source": "t", "event_id": "cancelled", "received_at": NOW})
+            await uow.direct.execute(INSERT_EVENT, {"source": "t", "event_id": "cancelled", "received_at": NOW})
             started.set()
             await uow.direct.scalar(sleep, {})
 
@@ -223,9 +220,8 @@ async def test_a_unit_of_work_cancelled_mid_statement_keeps_nothing_and_frees_it
         with pytest.raises(asyncio.CancelledError):
             await task
         async with asyncio.timeout(5), store.unit_of_work() as uow:  # the one pooled connection, usable again
-            await uow.direct.execute(insert_event, {"source": "t", "event_id": "kept", "received_at": NOW})
-        async with store.unit_of_work() as uow:
-            found = (await uow.session.execute(select(EVENTS.c.event_id))).scalars().all()
+            await uow.direct.execute(INSERT_EVENT, {"source": "t", "event_id": "kept", "received_at": NOW})
+        found = await event_ids(store)
     finally:
         await store.close()
     assert found == ["kept"]
