@@ -248,7 +248,7 @@ async def _serve_locked(settings: Settings, *, migrate: bool) -> int:
     site = web.TCPSite(runner, settings.host, settings.port)
     # What start-up made (modules, configuration, the app) lives as long as the process:
     # frozen, the collector's full passes skip it. They walked it all before, holding the
-    # event loop for 100-200 ms a few times a minute under load (bench/README.md, fifth pass).
+    # event loop for 100-200 ms a few times a minute under load (bench/HISTORY.md, fifth pass).
     gc.collect()
     gc.freeze()
     await site.start()

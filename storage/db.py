@@ -57,7 +57,7 @@ def _ping_after_idle(engine: AsyncEngine) -> None:
 
     SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip that cost about 0.3
     ms of CPU per unit of work here, a quarter to 40% of a one-statement transaction
-    (bench/README.md, fourth pass), and several units of work serve each request. A
+    (bench/HISTORY.md, fourth pass), and several units of work serve each request. A
     connection returned moments ago was just talking to the server; one idle for longer may
     have been closed by a restart, a fail-over or a proxy's idle timeout, and is the one
     worth checking. A connection that breaks within the window fails its statement, and

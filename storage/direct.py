@@ -4,7 +4,7 @@ Every command writes through a handful of prebuilt Core statements (the escalati
 scopes, its outbox and audit rows, the event id) and, on a card, reads one. Through
 SQLAlchemy's asyncio layer each statement costs two to three times what the driver itself
 spends on it: a greenlet switch into and out of every call, the DBAPI adaptor's cursor, the
-execution context and the result machinery (bench/README.md, ninth pass). These statements
+execution context and the result machinery (bench/HISTORY.md, ninth pass). These statements
 are compiled by SQLAlchemy once per dialect, their parameters converted by the columns' own
 bind processors (so a value is written exactly as SQLAlchemy would write it), and then sent
 straight to asyncpg or sqlite3 on the connection the unit of work already holds, inside its

@@ -8,7 +8,7 @@ by the migrations for each dialect; the table itself is an ordinary model.
 
 Cost is bounded however long the history grows: a query ranks at most ``CANDIDATES`` of
 its matches, the most recently captured ones, instead of every answer that shares a word
-with it (bench/README.md, growth: with a support vocabulary that was most of them).
+with it (bench/HISTORY.md, growth: with a support vocabulary that was most of them).
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ class KnowledgeRepository(Repository):
 
         Not FTS5's bm25: its inverse document frequencies count every row holding each term
         in the whole index, once per query, which made a search cost grow with the history
-        (bench/README.md, growth: the deflection search 9.5 ms at 10k answers, 63 ms at 1M).
+        (bench/HISTORY.md, growth: the deflection search 9.5 ms at 10k answers, 63 ms at 1M).
         Here a term weighs by how rare it is among the candidates, and an answer scores the
         weights of the terms it holds, the whole phrase counting double: an answer holding
         more, and rarer, of the asker's words ranks first, the newer first among equals.

@@ -31,7 +31,7 @@ from .tables import (
 
 # The hot paths (every command, timer step and delivery) run prebuilt Core statements with
 # bind parameters: building an ORM statement per call, and flushing ORM objects, cost more
-# CPU than the database work itself (bench/README.md, "Timer precision").
+# CPU than the database work itself (bench/HISTORY.md, "Timer precision").
 _ESC = cast(Table, EscalationRow.__table__)
 _OUTBOX = cast(Table, OutboxRow.__table__)
 _AUDIT = cast(Table, AuditRow.__table__)

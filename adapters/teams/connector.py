@@ -79,7 +79,7 @@ class Connector:
         self.app_id = app_id
         self.allowlist = allowlist
         # One client per service URL for the life of the process: building one (credentials,
-        # msrest configuration and pipeline) cost more CPU than the send itself (bench/README.md).
+        # msrest configuration and pipeline) cost more CPU than the send itself (bench/HISTORY.md).
         # The credentials fetch and refresh the bot's token on their own, per request.
         self._clients: dict[str, ConnectorClient] = {}
 

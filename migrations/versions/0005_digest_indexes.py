@@ -3,7 +3,7 @@
 The digest asks each community for what was resolved since the last digest and what was
 opened in the last week. With only (community, status, created_at), both read every
 resolved escalation of the community, so the digest grew with the whole history
-(bench/README.md, growth).
+(bench/HISTORY.md, growth).
 
 Revision ID: 0005
 Revises: 0004

@@ -2,7 +2,7 @@
 
 With the GIN index over an expression, every matching row had its text parsed again to
 rank it (and to recheck lossy bitmap pages): searches grew with the number of matching
-answers, 7.9 s at 1M escalations (bench/README.md, growth). A stored generated column
+answers, 7.9 s at 1M escalations (bench/HISTORY.md, growth). A stored generated column
 holds the vector once; the index and the ranking read it. SQLite (FTS5) is unchanged.
 
 Revision ID: 0006
