@@ -43,5 +43,5 @@ def test_the_settings_table_speaks_to_admins_not_benchmarks() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("### Settings") :]
     table = table[: table.index("\n\n", table.index("| variable |"))]
-    for figure in ("×", "HISTORY.md", "median", "pass)"):
+    for figure in ("\u00d7", "HISTORY.md", "median", "pass)"):
         assert figure not in table, f"the settings table quotes a benchmark ({figure!r}); that belongs in bench/"
