@@ -15,8 +15,10 @@ from .commands import (
     Roster,
     Tick,
 )
-from .decide import Decision, card_view, choose_expert, decide, schedule, status_line
+from .decide import Decision, card_view, decide, status_line
 from .errors import Reason, Refused
+from .rotation import choose_expert
+from .timers import schedule
 
 __all__ = [
     "Accept",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from .calendar import add_time, elapsed_time
+from .calendar import elapsed_time
 from .commands import (
     Accept,
     Assign,
@@ -42,15 +42,14 @@ from .model import (
     SYSTEM,
     Ball,
     Escalation,
-    Expert,
     Owner,
     Ownership,
     PersonRef,
-    Platform,
-    Rotation,
     Status,
     Step,
 )
+from .rotation import choose_expert, contact, mentions
+from .timers import reschedule
 
 APPLIED_MEMORY = 64
 
@@ -89,7 +88,7 @@ def decide(escalation: Escalation | None, command: Command | BaseCommand, now: d
     decision = handler(escalation, command, now)
     if not decision.changed:
         return decision
-    esc = _reschedule(decision.escalation)
+    esc = reschedule(decision.escalation)
     esc = esc.model_copy(
         update={
             "version": escalation.version + 1,
@@ -171,7 +170,7 @@ def _open(cmd: Open, now: datetime) -> Decision:
     )
     if cmd.suggestions and community.policy.deflection_wait:
         # Show what already answers similar questions first; the card waits a little.
-        esc = _reschedule(esc.model_copy(update={"held": True}))
+        esc = reschedule(esc.model_copy(update={"held": True}))
         shown = _notify(
             esc,
             cmd.actor,
@@ -183,7 +182,7 @@ def _open(cmd: Open, now: datetime) -> Decision:
         ).model_copy(update={"suggestions": cmd.suggestions})
         detail = {"community": community.key, "priority": cmd.priority.value, "suggestions": len(cmd.suggestions)}
         return Decision(esc, [shown], "opened", detail, card_changed=False)
-    esc = _reschedule(esc)
+    esc = reschedule(esc)
     return Decision(esc, _post_cards(esc), "opened", {"community": community.key, "priority": cmd.priority.value})
 
 
@@ -201,7 +200,7 @@ def _release(esc: Escalation, cmd: Release | Tick, now: datetime) -> Decision:
         return Decision(esc)
     if isinstance(cmd, Release) and not esc.requester.same(cmd.actor):
         raise Refused(Reason.forbidden, "Only the person who asked can send this on to the experts.")
-    new = _reschedule(esc.model_copy(update={"held": False, "experts_since": now}))
+    new = reschedule(esc.model_copy(update={"held": False, "experts_since": now}))
     return Decision(new, _post_cards(new), "released", {"by": cmd.actor.key})
 
 
@@ -338,7 +337,7 @@ def _reassign(esc: Escalation, cmd: Reassign, now: datetime) -> Decision:
     chosen = choose_expert(esc, cmd.roster or Roster())
     if chosen is None:
         raise Refused(Reason.nobody_left, "There is nobody left in the rotation to reassign this to.")
-    return _give(esc, chosen.key, _contact(esc, chosen), cmd.actor, now, action="reassigned", reassign=True)
+    return _give(esc, chosen.key, contact(esc, chosen), cmd.actor, now, action="reassigned", reassign=True)
 
 
 def _give(
@@ -436,7 +435,7 @@ def _decline(esc: Escalation, cmd: Decline, now: datetime) -> Decision:
     chosen = choose_expert(released, cmd.roster or Roster())
     if chosen is None:
         return _unowned(released, now, "declined", detail, f"{cmd.actor.label()} declined")
-    decision = _give(released, chosen.key, _contact(esc, chosen), SYSTEM, now, action="declined", reassign=True)
+    decision = _give(released, chosen.key, contact(esc, chosen), SYSTEM, now, action="declined", reassign=True)
     decision.detail.update(detail)
     return decision
 
@@ -450,7 +449,7 @@ def _unowned(esc: Escalation, now: datetime, action: str, detail: dict[str, Any]
             channel=ch,
             notice=Notice.unowned,
             text=f"{what} and nobody is left in the rotation: this question needs someone to claim it.",
-            mentions=_mentions(esc, ch.platform, include_lead=True),
+            mentions=mentions(esc, ch.platform, include_lead=True),
         )
         for ch in esc.community.channels
     ]
@@ -556,7 +555,7 @@ def _step_nudge(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
             channel=ch,
             notice=Notice.nudge,
             text=f"This question has waited {waited} without an answer. Can one of you take it?",
-            mentions=_mentions(esc, ch.platform),
+            mentions=mentions(esc, ch.platform),
         )
         for ch in esc.community.channels
     ]
@@ -567,7 +566,7 @@ def _step_assign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
     chosen = choose_expert(esc, cmd.roster or Roster())
     if chosen is None:
         return _unowned(esc, now, "assign_failed", {}, "Nobody answered")
-    return _give(esc, chosen.key, _contact(esc, chosen), SYSTEM, now, action="auto_assigned", reassign=False)
+    return _give(esc, chosen.key, contact(esc, chosen), SYSTEM, now, action="auto_assigned", reassign=False)
 
 
 def _step_owner_reminder(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
@@ -589,7 +588,7 @@ def _step_reassign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
     chosen = choose_expert(esc, cmd.roster or Roster())
     if chosen is None:  # the roster emptied since this was scheduled: stop pushing
         return Decision(esc.model_copy(update={"owner_reminded": True}), [], "reassign_skipped", {}, card_changed=False)
-    return _give(esc, chosen.key, _contact(esc, chosen), SYSTEM, now, action="auto_reassigned", reassign=True)
+    return _give(esc, chosen.key, contact(esc, chosen), SYSTEM, now, action="auto_reassigned", reassign=True)
 
 
 def _step_requester_reminder(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
@@ -659,12 +658,12 @@ def _delivery_failed(esc: Escalation, cmd: DeliveryFailed, now: datetime) -> Dec
         )
     lead = esc.community.lead
     if lead is not None:
-        contact = _contact(esc, lead)
-        if cmd.person is None or not contact.same(cmd.person):
+        lead_ref = contact(esc, lead)
+        if cmd.person is None or not lead_ref.same(cmd.person):
             effects.append(
                 _notify(
                     esc,
-                    contact,
+                    lead_ref,
                     Notice.delivery_failed,
                     f"A message about a {esc.community.name} question could not be delivered {where}"
                     + (f" to {who}" if who else "")
@@ -700,112 +699,6 @@ _HANDLERS: dict[type, Any] = {
     Deflect: _deflect,
     Release: _release,
 }
-
-
-def schedule(esc: Escalation) -> tuple[Step, datetime] | None:
-    """The next timer step and when it is due, from the escalation's own state."""
-    if esc.status != Status.open:
-        return None
-    timers = esc.policy.timers
-    hours = esc.policy.business_hours
-    due: list[tuple[datetime, int, Step]] = []
-    if esc.held:
-        wait = esc.policy.deflection_wait or timedelta(0)
-        return Step.release, esc.created_at + wait
-
-    def at(order: int, step: Step, since: datetime, after: timedelta | None) -> None:
-        if after is not None:
-            due.append((add_time(hours, since, after), order, step))
-
-    if esc.ball == Ball.experts:
-        if esc.owner is None:
-            if esc.nudges == 0:
-                at(0, Step.nudge, esc.experts_since, timers.nudge_after)
-            if candidates(esc):
-                at(1, Step.assign, esc.experts_since, timers.assign_after)
-        else:
-            if not esc.owner_reminded:
-                at(2, Step.owner_reminder, esc.owner.since, timers.owner_reminder_after)
-            if candidates(esc):
-                at(3, Step.reassign, esc.owner.since, timers.reassign_after)
-    else:
-        since = esc.requester_since or esc.updated_at
-        if not esc.requester_reminded:
-            at(4, Step.requester_reminder, since, timers.requester_reminder_after)
-        at(5, Step.auto_close, since, timers.auto_close_after)
-    if not due:
-        return None
-    when, _, step = min(due)
-    return step, when
-
-
-def _reschedule(esc: Escalation) -> Escalation:
-    nxt = schedule(esc)
-    step, due = nxt if nxt else (None, None)
-    if esc.next_step == step and esc.next_due_at == due:
-        return esc
-    return esc.model_copy(update={"next_step": step, "next_due_at": due})
-
-
-# ---------------------------------------------------------------- rotation
-
-
-def candidates(esc: Escalation) -> list[Expert]:
-    """Who the question could move to next, in roster order; the lead comes last."""
-    current = esc.owner.expert if esc.owner else None
-    out = [
-        e for e in esc.community.experts if e.key not in esc.excluded and e.key != current and not e.is_(esc.requester)
-    ]
-    lead = esc.community.lead
-    if (
-        lead is not None
-        and lead.key != current
-        and lead.key not in esc.excluded
-        and not lead.is_(esc.requester)
-        and all(e.key != lead.key for e in out)
-    ):
-        out.append(lead)
-    return out
-
-
-def choose_expert(esc: Escalation, roster: Roster) -> Expert | None:
-    """The next expert by the community's rotation; the lead when the roster is spent."""
-    pool = candidates(esc)
-    lead = esc.community.lead
-    experts = [e for e in pool if lead is None or e.key != lead.key or esc.community.is_expert(e.refs[0])]
-    if not experts:
-        return pool[0] if pool else None
-    order = [e.key for e in esc.community.experts]
-    start = order.index(roster.last_assigned) + 1 if roster.last_assigned in order else 0
-
-    def position(expert: Expert) -> int:
-        return (order.index(expert.key) - start) % len(order)
-
-    if esc.policy.rotation == Rotation.least_loaded:
-        return min(experts, key=lambda e: (roster.loads.get(e.key, 0), position(e)))
-    return min(experts, key=position)
-
-
-def _contact(esc: Escalation, expert: Expert) -> PersonRef:
-    """The expert's identity on the platform of the community's first channel, if any."""
-    for channel in esc.community.channels:
-        ref = expert.ref_on(channel.platform)
-        if ref is not None:
-            return ref
-    return expert.refs[0]
-
-
-def _mentions(esc: Escalation, platform: Platform, *, include_lead: bool = False) -> tuple[PersonRef, ...]:
-    people = list(esc.community.experts)
-    if include_lead and esc.community.lead:
-        people.append(esc.community.lead)
-    out: list[PersonRef] = []
-    for expert in people:
-        ref = expert.ref_on(platform)
-        if ref is not None and not ref.same(esc.requester) and ref not in out:
-            out.append(ref)
-    return tuple(out)
-
 
 # ---------------------------------------------------------------- views
 

@@ -42,9 +42,10 @@ from tests.unit.helpers import (
     tick,
 )
 from workflows.commands import BaseCommand, Roster
-from workflows.decide import decide, schedule
+from workflows.decide import decide
 from workflows.effects import Notice, Notify, PostCard, ThreadReply, UpdateCard
 from workflows.model import SYSTEM, Ball, Escalation, MessageRef, Ownership, Platform, Status, Step
+from workflows.timers import schedule
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)

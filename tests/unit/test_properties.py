@@ -32,10 +32,11 @@ from tests.unit.helpers import (
 )
 from workflows.calendar import BusinessHours
 from workflows.commands import BaseCommand, Reassign, Roster, Tick
-from workflows.decide import decide, schedule
+from workflows.decide import decide
 from workflows.effects import Notify, PostCard, UpdateCard
 from workflows.errors import Refused
 from workflows.model import Ball, Community, Escalation, PersonRef, Rotation, Status, Step, Timers
+from workflows.timers import schedule
 
 ACTORS = (RITA, ALICE, BOB, CAROL, LENA, SAM)
 KEYS = ("alice", "bob", "carol", "lena")

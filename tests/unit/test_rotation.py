@@ -24,8 +24,9 @@ from tests.unit.helpers import (
     run,
 )
 from workflows.commands import Roster
-from workflows.decide import candidates, choose_expert, decide
+from workflows.decide import decide
 from workflows.model import Escalation, Owner, Ownership, Rotation
+from workflows.rotation import candidates, choose_expert
 
 M = timedelta(minutes=1)
 DAVE = person("dave")

@@ -31,8 +31,9 @@ from tests.unit.helpers import (
 from workflows.calendar import BusinessHours
 from workflows.clock import FakeClock
 from workflows.commands import Roster
-from workflows.decide import decide, schedule
+from workflows.decide import decide
 from workflows.model import Ball, Escalation, Owner, Ownership, Status, Step, Timers
+from workflows.timers import schedule
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
