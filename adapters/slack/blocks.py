@@ -43,6 +43,7 @@ from .text import (
     link,
     mention,
     plain_excerpt,
+    slack_markup,
     truncated,
 )
 
@@ -92,7 +93,7 @@ DIGEST_BLOCK_PREFIX = "digest"
 
 def md(text: str) -> MarkdownTextObject:
     # verbatim: Slack must not turn plain words into links or mentions.
-    return MarkdownTextObject(text=text, verbatim=True)
+    return MarkdownTextObject(text=slack_markup(text), verbatim=True)
 
 
 def action_value(escalation_id: str, version: int | None, action: str | None = None) -> str:
@@ -254,7 +255,9 @@ def _card_elements(view: CardView, cut: bool) -> list[Any]:
 
 
 def card_fallback(view: CardView) -> str:
-    return f"{view.community_name}: {plain_excerpt(view.question, 200)} ({view.status_line})"
+    return slack_markup(
+        f"{escape(view.community_name)}: {plain_excerpt(view.question, 200)} ({escape(view.status_line)})"
+    )
 
 
 # ---------------------------------------------------------------- direct messages
@@ -622,8 +625,8 @@ def digest_fallback(digest: PostDigest) -> str:
     """The notification text: counts only, so no user text needs a second escaping."""
     name = escape(digest.community_name)
     if digest.empty:
-        return f"Daily digest for {name}: nothing open, nothing overdue, nothing resolved."
-    return (
+        return slack_markup(f"Daily digest for {name}: nothing open, nothing overdue, nothing resolved.")
+    return slack_markup(
         f"Daily digest for {name}: {len(digest.unanswered)} unanswered, {len(digest.overdue)} overdue, "
         f"{len(digest.waiting)} waiting on the requester, {len(digest.resolved)} resolved."
     )

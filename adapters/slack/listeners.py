@@ -46,7 +46,7 @@ from workflows.service import EscalationService
 
 from . import blocks as ui
 from .sender import SlackHome, SlackLinks
-from .text import escape
+from .text import escape, slack_markup
 
 log = logging.getLogger("escalation_bot.slack")
 
@@ -68,6 +68,23 @@ Listener = Callable[..., Awaitable[Any]]
 
 def _skin_tone_free(name: str) -> str:
     return name.split("::", 1)[0]
+
+
+class _SlackRule:
+    """``ack`` or ``respond`` whose ``text`` obeys Slack's escaping rule, whoever wrote it."""
+
+    def __init__(self, answer: Any) -> None:
+        self._answer = answer
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], str):
+            args = (slack_markup(args[0]), *args[1:])
+        if isinstance(kwargs.get("text"), str):
+            kwargs["text"] = slack_markup(kwargs["text"])
+        return await self._answer(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._answer, name)
 
 
 def _from_slack_markup(text: str) -> str:
@@ -117,6 +134,8 @@ class SlackInbound:
         """Acknowledge and log what we cannot handle: Slack never sees a 500 from us."""
 
         async def guarded(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+            ack = _SlackRule(ack)
+            respond = _SlackRule(respond) if respond is not None else None
             try:
                 await listener(ack=ack, body=body, context=context, respond=respond)
             except Exception:
@@ -157,9 +176,9 @@ class SlackInbound:
                 return
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
             if channel:
-                await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=slack_markup(text))
                 return
-            await self.client.chat_postMessage(channel=user, text=text)
+            await self.client.chat_postMessage(channel=user, text=slack_markup(text))
         except SlackClientError:
             log.warning("could not tell the user", exc_info=True, extra={"user": user})
 

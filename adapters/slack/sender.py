@@ -38,7 +38,7 @@ from .blocks import (
     home_view,
     md,
 )
-from .text import channel_link, escape, link, mention, plain_excerpt, truncated
+from .text import channel_link, escape, link, mention, plain_excerpt, slack_markup, truncated
 
 log = logging.getLogger("escalation_bot.slack")
 
@@ -285,7 +285,7 @@ class SlackSender:
                 "I'll tell you here when someone picks it up."
             )
             await self.client.chat_postMessage(
-                channel=requester.id, text=text, blocks=[{"type": "section", "text": md(text).to_dict()}]
+                channel=requester.id, text=slack_markup(text), blocks=[{"type": "section", "text": md(text).to_dict()}]
             )
         except Exception:  # the card is posted; a lost confirmation must not post it again
             log.warning("requester confirmation not sent", exc_info=True, extra={"escalation_id": effect.escalation_id})
@@ -316,7 +316,7 @@ class SlackSender:
         card = self._card(context, effect.channel.id)
         mentions = " ".join(mention(person) for person in effect.mentions)
         body, _ = truncated(effect.text, 2800)
-        text = f"{mentions} {body}".strip()
+        text = slack_markup(f"{mentions} {body}".strip())
         ts = await self._already_posted(card.channel, context, thread_ts=card.id)
         if ts is None:
             response = await call_slack(
@@ -355,7 +355,7 @@ class SlackSender:
             response = await call_slack(
                 lambda: self.client.chat_postMessage(
                     channel=effect.person.id,
-                    text=plain_excerpt(effect.text, 300),
+                    text=slack_markup(plain_excerpt(effect.text, 300)),
                     blocks=blocks,
                     metadata=self._metadata("escalation_message", effect.escalation_id, context),
                     unfurl_links=False,

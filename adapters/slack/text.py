@@ -21,6 +21,24 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPE_TABLE)
 
 
+# The only sequences in angle brackets we ever send: a user, a channel, a date, a link. An
+# ``&`` that already starts an entity was escaped upstream. ``<!channel>``, ``<!here>``,
+# ``<!everyone>`` and ``<!subteam…>`` are not among them, so nothing can ping a crowd.
+_OURS_OR_RAW = re.compile(
+    r"(<(?:@[UW][A-Z0-9]+|#[CGD][A-Z0-9]+|!date\^\d+\^[^<>|]*(?:\|[^<>]*)?|https?://[^\s<>|]+(?:\|[^<>]*)?)>"
+    r"|&(?:amp|lt|gt);)|[<>&]"
+)
+
+
+def slack_markup(text: str) -> str:
+    """``text`` as Slack must receive it: every ``<``, ``>``, ``&`` escaped except our own
+    mentions, links, dates and entities already escaped. Every mrkdwn and message text the
+    adapter sends passes through here (``blocks.md``, the listeners' answers, fallbacks), so a
+    fixed hint such as ``/escalate <community> <question>`` is as safe as escaped user text.
+    Idempotent: text escaped upstream (all user text is) passes unchanged."""
+    return _OURS_OR_RAW.sub(lambda m: m.group(1) or _ESCAPES[m.group(0)], text)
+
+
 def mention(person: PersonRef | None) -> str:
     if person is None:
         return "someone"

@@ -227,9 +227,9 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 async def make_harness(
-    store: Store, clock: FakeClock, fake: FakeSlack, *, inline_retry_max_wait: float = 2.0
+    store: Store, clock: FakeClock, fake: FakeSlack, *, inline_retry_max_wait: float = 2.0, config: str = CONFIG
 ) -> tuple[SlackHarness, Any]:
-    directory = parse_config(CONFIG, "slack-test.yaml")
+    directory = parse_config(config, "slack-test.yaml")
     runtime = Runtime(store, directory, {}, clock=clock, holder="slack-test")
     platform = SlackPlatform(
         service=runtime.service,

@@ -84,3 +84,14 @@ def test_excerpts_fit_once_escaped_and_cut_at_words() -> None:
     assert words == "alpha beta…"
     lines = excerpt("one\n\n\n\ntwo\nthree", 100, max_lines=2)
     assert lines == "one…"
+
+
+def test_slack_markup_escapes_all_but_our_own_sequences_once() -> None:
+    from adapters.slack.text import slack_markup
+
+    ours = "<@U0ADA> <#C0SDK0001> <!date^1^{time}|09:00 &amp; on> <https://a.test/?a=1&amp;b=2|doc> &lt;x&gt;"
+    assert slack_markup(ours) == ours
+    assert slack_markup("`/escalate <community> <question>` a & b <!channel> <!subteam^S1>") == (
+        "`/escalate &lt;community&gt; &lt;question&gt;` a &amp; b &lt;!channel&gt; &lt;!subteam^S1&gt;"
+    )
+    assert slack_markup(slack_markup("<b> & <@U0ADA>")) == slack_markup("<b> & <@U0ADA>")
