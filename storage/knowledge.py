@@ -13,6 +13,7 @@ with it (bench/HISTORY.md, growth: with a support vocabulary that was most of th
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workflows.model import Escalation
+from workflows.model import Attachment, Escalation
 from workflows.ports import Scope
 
 from .direct import Repository, Work
@@ -143,6 +144,7 @@ class KnowledgeHit:
     answered_by: str | None
     resolved_at: datetime
     score: float
+    files: tuple[Attachment, ...] = ()
 
 
 def words_of(query: str, limit: int | None = MAX_QUERY_WORDS) -> list[str]:
@@ -190,7 +192,17 @@ def _hit(row: Any, score: float) -> KnowledgeHit:
         answered_by=row.answered_by,
         resolved_at=resolved,
         score=score,
+        files=_files_of(row.data),
     )
+
+
+def _files_of(data: Any) -> tuple[Attachment, ...]:
+    """The answer's files from a row's ``data`` (text from a textual query on either driver)."""
+    if isinstance(data, str):
+        data = json.loads(data)
+    if not isinstance(data, dict):
+        return ()
+    return tuple(Attachment.model_validate(f) for f in data.get("files") or ())
 
 
 class KnowledgeRepository(Repository):
@@ -219,7 +231,11 @@ class KnowledgeRepository(Repository):
             "tags": " ".join(dict.fromkeys(all_tags)),
             "answered_by": answerer.key if answerer else None,
             "resolved_at": esc.resolved_at,
-            "data": {"link": esc.link, "answer_ref": esc.answer_ref.model_dump() if esc.answer_ref else None},
+            "data": {
+                "link": esc.link,
+                "answer_ref": esc.answer_ref.model_dump() if esc.answer_ref else None,
+                "files": [f.model_dump() for f in esc.files],
+            },
         }
         insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
         stmt = insert(KnowledgeRow).values(**values)
@@ -268,7 +284,7 @@ class KnowledgeRepository(Repository):
                     ORDER BY k.id DESC
                     LIMIT :candidates
                 )
-                SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at,
+                SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at, k.data,
                        ts_rank_cd(k.search_vector, q.query, 1) AS score
                 FROM candidates c JOIN knowledge k ON k.id = c.id, q
                 ORDER BY score DESC, k.resolved_at DESC
@@ -328,7 +344,8 @@ class KnowledgeRepository(Repository):
                 ORDER BY score DESC, held.id DESC
                 LIMIT :limit
             )
-            SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at, scored.score
+            SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at, k.data,
+                   scored.score
             FROM scored JOIN knowledge k ON k.id = scored.id
             ORDER BY scored.score DESC, scored.id DESC
         """  # noqa: S608 - only our own constants are formatted in; user text is bound

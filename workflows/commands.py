@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .effects import Suggestion
-from .model import Community, Frozen, MessageRef, PersonRef, Priority, Step
+from .model import Attachment, Community, Frozen, MessageRef, PersonRef, Priority, Step
 
 MAX_QUESTION = 40_000
 MAX_TEXT = 40_000
@@ -61,6 +61,8 @@ class Reply(BaseCommand):
     kind: Literal["reply"] = "reply"
     message: MessageRef | None = None
     text: Annotated[str, Field(max_length=MAX_TEXT)] = ""
+    # What the platform says was attached (files, images), in a neutral form.
+    attachments: Annotated[tuple[Attachment, ...], Field(max_length=100)] = ()
 
 
 class Claim(BaseCommand):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .attachments import files_line, kept, said
 from .calendar import elapsed_time
 from .commands import (
     Accept,
@@ -40,6 +41,7 @@ from .effects import (
 from .errors import Reason, Refused
 from .model import (
     SYSTEM,
+    Attachment,
     Ball,
     Escalation,
     Owner,
@@ -230,8 +232,9 @@ def _reply(esc: Escalation, cmd: Reply, now: datetime) -> Decision:
     actor = cmd.actor
     update: dict[str, Any] = {"replies": esc.replies + 1, "last_reply_at": now}
     effects: list[Effect] = []
-    detail: dict[str, Any] = {}
+    detail: dict[str, Any] = {"files": len(cmd.attachments)} if cmd.attachments else {}
     status_changed = False
+    files = cmd.attachments
     if esc.requester.same(actor):
         if esc.ball == Ball.requester:
             status_changed = True
@@ -247,19 +250,13 @@ def _reply(esc: Escalation, cmd: Reply, now: datetime) -> Decision:
             detail["first_response"] = True
             detail["pull"] = pull
             status_changed = True
-            effects.append(
-                _notify(
-                    esc,
-                    esc.requester,
-                    Notice.first_response,
-                    f"{actor.label()} replied to your question: {cmd.text}"
-                    if cmd.text
-                    else f"{actor.label()} replied to your question.",
-                    (Action.resolve,),
-                )
-            )
-        elif _requester_cannot_see_thread(esc) and cmd.text:
-            effects.append(_notify(esc, esc.requester, Notice.reply, f"{actor.label()}: {cmd.text}", (Action.resolve,)))
+            text = said(f"{actor.label()} replied to your question", cmd.text, files)
+            effects.append(_notify(esc, esc.requester, Notice.first_response, text, (Action.resolve,), files))
+        elif _requester_cannot_see_thread(esc) and (cmd.text or files):
+            text = said(actor.label() if cmd.text else f"{actor.label()} replied", cmd.text, files)
+            effects.append(_notify(esc, esc.requester, Notice.reply, text, (Action.resolve,), files))
+        if files:
+            update["files"] = kept(esc.files, files)
         if esc.ball == Ball.experts:
             status_changed = True
             update.update(ball=Ball.requester, requester_since=now, requester_reminded=False)
@@ -484,7 +481,9 @@ def _resolve(esc: Escalation, cmd: Resolve, now: datetime) -> Decision:
         text = f"{cmd.actor.label()} resolved your question."
         if answer:
             text += f" Answer: {answer}"
-        effects.append(_notify(new, esc.requester, Notice.resolved, text, (Action.reopen,)))
+        if esc.files:
+            text += f"\n{files_line(esc.files)}"
+        effects.append(_notify(new, esc.requester, Notice.resolved, text, (Action.reopen,), esc.files))
     return Decision(new, effects, "resolved", {"answer": bool(answer)})
 
 
@@ -703,8 +702,17 @@ _HANDLERS: dict[type, Any] = {
 # ---------------------------------------------------------------- views
 
 
-def _notify(esc: Escalation, person: PersonRef, notice: Notice, text: str, actions: tuple[Action, ...] = ()) -> Notify:
-    return Notify(escalation_id=esc.id, person=person, notice=notice, text=text, view=card_view(esc), actions=actions)
+def _notify(
+    esc: Escalation,
+    person: PersonRef,
+    notice: Notice,
+    text: str,
+    actions: tuple[Action, ...] = (),
+    files: tuple[Attachment, ...] = (),
+) -> Notify:
+    return Notify(
+        escalation_id=esc.id, person=person, notice=notice, text=text, view=card_view(esc), actions=actions, files=files
+    )
 
 
 def _refresh_view(effect: Effect, esc: Escalation) -> Effect:
@@ -766,6 +774,7 @@ def card_view(esc: Escalation) -> CardView:
         next_step=esc.next_step,
         next_due_at=esc.next_due_at,
         answer=esc.answer,
+        answer_files=esc.files if esc.status == Status.resolved else (),
         resolved_by=esc.resolved_by,
         first_responder=esc.first_responder,
         experts=tuple(r for e in esc.community.experts for r in e.refs),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .attachments import files_words
 from .calendar import WEEKDAYS
 from .durations import humanize
 from .effects import DigestItem, PostDigest
@@ -126,7 +127,9 @@ def compose(
         resolved=tuple(
             item(
                 e,
-                "answered by " + _name(e, e.first_responder or e.resolved_by or e.requester),
+                "answered by "
+                + _name(e, e.first_responder or e.resolved_by or e.requester)
+                + (f", {files_words(e.files)}" if e.files else ""),
             )
             for e in resolved
         ),

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from .model import (
+    Attachment,
     Ball,
     ChannelRef,
     Frozen,
@@ -64,6 +65,7 @@ class CardView(Frozen):
     next_step: Step | None = None
     next_due_at: datetime | None = None
     answer: str | None = None
+    answer_files: tuple[Attachment, ...] = ()
     resolved_by: PersonRef | None = None
     first_responder: PersonRef | None = None
     experts: tuple[PersonRef, ...] = ()
@@ -128,6 +130,7 @@ class Suggestion(Frozen):
     question: str
     answer: str
     card: MessageRef | None = None  # where its thread is, for a link
+    files: tuple[Attachment, ...] = ()  # shared with the answer
 
 
 class Notify(BaseEffect):
@@ -140,6 +143,8 @@ class Notify(BaseEffect):
     view: CardView
     actions: tuple[Action, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
+    # Files the text speaks of ("with 2 files: ..."), for the adapter to link.
+    files: tuple[Attachment, ...] = ()
 
 
 class DigestItem(Frozen):

@@ -78,6 +78,15 @@ class MessageRef(Frozen):
     tenant: str = ""
 
 
+class Attachment(Frozen):
+    """A file someone shared with a message, as the platform names and links it. ``url`` is
+    a link for people (a permalink), never a short-lived download token; None when the
+    platform did not tell (a file hidden from the app, an inline image)."""
+
+    name: str
+    url: str | None = None
+
+
 class Expert(Frozen):
     """One human expert, possibly known on several platforms under several ids.
 
@@ -241,6 +250,8 @@ class Escalation(Frozen):
     resolved_by: PersonRef | None = None
     answer: str | None = None
     answer_ref: MessageRef | None = None
+    # Files the experts shared in the thread (oldest first, bounded): they go with the answer.
+    files: tuple[Attachment, ...] = ()
     closed_reason: str | None = None
 
     next_step: Step | None = None

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from .commands import Roster
 from .effects import Effect
-from .model import Escalation, MessageRef, PersonRef
+from .model import Attachment, Escalation, MessageRef, PersonRef
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class KnowledgeHitLike(Protocol):
     community: str
     question: str
     answer: str
+    files: tuple[Attachment, ...]
 
 
 class KnowledgePort(Protocol):

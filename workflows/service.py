@@ -476,6 +476,7 @@ async def _as_suggestions(uow: Any, hits: Sequence[Any]) -> list[Suggestion]:
                 question=hit.question,
                 answer=hit.answer,
                 card=cards[0][1] if cards else None,
+                files=tuple(hit.files),
             )
         )
     return out

@@ -40,6 +40,7 @@ from .text import (
     escape,
     escaped_chunks,
     excerpt,
+    file_links,
     link,
     mention,
     plain_excerpt,
@@ -88,6 +89,7 @@ MAX_BLOCKS = 50  # Slack's limit per message
 SUGGESTIONS_SHOWN = 3
 SUGGESTION_QUESTION_LIMIT = 300
 SUGGESTION_ANSWER_LIMIT = 700
+SUGGESTION_FILES_LIMIT = 900
 DIGEST_BLOCK_PREFIX = "digest"
 
 
@@ -213,6 +215,8 @@ def card_blocks(view: CardView, now: datetime) -> list[dict[str, Any]]:
     if view.answer:
         answer, _ = truncated(view.answer, SECTION_LIMIT - 100)
         blocks.append(SectionBlock(block_id=_bid(view, "answer"), text=md(f"*Answer*\n{answer}")))
+    if view.answer_files:
+        blocks.append(SectionBlock(block_id=_bid(view, "answer-files"), text=md(file_links(view.answer_files))))
     blocks.append(ContextBlock(block_id=_bid(view, "status"), elements=[md(summary_line(view, now))]))
     elements = _card_elements(view, cut)
     if elements:
@@ -275,6 +279,7 @@ def dm_blocks(
     question, cut = truncated(view.question, DM_QUESTION_LIMIT)
     blocks: list[Block] = [
         SectionBlock(block_id=_bid(view, f"dm-{effect.notice.value}"), text=md(body)),
+        *([SectionBlock(block_id=_bid(view, "dm-files"), text=md(file_links(effect.files)))] if effect.files else []),
         SectionBlock(
             block_id=_bid(view, "dm-question"),
             text=md(f"*{escape(view.community_name)}* · from {mention(view.requester)}\n{question}"),
@@ -326,6 +331,8 @@ def suggestion_text(suggestion: Suggestion, url: str | None, *, number: int | No
         f"{prefix}*Asked:* {excerpt(suggestion.question, SUGGESTION_QUESTION_LIMIT, max_lines=3)}",
         f"*Answer:* {excerpt(suggestion.answer, SUGGESTION_ANSWER_LIMIT)}",
     ]
+    if suggestion.files:
+        lines.append(file_links(suggestion.files, SUGGESTION_FILES_LIMIT))
     if url:
         lines.append(link(url, "Open the thread"))
     return "\n".join(lines)

@@ -47,6 +47,7 @@ from workflows.service import EscalationService
 from . import blocks as ui
 from .sender import SlackHome, SlackLinks
 from .text import escape, slack_markup
+from .thread_messages import person_reply
 
 log = logging.getLogger("escalation_bot.slack")
 
@@ -503,26 +504,23 @@ class SlackInbound:
     async def on_message(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
         await ack()
         event = body.get("event") or {}
-        thread_ts = event.get("thread_ts")
-        # Only people's replies in a thread: not edits, deletions, joins, bots or ourselves.
-        if not thread_ts or thread_ts == event.get("ts"):
-            return
-        if event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast") or not event.get("user"):
-            return
-        if event.get("user") == context.get("bot_user_id"):
+        # Only people's replies in a thread: not edits, deletions, notices, bots or ourselves.
+        said = person_reply(event, context.get("bot_user_id"))
+        if said is None:
             return
         channel = str(event.get("channel") or "")
-        person = self._person(body, str(event["user"]))
+        person = self._person(body, said.user)
         team = self._team(body)
-        event_id = str(body.get("event_id") or f"message:{channel}:{event.get('ts')}")
+        event_id = str(body.get("event_id") or f"message:{channel}:{said.ts}")
 
         def reply_to(esc: Escalation) -> BaseCommand:
             return Reply(
                 id=f"slack:{event_id}",
                 escalation_id=esc.id,
                 actor=person,
-                message=MessageRef(platform=Platform.slack, channel=channel, id=str(event.get("ts")), tenant=team),
-                text=str(event.get("text") or "")[:MAX_TEXT],
+                message=MessageRef(platform=Platform.slack, channel=channel, id=said.ts, tenant=team),
+                text=said.text[:MAX_TEXT],
+                attachments=said.files,
             )
 
         # Finding the card and recording the reply are one transaction.
@@ -530,7 +528,7 @@ class SlackInbound:
             await self.service.handle_on_card(
                 Platform.slack.value,
                 channel,
-                str(thread_ts),
+                said.thread_ts,
                 reply_to,
                 scope=self._scope(body),
                 event=("slack", event_id),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
-from workflows.model import PersonRef, Platform
+from workflows.model import Attachment, PersonRef, Platform
 
 SECTION_LIMIT = 3000  # a section's text object
 FALLBACK_LIMIT = 3000  # the notification text beside blocks: short is kinder anyway
@@ -58,6 +59,21 @@ def link(url: str | None, label: str) -> str:
     if _SAFE_URL.match(url):
         return f"<{escape(url)}|{escape(label)}>"
     return escape(url)
+
+
+def file_links(files: Sequence[Attachment], budget: int = SECTION_LIMIT - 100) -> str:
+    """Shared files as links to their permalinks (names only where Slack gave none), within
+    one section's length; the rest counted."""
+    shown: list[str] = []
+    used = 0
+    for file in files:
+        item = link(file.url, file.name)
+        if used + len(item) + 40 > budget:
+            break
+        shown.append(item)
+        used += len(item) + 3
+    more = len(files) - len(shown)
+    return ":paperclip: " + " · ".join(shown) + (f" · and {more} more" if more else "")
 
 
 def date(moment: datetime, token: str, fallback: str) -> str:
