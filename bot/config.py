@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from workflows.calendar import BusinessHours
 from workflows.durations import DurationError, parse_duration
-from workflows.model import ChannelRef, Community, Expert, PersonRef, Platform, Policy, Rotation, Timers
+from workflows.model import ChannelRef, Community, Expert, PersonRef, Platform, Policy, Priority, Rotation, Timers
+
+from .priorities import PriorityConfig, describe_priorities, priority_rules
 
 TIMER_FIELDS = (
     "nudge_after",
@@ -48,6 +50,7 @@ class PolicyConfig(_Strict):
     digest_when_empty: Literal["say", "skip"] | None = None
     deflection_wait: timedelta | None = None
     anyone_can_claim: bool | None = None
+    priority: dict[Priority, PriorityConfig] | None = None
 
     @field_validator(*TIMER_FIELDS, "deflection_wait", mode="before")
     @classmethod
@@ -255,7 +258,8 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
         for reactions in ("claim_reactions", "resolve_reactions"):
             if reactions in policy_values:
                 policy_values[reactions] = tuple(policy_values[reactions])
-        policy = Policy(timers=timers, rotation=item.rotation, **policy_values)
+        priorities = priority_rules(policy_values.pop("priority", None))
+        policy = Policy(timers=timers, rotation=item.rotation, priorities=priorities, **policy_values)
         communities.append(
             Community(
                 key=item.key,
@@ -332,6 +336,7 @@ def describe_policy(community: Community) -> list[str]:
     for name in TIMER_FIELDS:
         value = getattr(policy.timers, name)
         lines.append(f"  {name}: {format_duration(value) if value else 'off'}")
+    lines += describe_priorities(policy.priorities)
     hours = policy.business_hours
     if hours:
         lines.append(

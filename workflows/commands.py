@@ -106,6 +106,11 @@ class Cancel(BaseCommand):
     reason: Annotated[str, Field(max_length=2000)] | None = None
 
 
+class ChangePriority(BaseCommand):
+    kind: Literal["change_priority"] = "change_priority"
+    priority: Priority
+
+
 class Tick(BaseCommand):
     """A timer fell due. ``step``/``due_at`` say which one, so a late or repeated
     tick for a step that is no longer due does nothing."""
@@ -138,6 +143,7 @@ Command = Annotated[
     | Resolve
     | Reopen
     | Cancel
+    | ChangePriority
     | Tick
     | DeliveryFailed
     | Deflect

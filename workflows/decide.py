@@ -13,6 +13,7 @@ from .commands import (
     Assign,
     BaseCommand,
     Cancel,
+    ChangePriority,
     Claim,
     Command,
     Decline,
@@ -531,6 +532,16 @@ def _cancel(esc: Escalation, cmd: Cancel, now: datetime) -> Decision:
     return Decision(new, effects, "cancelled", {"reason": cmd.reason} if cmd.reason else {})
 
 
+def _change_priority(esc: Escalation, cmd: ChangePriority, now: datetime) -> Decision:
+    _require_open(esc, "reprioritised")
+    _require_manage(esc, cmd.actor, "change the priority of")
+    if cmd.priority == esc.priority:
+        return Decision(esc)
+    # decide() reschedules after every change: the new priority's clock applies from here.
+    new = esc.model_copy(update={"priority": cmd.priority})
+    return Decision(new, [], "priority_changed", {"from": esc.priority.value, "to": cmd.priority.value})
+
+
 # ---------------------------------------------------------------- timers
 
 
@@ -546,7 +557,7 @@ def _tick(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
 
 
 def _step_nudge(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
-    waited = humanize(elapsed_time(esc.policy.business_hours, esc.experts_since, now))
+    waited = humanize(elapsed_time(esc.policy.hours_for(esc.priority), esc.experts_since, now))
     new = esc.model_copy(update={"nudges": esc.nudges + 1, "first_push_at": esc.first_push_at or now})
     effects: list[Effect] = [
         ThreadReply(
@@ -554,7 +565,7 @@ def _step_nudge(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
             channel=ch,
             notice=Notice.nudge,
             text=f"This question has waited {waited} without an answer. Can one of you take it?",
-            mentions=mentions(esc, ch.platform),
+            mentions=mentions(esc, ch.platform, include_lead=esc.policy.mentions_lead(esc.priority)),
         )
         for ch in esc.community.channels
     ]
@@ -571,7 +582,7 @@ def _step_assign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
 def _step_owner_reminder(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
     assert esc.owner is not None
     new = esc.model_copy(update={"owner_reminded": True})
-    waited = humanize(elapsed_time(esc.policy.business_hours, esc.owner.since, now))
+    waited = humanize(elapsed_time(esc.policy.hours_for(esc.priority), esc.owner.since, now))
     actions = (Action.accept, Action.reassign, Action.decline) if esc.owner.kind == Ownership.assigned else ()
     effect = _notify(
         new,
@@ -693,6 +704,7 @@ _HANDLERS: dict[type, Any] = {
     Resolve: _resolve,
     Reopen: _reopen,
     Cancel: _cancel,
+    ChangePriority: _change_priority,
     Tick: _tick,
     DeliveryFailed: _delivery_failed,
     Deflect: _deflect,
@@ -749,7 +761,7 @@ def status_line(esc: Escalation) -> str:
 def card_actions(esc: Escalation) -> tuple[Action, ...]:
     if esc.status != Status.open:
         return (Action.reopen,)
-    return (Action.claim, Action.assign, Action.resolve, Action.reassign, Action.cancel)
+    return (Action.claim, Action.assign, Action.resolve, Action.reassign, Action.priority, Action.cancel)
 
 
 def card_view(esc: Escalation) -> CardView:

@@ -40,6 +40,7 @@ class Action(StrEnum):
     decline = "decline"
     deflect = "deflect"  # "This answers it"
     escalate = "escalate"  # "Still escalate"
+    priority = "priority"  # change the question's priority (and so its clock)
 
 
 class CardView(Frozen):

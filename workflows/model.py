@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .calendar import BusinessHours
 
@@ -131,6 +131,17 @@ class Timers(Frozen):
     auto_close_after: timedelta | None = None
 
 
+class PriorityRule(Frozen):
+    """How one priority changes a community's clock; what it does not name, the policy decides."""
+
+    # Only the timers this priority overrides, by Timers field name; None turns one off.
+    timers: dict[str, timedelta | None] = Field(default_factory=dict)
+    # False: this priority's clock runs round the clock even where the community keeps hours.
+    business_hours: bool = True
+    # The nudge also mentions the community's lead.
+    mention_lead: bool = False
+
+
 class Policy(Frozen):
     """A community's rules, copied onto each escalation when it opens."""
 
@@ -145,6 +156,19 @@ class Policy(Frozen):
     # Similar answered questions are shown to the requester first; the card waits this
     # long (wall time) for "This answers it" or "Still escalate". None: no deflection.
     deflection_wait: timedelta | None = timedelta(minutes=10)
+    priorities: dict[Priority, PriorityRule] = Field(default_factory=dict)
+
+    def timers_for(self, priority: Priority) -> Timers:
+        rule = self.priorities.get(priority)
+        return self.timers.model_copy(update=rule.timers) if rule else self.timers
+
+    def hours_for(self, priority: Priority) -> BusinessHours | None:
+        rule = self.priorities.get(priority)
+        return None if rule is not None and not rule.business_hours else self.business_hours
+
+    def mentions_lead(self, priority: Priority) -> bool:
+        rule = self.priorities.get(priority)
+        return rule is not None and rule.mention_lead
 
 
 class Community(Frozen):

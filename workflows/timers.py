@@ -13,8 +13,9 @@ def schedule(esc: Escalation) -> tuple[Step, datetime] | None:
     """The next timer step and when it is due, from the escalation's own state."""
     if esc.status != Status.open:
         return None
-    timers = esc.policy.timers
-    hours = esc.policy.business_hours
+    # The priority picks the clock, so changing it moves the timers still to come.
+    timers = esc.policy.timers_for(esc.priority)
+    hours = esc.policy.hours_for(esc.priority)
     due: list[tuple[datetime, int, Step]] = []
     if esc.held:
         wait = esc.policy.deflection_wait or timedelta(0)

@@ -249,6 +249,14 @@ def _card_elements(view: CardView, cut: bool) -> list[Any]:
                 value=action_value(view.escalation_id, view.version, "reassign"), label="Reassign to the next expert"
             )
         )
+    if Action.priority in actions:
+        overflow += [
+            Option(
+                value=action_value(view.escalation_id, view.version, f"priority:{p.value}"), label=f"Make it {p.value}"
+            )
+            for p in Priority
+            if p != view.priority
+        ]
     if Action.cancel in actions:
         overflow.append(Option(value=action_value(view.escalation_id, view.version, "cancel"), label="Cancel question"))
     if overflow:

@@ -27,6 +27,7 @@ from workflows.commands import (
     Assign,
     BaseCommand,
     Cancel,
+    ChangePriority,
     Claim,
     Decline,
     Deflect,
@@ -451,6 +452,10 @@ class SlackInbound:
                 command = Reassign(**base)
             elif target.action == "cancel":
                 command = Cancel(**base)
+            elif target.action and target.action.startswith("priority:"):
+                level = target.action.removeprefix("priority:")
+                if level in {p.value for p in Priority}:
+                    command = ChangePriority(**base, priority=Priority(level))
         if command is None:
             log.info("action ignored", extra={"action_id": action_id, "escalation_id": target.escalation_id})
             return

@@ -31,6 +31,7 @@ from workflows.commands import (
     Assign,
     BaseCommand,
     Cancel,
+    ChangePriority,
     Claim,
     Decline,
     Deflect,
@@ -67,7 +68,7 @@ from .sender import TeamsSender
 log = logging.getLogger("escalation_bot.teams")
 
 SOURCE = "teams"
-ESCALATION_VERBS = {"claim", "assign", "resolve", "reassign", "cancel", "reopen", "accept", "decline"}
+ESCALATION_VERBS = {"claim", "assign", "resolve", "reassign", "cancel", "reopen", "accept", "decline", "priority"}
 DEFLECTION_VERBS = {"deflect", "escalate"}
 COMMAND_WORDS = {"escalate", "help", "status", "search", "?"}
 SEARCH_RESULTS = 5
@@ -81,6 +82,7 @@ DONE_WORDS = {
     "reopen": "Reopened.",
     "accept": "You accepted this question.",
     "decline": "You declined; the question moves on.",
+    "priority": "Priority changed.",
 }
 HELP = (
     "Escalate a customer question to the experts:\n"
@@ -458,6 +460,11 @@ class EscalationTeamsBot(TeamsActivityHandler):
             return Accept(**base)
         if verb == "decline":
             return Decline(**base, reason=(str(data.get("reason") or "").strip() or None))
+        if verb == "priority":
+            level = str(data.get("priority") or "").lower()
+            if level not in {p.value for p in Priority}:
+                raise Refused(Reason.invalid, "Choose a priority: " + ", ".join(p.value for p in Priority) + ".")
+            return ChangePriority(**base, priority=Priority(level))
         if verb == "deflect":
             return Deflect(**base)
         if verb == "escalate":

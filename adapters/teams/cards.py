@@ -42,6 +42,7 @@ ACTION_TITLES = {
     Action.decline: "Decline",
     Action.deflect: "This answers it",
     Action.escalate: "Still escalate",
+    Action.priority: "Priority",
 }
 
 # Markdown that means something anywhere (emphasis, code, links), and at a line start
@@ -169,6 +170,18 @@ def card_actions(view: CardView, actions: Sequence[Action]) -> list[dict[str, An
             out.append(
                 _show_card(title, body, _execute("Resolve", "resolve", _data(view, "resolve"), style="positive"))
             )
+        elif action == Action.priority:
+            choices = [{"title": p.value.capitalize(), "value": p.value} for p in Priority]
+            body = [
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": "priority",
+                    "label": "Priority",
+                    "choices": choices,
+                    "value": view.priority.value,
+                }
+            ]
+            out.append(_show_card(title, body, _execute("Change", "priority", _data(view, "priority"))))
         elif action == Action.reassign:
             choices = [{"title": "Next expert in rotation", "value": ""}, *_expert_choices(view)]
             body = [{"type": "Input.ChoiceSet", "id": "to", "label": "Reassign to", "choices": choices, "value": ""}]

@@ -284,7 +284,14 @@ def test_card_view_reflects_the_escalation() -> None:
     assert view.next_step == Step.owner_reminder
     assert view.next_due_at == esc.next_due_at
     assert view.experts == tuple(e.refs[0] for e in esc.community.experts)
-    assert view.actions == (Action.claim, Action.assign, Action.resolve, Action.reassign, Action.cancel)
+    assert view.actions == (
+        Action.claim,
+        Action.assign,
+        Action.resolve,
+        Action.reassign,
+        Action.priority,
+        Action.cancel,
+    )
     done = card_view(run(esc, (resolve(ALICE, "42"), T0 + 2 * M)))
     assert done.actions == (Action.reopen,)
     assert done.answer == "42"

@@ -1,0 +1,87 @@
+"""The ``priority:`` part of a community's policy: how each priority changes its clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from workflows.durations import DurationError, parse_duration
+from workflows.model import Priority, PriorityRule
+
+OVERRIDABLE_TIMERS = (
+    "nudge_after",
+    "assign_after",
+    "owner_reminder_after",
+    "reassign_after",
+    "requester_reminder_after",
+    "auto_close_after",
+)
+_OFF = ("off", "never", "no", False)
+_ON = ("on", "yes", True)
+
+
+class PriorityConfig(BaseModel):
+    """``urgent: {nudge_after: 5m, assign_after: 15m, business_hours: off, mention_lead: true}``"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nudge_after: timedelta | None = None
+    assign_after: timedelta | None = None
+    owner_reminder_after: timedelta | None = None
+    reassign_after: timedelta | None = None
+    requester_reminder_after: timedelta | None = None
+    auto_close_after: timedelta | None = None
+    business_hours: bool = True
+    mention_lead: bool = False
+
+    @field_validator(*OVERRIDABLE_TIMERS, mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if value is None or value in _OFF:
+            return None
+        try:
+            return parse_duration(value)
+        except DurationError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("business_hours", mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        if value in _OFF:
+            return False
+        if value in _ON:
+            return True
+        raise ValueError("business_hours under a priority is on or off (the hours themselves are the policy's)")
+
+    def rule(self) -> PriorityRule:
+        # Only what is written overrides: an absent timer keeps the policy's.
+        timers = {name: getattr(self, name) for name in OVERRIDABLE_TIMERS if name in self.model_fields_set}
+        return PriorityRule(timers=timers, business_hours=self.business_hours, mention_lead=self.mention_lead)
+
+
+def priority_rules(config: dict[Priority, Any] | None) -> dict[Priority, PriorityRule]:
+    """From validated ``PriorityConfig``s, or their dumps with only what was written."""
+    return {
+        Priority(level): (spec if isinstance(spec, PriorityConfig) else PriorityConfig.model_validate(spec)).rule()
+        for level, spec in (config or {}).items()
+    }
+
+
+def describe_priorities(rules: dict[Priority, PriorityRule]) -> list[str]:
+    """One line per priority with its own clock, for ``config check``."""
+    from workflows.durations import format_duration
+
+    lines = []
+    for level in Priority:
+        rule = rules.get(level)
+        if rule is None:
+            continue
+        parts = [f"{name} {format_duration(value) if value else 'off'}" for name, value in rule.timers.items()]
+        if not rule.business_hours:
+            parts.append("round the clock")
+        if rule.mention_lead:
+            parts.append("nudge mentions the lead")
+        lines.append(f"  priority {level.value}: {', '.join(parts) or 'as the policy'}")
+    return lines
