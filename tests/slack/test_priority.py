@@ -22,15 +22,12 @@ URGENT = "      priority: {urgent: {nudge_after: 5m, assign_after: 15m, mention_
 
 
 @pytest.fixture
-async def slack(
-    store: Store, clock: FakeClock, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[SlackHarness]:
+async def slack(store: Store, clock: FakeClock, fake_slack: FakeSlack) -> AsyncIterator[SlackHarness]:
     config = conftest.CONFIG.replace(
         "      resolve_reactions: [white_check_mark]\n", "      resolve_reactions: [white_check_mark]\n" + URGENT
     )
     assert parse_config(config).get("sdk") is not None
-    monkeypatch.setattr(conftest, "CONFIG", config)
-    harness, client = await make_harness(store, clock, fake_slack)
+    harness, client = await make_harness(store, clock, fake_slack, config=config)
     try:
         yield harness
     finally:
