@@ -40,6 +40,7 @@ from .effects import (
     UpdateCard,
 )
 from .errors import Reason, Refused
+from .local_time import community_zone
 from .model import (
     SYSTEM,
     Attachment,
@@ -791,4 +792,5 @@ def card_view(esc: Escalation) -> CardView:
         first_responder=esc.first_responder,
         experts=tuple(r for e in esc.community.experts for r in e.refs),
         actions=card_actions(esc),
+        time_zone=community_zone(esc.policy),
     )

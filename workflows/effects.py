@@ -71,6 +71,8 @@ class CardView(Frozen):
     first_responder: PersonRef | None = None
     experts: tuple[PersonRef, ...] = ()
     actions: tuple[Action, ...] = ()
+    # The community's time zone (its business hours), for adapters that write times as text.
+    time_zone: str | None = None
 
 
 class Notice(StrEnum):

@@ -423,7 +423,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
                 facts = [
                     {"title": "Status", "value": escape_card_text(view.status_line)},
                     {"title": "Owner", "value": escape_card_text(owner)},
-                    {"title": "Next", "value": next_words(view)},
+                    {"title": "Next", "value": next_words(view, activity.local_timezone)},
                 ]
                 body.append({"type": "FactSet", "facts": facts})
 

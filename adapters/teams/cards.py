@@ -10,11 +10,11 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from workflows.effects import Action, CardView, DigestItem, Notice, Notify, PostDigest, Suggestion
+from workflows.local_time import local_time, reading_zone
 from workflows.model import Community, MessageRef, PersonRef, Platform, Priority, Status
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -96,16 +96,14 @@ def parse_person_value(value: str) -> PersonRef | None:
     return PersonRef(platform=platform, id=parts[2], tenant=parts[1], name=name)
 
 
-def _when(moment: datetime) -> str:
-    # Teams renders these in each reader's own time zone and locale.
-    iso = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{{{{DATE({iso}, SHORT)}}}} {{{{TIME({iso})}}}}"
-
-
-def next_words(view: CardView) -> str:
+def next_words(view: CardView, person_zone: str | None = None) -> str:
+    """When the next step is due, as text: Teams does not render ``{{DATE()}}``/``{{TIME()}}``
+    in its cards (readers would see the raw braces), so the time is written out in the
+    reader's zone when we know it (an answer to their own message), else the community's."""
     if view.next_step is None or view.next_due_at is None:
         return "Nothing scheduled"
-    return f"{STEP_WORDS.get(view.next_step.value, view.next_step.value).capitalize()} at {_when(view.next_due_at)}"
+    when = local_time(view.next_due_at, reading_zone(person_zone, view.time_zone))
+    return f"{STEP_WORDS.get(view.next_step.value, view.next_step.value).capitalize()} at {when}"
 
 
 def _data(view: CardView, verb: str, **extra: Any) -> dict[str, Any]:

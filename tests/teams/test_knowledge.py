@@ -247,7 +247,7 @@ async def test_a_similar_question_shows_earlier_answers_and_this_answers_it_clos
     await teams.send("personal_message", user=SAM[0], name=SAM[1], text="status")
     status = " ".join(texts(teams.connector.calls[-1].card()))
     assert "Sam is checking similar answers first" in status
-    assert "Send it to the experts at {{DATE(2026-03-02T09:10:00Z, SHORT)}}" in status
+    assert "Send it to the experts at Mon 2 Mar 09:10 (UTC)" in status
 
     # Someone else cannot say it answered Sam's question: told on their copy only.
     response = await press(teams, EVE, buttons[0], conversation=f"a:dm-{EVE[0]}", personal=True)

@@ -67,7 +67,7 @@ async def test_status_shows_owner_next_step_and_when(teams: Teams) -> None:
     text = str(card)
     assert "Why does login fail?" in text
     assert "'title': 'Owner', 'value': 'Ada'" in text
-    assert "Remind the owner at {{DATE(2026-03-02T13:00:00Z, SHORT)}}" in text
+    assert "Remind the owner at Mon 2 Mar 13:00 (UTC)" in text
 
 
 async def test_an_unknown_community_is_refused_in_words(teams: Teams) -> None:
