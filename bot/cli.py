@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from storage import Store
 
-from .config import ConfigError, describe_policy, load_config
+from .config import ConfigError, Directory, describe_policy, load_config
 from .eventloop import LoopUnavailable, loop_factory, loop_name
 from .logs import setup_logging
 from .migrate import SchemaNotCurrent, check_current, upgrade
@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--limit", type=int, default=50)
     retry = outbox_sub.add_parser("retry", help="queue failed rows for delivery again")
     retry.add_argument("ids", nargs="*", type=int, help="row ids (default: every failed row)")
+    link = sub.add_parser("console-link", help="print a one-time sign-in link for the web console (15 minutes)")
+    link.add_argument(
+        "--as", dest="person", help="whom it signs in: slack:T0TEAM/U0123 or teams:<id> (default: an admin)"
+    )
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     check = config_sub.add_parser("check", help="validate the YAML and print each community's effective policy")
@@ -109,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_report(settings, args))
         if args.command == "outbox":
             return asyncio.run(_outbox(settings, args))
+        if args.command == "console-link":
+            return asyncio.run(_console_link(settings, args.person))
         if args.command == "migrate":
             asyncio.run(upgrade(settings.database_url))
             print(f"database is up to date: {_safe_url(settings.database_url)}")
@@ -215,6 +221,25 @@ async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
         await store.close()
 
 
+async def _console_link(settings: Settings, person_text: str | None) -> int:
+    from .config import parse_person
+    from .runtime import Runtime
+    from .web import build_console, first_admin
+
+    directory = load_config(settings.escalation_config)
+    try:
+        person = parse_person(person_text) if person_text else first_admin(directory)
+    except ValueError as exc:
+        raise CliError(f"--as: {exc}") from None
+    store = await _open_store(settings)
+    try:
+        console = build_console(settings, Runtime(store, directory, {}), directory)
+        print(await console.new_link(person))
+    finally:
+        await store.close()
+    return 0
+
+
 def _config_check(path: str) -> int:
     directory = load_config(path)
     print(f"{path}: OK, {len(directory.all())} communities\n")
@@ -252,6 +277,7 @@ async def _serve_locked(settings: Settings, *, migrate: bool) -> int:
     gc.collect()
     gc.freeze()
     await site.start()
+    await _print_console_link(app, directory)
     loop = asyncio.get_running_loop()
     log.info(
         "listening",
@@ -270,6 +296,18 @@ async def _serve_locked(settings: Settings, *, migrate: bool) -> int:
     # Stops accepting, lets in-flight requests finish, then runs cleanup (scheduler, db).
     await runner.cleanup()
     return 0
+
+
+async def _print_console_link(app: web.Application, directory: Directory) -> None:
+    """With no identity provider configured, the one way in: a link printed here."""
+    from .web import WEB_CONSOLE, first_admin
+
+    console = app[WEB_CONSOLE]
+    if console.config.providers:
+        return
+    person = first_admin(directory)
+    link = await console.new_link(person)
+    print(f"web console: sign in as {person.label()} at {link} (one-time link, valid 15 minutes)", flush=True)
 
 
 if __name__ == "__main__":

@@ -133,6 +133,8 @@ class CommunityConfig(_Strict):
 
 class ConfigFile(_Strict):
     defaults: dict[str, PolicyConfig] = Field(default_factory=dict)
+    # People who see and act on every escalation of their workspace/tenant (the web console).
+    admins: list[str] = Field(default_factory=list)
     people: list[PersonConfig] = Field(default_factory=list)
     communities: list[CommunityConfig]
 
@@ -165,9 +167,10 @@ def parse_person(text: str) -> PersonRef:
 class Directory:
     """Communities by key, as built from one configuration file."""
 
-    def __init__(self, communities: Sequence[Community], source: str = "") -> None:
+    def __init__(self, communities: Sequence[Community], source: str = "", admins: Sequence[PersonRef] = ()) -> None:
         self._by_key = {c.key: c for c in communities}
         self.source = source
+        self.admins = tuple(admins)
 
     def get(self, key: str) -> Community | None:
         return self._by_key.get(key)
@@ -272,7 +275,13 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
         )
     if not communities:
         raise ConfigError(f"{source or 'configuration'}: no communities are configured")
-    return Directory(communities, source)
+    admins = []
+    for index, spec in enumerate(config.admins):
+        try:
+            admins.append(parse_person(spec))
+        except ValueError as exc:
+            raise ConfigError(f"{source or 'configuration'}: admins[{index}]: {exc}") from None
+    return Directory(communities, source, admins)
 
 
 def _describe(error: ValidationError, raw: dict[str, Any], source: str) -> str:

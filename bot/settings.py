@@ -40,3 +40,19 @@ class Settings(BaseSettings):
     teams_enabled: bool = Field(default=False, validation_alias="TEAMS_ENABLED")
     # Comma-separated service URL prefixes; empty means the public and US government clouds.
     teams_service_url_allowlist: str = Field(default="", validation_alias="TEAMS_SERVICE_URL_ALLOWLIST")
+
+    # The web console (/console). CONSOLE_SECRET signs its session cookies: without it a random
+    # one is made at each start (sessions then end at a restart, and replicas need the same one).
+    console_secret: str | None = Field(default=None, validation_alias="CONSOLE_SECRET", min_length=32)
+    # Where people reach serve (links, sign-in redirects); https:// makes the cookies Secure.
+    console_url: str | None = Field(default=None, validation_alias="CONSOLE_URL")
+    # "Sign in with Slack" (OpenID Connect); only the listed workspaces (team ids) get in.
+    slack_oidc_client_id: str | None = Field(default=None, validation_alias="SLACK_OIDC_CLIENT_ID")
+    slack_oidc_client_secret: str | None = Field(default=None, validation_alias="SLACK_OIDC_CLIENT_SECRET")
+    slack_oidc_teams: str = Field(default="", validation_alias="SLACK_OIDC_TEAMS")
+    slack_oidc_issuer: str = Field(default="https://slack.com", validation_alias="SLACK_OIDC_ISSUER")
+    # "Sign in with Microsoft" (Entra ID, OpenID Connect), restricted to one tenant.
+    entra_client_id: str | None = Field(default=None, validation_alias="ENTRA_CLIENT_ID")
+    entra_client_secret: str | None = Field(default=None, validation_alias="ENTRA_CLIENT_SECRET")
+    entra_tenant_id: str | None = Field(default=None, validation_alias="ENTRA_TENANT_ID")
+    entra_authority: str = Field(default="https://login.microsoftonline.com", validation_alias="ENTRA_AUTHORITY")

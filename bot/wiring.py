@@ -22,6 +22,7 @@ from .loopwatch import LoopWatch
 from .pacing import Pacer
 from .runtime import Runtime
 from .settings import Settings
+from .web import WEB_CONSOLE, build_console
 
 log = logging.getLogger("escalation_bot.wiring")
 
@@ -48,7 +49,10 @@ async def build_server(settings: Settings, directory: Directory, store: Store) -
         log.warning("no platform is configured: messages are printed to stdout (set SLACK_* or MICROSOFT_APP_*)")
         runtime.dispatcher.senders[Platform.slack] = ConsoleSender(sys.stdout, runtime.clock, Platform.slack)
         runtime.dispatcher.senders[Platform.teams] = ConsoleSender(sys.stdout, runtime.clock, Platform.teams)
+    console = build_console(settings, runtime, directory)
+    mounts.append(console.mount)
     app = build_app(runtime, mounts=mounts)
+    app[WEB_CONSOLE] = console
     watch = LoopWatch(runtime.metrics.loop_lag.observe)
 
     async def watching(_: web.Application) -> None:

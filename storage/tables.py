@@ -247,3 +247,16 @@ class HomeViewRow(Base):
     tenant: Mapped[str] = mapped_column(String(200), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     opened_at: Mapped[datetime]
+
+
+class SignInLinkRow(Base):
+    """One-time sign-in links for the web console, by the SHA-256 of their token (the
+    token itself is only ever printed): used once, within minutes, or not at all."""
+
+    __tablename__ = "console_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -16,6 +16,7 @@ ALLOWED = {
     "storage": {"workflows"},
     "adapters/slack": {"workflows"},
     "adapters/teams": {"workflows"},
+    "adapters/web": {"workflows"},
     "bot": {"workflows", "storage", "adapters", "migrations"},
     "migrations": {"storage"},
 }

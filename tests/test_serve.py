@@ -82,6 +82,15 @@ async def test_serve_answers_health_and_stops_cleanly_on_sigterm(
                     await asyncio.sleep(0.2)
             async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                 assert response.status == 200
+            # No identity provider is configured: serve prints a one-time link to the console.
+            assert proc.stdout is not None
+            line = await asyncio.to_thread(proc.stdout.readline)
+            assert line.startswith("web console: sign in as Operator at http://localhost:"), line
+            link = line.split(" at ", 1)[1].split()[0].replace("localhost", "127.0.0.1")
+            async with http.get(link, allow_redirects=False) as response:
+                assert response.status == 302 and response.headers["Location"] == "/console/"
+            async with http.get(f"http://127.0.0.1:{port}/", allow_redirects=False) as response:
+                assert response.headers["Location"] == "/console/"
             # The loop's lag is watched from the start: /metrics has observed some by now.
             await asyncio.sleep(0.3)
             async with http.get(f"http://127.0.0.1:{port}/metrics") as response:

@@ -28,6 +28,11 @@ class BaseCommand(Frozen):
     escalation_id: str
     actor: PersonRef
     roster: Roster | None = None
+    # Filled in by the service from the configuration (never taken from a request): an
+    # admin of the deployment may manage every escalation of their tenant.
+    admin: bool = False
+    # Where the command came from when that is not the actor's platform ("console"): audited.
+    via: str | None = None
 
 
 class Open(BaseCommand):

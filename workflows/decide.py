@@ -132,8 +132,8 @@ def _may_manage(esc: Escalation, actor: PersonRef) -> bool:
     return esc.community.is_expert(actor) or esc.community.is_lead(actor)
 
 
-def _require_manage(esc: Escalation, actor: PersonRef, doing: str) -> None:
-    if not _may_manage(esc, actor):
+def _require_manage(esc: Escalation, cmd: BaseCommand, doing: str) -> None:
+    if not cmd.admin and not _may_manage(esc, cmd.actor):
         raise Refused(
             Reason.forbidden,
             f"Only the requester, the owner or the {esc.community.name} experts can {doing} this escalation.",
@@ -315,7 +315,7 @@ def _claim(esc: Escalation, cmd: Claim, now: datetime) -> Decision:
 
 def _assign(esc: Escalation, cmd: Assign, now: datetime) -> Decision:
     _require_open(esc, "assigned")
-    _require_manage(esc, cmd.actor, "assign")
+    _require_manage(esc, cmd, "assign")
     target = cmd.assignee
     if _holds(esc, target):
         return Decision(esc)
@@ -326,7 +326,7 @@ def _assign(esc: Escalation, cmd: Assign, now: datetime) -> Decision:
 
 def _reassign(esc: Escalation, cmd: Reassign, now: datetime) -> Decision:
     _require_open(esc, "reassigned")
-    _require_manage(esc, cmd.actor, "reassign")
+    _require_manage(esc, cmd, "reassign")
     if cmd.to is not None:
         if _holds(esc, cmd.to):
             return Decision(esc)
@@ -461,7 +461,7 @@ def _unowned(esc: Escalation, now: datetime, action: str, detail: dict[str, Any]
 
 def _resolve(esc: Escalation, cmd: Resolve, now: datetime) -> Decision:
     _require_open(esc, "resolved")
-    _require_manage(esc, cmd.actor, "resolve")
+    _require_manage(esc, cmd, "resolve")
     if cmd.via_reaction and not (esc.requester.same(cmd.actor) or _holds(esc, cmd.actor)):
         raise Refused(
             Reason.forbidden,
@@ -492,7 +492,7 @@ def _resolve(esc: Escalation, cmd: Resolve, now: datetime) -> Decision:
 def _reopen(esc: Escalation, cmd: Reopen, now: datetime) -> Decision:
     if esc.status == Status.open:
         raise Refused(Reason.conflict, "This escalation is already open.")
-    _require_manage(esc, cmd.actor, "reopen")
+    _require_manage(esc, cmd, "reopen")
     owner = esc.owner.model_copy(update={"since": now}) if esc.owner else None
     new = esc.model_copy(
         update={
@@ -524,7 +524,7 @@ def _reopen(esc: Escalation, cmd: Reopen, now: datetime) -> Decision:
 
 def _cancel(esc: Escalation, cmd: Cancel, now: datetime) -> Decision:
     _require_open(esc, "cancelled")
-    _require_manage(esc, cmd.actor, "cancel")
+    _require_manage(esc, cmd, "cancel")
     new = esc.model_copy(update={"status": Status.cancelled, "closed_reason": cmd.reason or "cancelled"})
     effects: list[Effect] = []
     for person in (esc.owner.person if esc.owner else None, esc.requester):
@@ -535,7 +535,7 @@ def _cancel(esc: Escalation, cmd: Cancel, now: datetime) -> Decision:
 
 def _change_priority(esc: Escalation, cmd: ChangePriority, now: datetime) -> Decision:
     _require_open(esc, "reprioritised")
-    _require_manage(esc, cmd.actor, "change the priority of")
+    _require_manage(esc, cmd, "change the priority of")
     if cmd.priority == esc.priority:
         return Decision(esc)
     # decide() reschedules after every change: the new priority's clock applies from here.

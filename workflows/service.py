@@ -39,6 +39,13 @@ class Directory(Protocol):
     def all(self) -> Sequence[Community]: ...
 
 
+def is_admin(directory: Directory, person: PersonRef) -> bool:
+    """Whether the configuration names ``person`` among its ``admins`` (a directory built
+    without that list names nobody)."""
+    admins: Sequence[PersonRef] = getattr(directory, "admins", ())
+    return any(admin.same(person) for admin in admins)
+
+
 @dataclass
 class Outcome:
     escalation: Escalation | None
@@ -216,7 +223,7 @@ class EscalationService:
     ) -> Outcome:
         """Decide ``found.command`` and write the result inside ``uow`` (the caller commits),
         reading only what ``found`` does not already hold."""
-        command = found.command
+        command = self._with_role(found.command)
         read = found.current if found.current is not None and found.current.id == command.escalation_id else None
         # Recording the event id first is the duplicate check (one statement, not two); a
         # refusal below rolls it back with everything else.
@@ -254,7 +261,7 @@ class EscalationService:
                 actor=command.actor,
                 action=decision.action or "",
                 command_id=command.id,
-                detail=decision.detail,
+                detail={**decision.detail, "via": command.via} if command.via else decision.detail,
             )
             if decision.action in _ROTATING_ACTIONS and esc.owner is not None:
                 await uow.rotation.assigned(esc.community.key, esc.owner.expert, now)
@@ -264,6 +271,11 @@ class EscalationService:
             elif current is not None and current.status == Status.resolved and esc.status != Status.resolved:
                 await uow.knowledge.forget(esc.id)
         return Outcome(decision.escalation, decision)
+
+    def _with_role(self, command: BaseCommand) -> BaseCommand:
+        """The actor's deployment-wide role comes from the configuration, never the request."""
+        admin = is_admin(self.directory, command.actor)
+        return command if command.admin == admin else command.model_copy(update={"admin": admin})
 
     @staticmethod
     def _log_change(outcome: Outcome, command: BaseCommand, event: tuple[str, str] | None) -> None:

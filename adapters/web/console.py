@@ -1,0 +1,165 @@
+"""The console as an aiohttp sub-application under /console, and what every request
+passes through: security headers, the session, the viewer, and CSRF on every POST."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from workflows.clock import Clock
+from workflows.console import ConsoleQueries, SignInLinks, Viewer, viewer_for
+from workflows.model import Community, PersonRef
+from workflows.service import Directory, EscalationService
+
+from .config import ConsoleConfig
+from .oidc import OidcClient
+from .session import Session, csrf_ok, read_session, token_hash
+
+log = logging.getLogger("escalation_bot.console")
+
+HERE = Path(__file__).parent
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# Paths that need no session (the sign-in itself and the static files).
+OPEN_PATHS = ("/console/signin", "/console/static/")
+
+
+@dataclass
+class WebConsole:
+    config: ConsoleConfig
+    service: EscalationService
+    directory: Directory
+    queries: ConsoleQueries
+    links: SignInLinks
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        self.oidc = {
+            p.name: OidcClient(p, self.config.url(f"/console/signin/{p.name}/callback")) for p in self.config.providers
+        }
+
+    # ------------------------------------------------------------ sign-in links
+
+    async def new_link(self, person: PersonRef) -> str:
+        """A one-time sign-in link for ``person``; only its hash is stored."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        await self.links.issue(token_hash(token), person, now, now + self.config.link_ttl)
+        return self.config.url(f"/console/signin/link?token={token}")
+
+    # ------------------------------------------------------------ the viewer
+
+    def communities(self) -> Sequence[Community]:
+        return self.directory.all()
+
+    def viewer(self, person: PersonRef) -> Viewer:
+        return viewer_for(person, self.directory.all(), getattr(self.directory, "admins", ()))
+
+    # ------------------------------------------------------------ the app
+
+    def mount(self, app: web.Application) -> None:
+        from .views import deliveries, escalations, knowledge, signin
+
+        sub = web.Application(middlewares=[self._headers, self._errors, self._signed_in])
+        sub[CONSOLE] = self
+        env = aiohttp_jinja2.setup(
+            sub,
+            loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+            autoescape=jinja2.select_autoescape(["html"], default=True),
+            undefined=jinja2.StrictUndefined,
+        )
+        env.filters["when"] = lambda at: at.strftime("%Y-%m-%d %H:%M UTC") if at else ""
+        static = sub.router.add_static("/static/", HERE / "static", append_version=True, name="static")
+        env.globals["static"] = lambda name: str(static.url_for(filename=name))
+        for module in (signin, escalations, knowledge, deliveries):
+            module.routes(sub)
+        app.add_subapp("/console", sub)
+
+        async def home(_: web.Request) -> web.StreamResponse:
+            raise web.HTTPFound("/console/")
+
+        app.router.add_get("/", home)
+
+    @web.middleware
+    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if not request.path.startswith("/console/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """404, 403 and the like as pages; anything unexpected as a 500 page without internals."""
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status in (403, 404, 405):
+                return error_page(request, exc.status, exc.text if exc.status == 403 else None)
+            raise
+        except Exception:
+            log.exception("console request failed", extra={"path": request.path})
+            return error_page(request, 500, None)
+
+    @web.middleware
+    async def _signed_in(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        session = read_session(request, self.config, self.clock.now())
+        request[SESSION] = session
+        if session is not None:
+            request[VIEWER] = self.viewer(session.person)
+        if request.path.startswith(OPEN_PATHS):
+            return await handler(request)
+        if session is None:
+            if request.method == "GET":
+                raise web.HTTPFound(f"/console/signin?next={request.rel_url.path_qs}")
+            raise web.HTTPForbidden(text="Your session has ended: sign in again.")
+        if request.method == "POST":
+            form = await request.post()
+            if not csrf_ok(session, str(form.get("csrf") or "")):
+                raise web.HTTPForbidden(text="This form has expired (no valid CSRF token): reload the page.")
+        return await handler(request)
+
+
+CONSOLE: web.AppKey[WebConsole] = web.AppKey("console", WebConsole)
+SESSION: web.RequestKey[Session | None] = web.RequestKey("console.session", Session)
+VIEWER: web.RequestKey[Viewer] = web.RequestKey("console.viewer", Viewer)
+
+_TITLES = {403: "Not allowed", 404: "Not found", 405: "Not allowed", 500: "Something went wrong"}
+
+
+def error_page(request: web.Request, status: int, message: str | None) -> web.Response:
+    context = {"status": status, "title": _TITLES.get(status, "Error"), "message": message}
+    return render(request, "error.html", context, status=status)
+
+
+def render(request: web.Request, template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:
+    session: Session | None = request.get(SESSION)
+    base = {
+        "viewer": request.get(VIEWER),
+        "csrf": session.csrf if session else "",
+        "path": request.path,
+    }
+    return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
+
+
+def console_of(request: web.Request) -> WebConsole:
+    return request.app[CONSOLE]
+
+
+def viewer_of(request: web.Request) -> Viewer:
+    viewer: Viewer = request[VIEWER]
+    return viewer

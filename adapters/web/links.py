@@ -1,0 +1,22 @@
+"""Links that open a message's thread in Slack or Teams, built without asking either."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from workflows.model import MessageRef, Platform
+
+
+def thread_link(ref: MessageRef) -> str | None:
+    if ref.platform == Platform.slack and ref.channel and ref.id:
+        # Slack sends the browser on to the workspace and the message (or its app).
+        return "https://slack.com/app_redirect?" + urlencode({"channel": ref.channel, "message_ts": ref.id})
+    if ref.platform == Platform.teams and ref.channel and ref.id:
+        query = {"parentMessageId": ref.id}
+        if ref.tenant:
+            query["tenantId"] = ref.tenant
+        return (
+            f"https://teams.microsoft.com/l/message/{quote(ref.channel, safe='')}/{quote(ref.id, safe='')}?"
+            + urlencode(query)
+        )
+    return None

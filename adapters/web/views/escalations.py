@@ -1,0 +1,169 @@
+"""The escalations list, one escalation's page, and the actions on it: each action is the
+command the chat sends, refused or allowed by the same rules, audited as via console."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from workflows.commands import BaseCommand, Cancel, ChangePriority, Reassign, Reopen
+from workflows.console import EscalationFilter, Viewer
+from workflows.durations import DurationError, parse_duration
+from workflows.errors import Reason, Refused
+from workflows.model import Escalation, Priority, Status
+
+from ..console import console_of, error_page, render, viewer_of
+from ..links import thread_link
+
+PER_PAGE = 50
+_FILTERS = ("community", "state", "owner", "requester", "priority", "older", "newer", "words")
+
+
+def _filter(request: web.Request) -> tuple[EscalationFilter, dict[str, str], list[str]]:
+    """The list's filters from the query string; a value that means nothing is named, not guessed."""
+    query = {name: request.query.get(name, "").strip() for name in _FILTERS}
+    problems: list[str] = []
+    now = console_of(request).clock.now()
+
+    def choice(name: str, kind: Any) -> Any:
+        if not query[name]:
+            return None
+        try:
+            return kind(query[name])
+        except ValueError:
+            problems.append(f"{name}: {query[name]!r} is not one of {', '.join(k.value for k in kind)}")
+            return None
+
+    def age(name: str) -> Any:
+        if not query[name]:
+            return None
+        try:
+            return now - parse_duration(query[name])
+        except DurationError as exc:
+            problems.append(f"{name}: {exc}")
+            return None
+
+    try:
+        page = max(int(request.query.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    where = EscalationFilter(
+        community=query["community"] or None,
+        status=choice("state", Status),
+        owner=query["owner"] or None,
+        requester=query["requester"] or None,
+        priority=choice("priority", Priority),
+        older_than=age("older"),
+        newer_than=age("newer"),
+        words=query["words"][:200] or None,
+        page=page,
+        per_page=PER_PAGE,
+    )
+    return where, query, problems
+
+
+async def escalation_list(request: web.Request) -> web.StreamResponse:
+    console, viewer = console_of(request), viewer_of(request)
+    where, query, problems = _filter(request)
+    found = await console.queries.escalations(viewer.reach(), where)
+    kept = {k: v for k, v in query.items() if v}
+    context = {
+        "page": found,
+        "query": query,
+        "problems": problems,
+        "communities": _communities(request, viewer),
+        "states": [s.value for s in Status],
+        "priorities": [p.value for p in Priority],
+        "kept": kept,
+        "now": console.clock.now(),
+    }
+    return render(request, "escalations.html", context)
+
+
+def _communities(request: web.Request, viewer: Viewer) -> list[Any]:
+    everything = console_of(request).communities()
+    if viewer.sees_everything:
+        return list(everything)
+    return [c for c in everything if c.key in viewer.communities]
+
+
+async def escalation_page(request: web.Request, *, problem: str | None = None, status: int = 200) -> web.Response:
+    console, viewer = console_of(request), viewer_of(request)
+    detail = await console.queries.detail(viewer.reach(), request.match_info["id"])
+    if detail is None:
+        raise web.HTTPNotFound()
+    esc = detail.escalation
+    threads = [(kind, ref, thread_link(ref)) for kind, ref in detail.messages if kind == "card"]
+    context = {
+        "esc": esc,
+        "detail": detail,
+        "threads": threads,
+        "experts": [e for e in esc.community.experts],
+        "priorities": [p.value for p in Priority],
+        "problem": problem,
+        "may_retry": viewer.may_retry_deliveries,
+    }
+    return render(request, "escalation.html", context, status=status)
+
+
+async def escalation_detail(request: web.Request) -> web.StreamResponse:
+    return await escalation_page(request)
+
+
+def _command(action: str, esc: Escalation, viewer: Viewer, form: Any) -> BaseCommand:
+    base: dict[str, Any] = {
+        "id": f"console:{uuid.uuid4().hex}",
+        "escalation_id": esc.id,
+        "actor": viewer.person,
+        "via": "console",
+    }
+    reason = str(form.get("reason") or "").strip()[:2000] or None
+    if action == "reassign":
+        chosen = str(form.get("to") or "")
+        expert = next((e for e in esc.community.experts if e.key == chosen), None)
+        if chosen and expert is None:
+            raise Refused(Reason.invalid, f"{chosen} is not an expert of {esc.community.name}.")
+        to = (expert.ref_on(viewer.person.platform) or expert.refs[0]) if expert else None
+        return Reassign(**base, to=to)
+    if action == "cancel":
+        return Cancel(**base, reason=reason)
+    if action == "reopen":
+        return Reopen(**base, reason=reason)
+    if action == "priority":
+        try:
+            priority = Priority(str(form.get("priority") or ""))
+        except ValueError:
+            raise Refused(Reason.invalid, "Choose a priority: low, normal, high or urgent.") from None
+        return ChangePriority(**base, priority=priority)
+    raise web.HTTPNotFound()
+
+
+async def escalation_action(request: web.Request) -> web.StreamResponse:
+    console, viewer = console_of(request), viewer_of(request)
+    escalation_id = request.match_info["id"]
+    detail = await console.queries.detail(viewer.reach(), escalation_id)
+    if detail is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    try:
+        command = _command(request.match_info["action"], detail.escalation, viewer, form)
+        await console.service.handle(command, scope=viewer.scope)
+    except Refused as refusal:
+        if refusal.reason == Reason.not_found:
+            raise web.HTTPNotFound() from None
+        if refusal.reason == Reason.forbidden:
+            return error_page(request, 403, refusal.message)
+        return await escalation_page(request, problem=refusal.message, status=409)
+    return web.Response(status=303, headers={"Location": f"/console/escalations/{escalation_id}"})
+
+
+def routes(app: web.Application) -> None:
+    async def home(_: web.Request) -> web.StreamResponse:
+        return web.Response(status=302, headers={"Location": "/console/escalations"})
+
+    app.router.add_get("/", home)
+    app.router.add_get("/escalations", escalation_list)
+    app.router.add_get("/escalations/{id}", escalation_detail)
+    app.router.add_post("/escalations/{id}/{action}", escalation_action)

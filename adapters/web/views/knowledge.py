@@ -1,0 +1,29 @@
+"""The knowledge base: the same search as ``/escalate search``, within the viewer's tenant."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from workflows.ports import Scope
+
+from ..console import console_of, render, viewer_of
+from ..links import thread_link
+
+
+async def knowledge(request: web.Request) -> web.StreamResponse:
+    console, viewer = console_of(request), viewer_of(request)
+    words = request.query.get("q", "").strip()[:300]
+    community = request.query.get("community", "").strip() or None
+    hits = []
+    if words:
+        # The local operator is in no tenant: every workspace of each platform is theirs.
+        scopes = [viewer.scope] if viewer.scope is not None else [Scope("slack", ""), Scope("teams", "")]
+        for scope in scopes:
+            hits += await console.service.search(words, scope, community=community, limit=20)
+    results = [(hit, thread_link(hit.card) if hit.card else None) for hit in hits]
+    context = {"q": words, "community": community or "", "results": results, "communities": console.communities()}
+    return render(request, "knowledge.html", context)
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/knowledge", knowledge)

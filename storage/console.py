@@ -1,0 +1,209 @@
+"""The web console's read models and sign-in links (workflows/console.py's ports).
+
+Every query is limited to a viewer's reach: the tenant (through the escalation's scopes,
+as the chat's own queries are), and unless the viewer is an admin, their own questions
+and their communities'. An escalation outside the reach reads as missing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, exists, false, or_, select, update
+
+from workflows.console import (
+    AuditEntry,
+    Delivery,
+    EscalationDetail,
+    EscalationFilter,
+    EscalationPage,
+    Reach,
+)
+from workflows.model import Escalation, PersonRef
+
+from .tables import AuditRow, EscalationRow, OutboxRow, ScopeRow, SignInLinkRow
+from .unit_of_work import Store
+
+
+def _within(reach: Reach) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if reach.scope is not None:
+        conditions.append(
+            exists().where(
+                ScopeRow.escalation_id == EscalationRow.id,
+                ScopeRow.platform == reach.scope.platform,
+                or_(ScopeRow.tenant == reach.scope.tenant, ScopeRow.tenant == ""),
+            )
+        )
+    if reach.communities is not None:
+        mine: list[ColumnElement[bool]] = []
+        if reach.requester:
+            mine.append(EscalationRow.requester == reach.requester)
+        if reach.communities:
+            mine.append(EscalationRow.community.in_(list(reach.communities)))
+        conditions.append(or_(*mine) if mine else false())
+    return conditions
+
+
+def _like(words: str) -> str:
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def _filtered(where: EscalationFilter) -> list[ColumnElement[bool]]:
+    row = EscalationRow
+    conditions: list[ColumnElement[bool]] = []
+    if where.community:
+        conditions.append(row.community == where.community)
+    if where.status is not None:
+        conditions.append(row.status == where.status.value)
+    if where.owner:
+        conditions.append(row.owner == where.owner)
+    if where.requester:
+        conditions.append(row.requester == where.requester)
+    if where.priority is not None:
+        conditions.append(row.priority == where.priority.value)
+    if where.older_than is not None:
+        conditions.append(row.created_at < where.older_than)
+    if where.newer_than is not None:
+        conditions.append(row.created_at >= where.newer_than)
+    if where.words:
+        # The question lives in the JSON document; matching its text is enough for a filter
+        # (the knowledge base has the ranked search).
+        text = row.data.cast(String)
+        for word in where.words.split()[:8]:
+            conditions.append(text.ilike(_like(word), escape="\\"))
+    return conditions
+
+
+def _delivery(row: OutboxRow) -> Delivery:
+    return Delivery(
+        id=row.id,
+        escalation_id=row.escalation_id,
+        kind=row.kind,
+        platform=row.platform,
+        target=row.target,
+        status=row.status,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        error=row.last_error,
+    )
+
+
+class ConsoleStore:
+    """``ConsoleQueries`` and ``SignInLinks`` over the bot's own database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def escalations(self, reach: Reach, where: EscalationFilter) -> EscalationPage:
+        page = max(where.page, 1)
+        query = (
+            select(EscalationRow.data)
+            .where(and_(*_within(reach), *_filtered(where)))
+            .order_by(EscalationRow.created_at.desc(), EscalationRow.id.desc())
+            .limit(where.per_page + 1)
+            .offset((page - 1) * where.per_page)
+        )
+        async with self.store.unit_of_work() as uow:
+            rows = list((await uow.session.execute(query)).scalars())
+        found = [Escalation.model_validate(d) for d in rows[: where.per_page]]
+        return EscalationPage(found, page, len(rows) > where.per_page)
+
+    async def _visible(self, uow: Any, reach: Reach, escalation_id: str) -> Escalation | None:
+        query = select(EscalationRow.data).where(EscalationRow.id == escalation_id, *_within(reach))
+        data = (await uow.session.execute(query)).scalar_one_or_none()
+        return Escalation.model_validate(data) if data is not None else None
+
+    async def detail(self, reach: Reach, escalation_id: str) -> EscalationDetail | None:
+        async with self.store.unit_of_work() as uow:
+            esc = await self._visible(uow, reach, escalation_id)
+            if esc is None:
+                return None
+            audit = [
+                AuditEntry(
+                    at=row.at, actor=row.actor, platform=row.platform, action=row.action, detail=row.detail or {}
+                )
+                for row in await uow.audit.for_escalation(escalation_id)
+            ]
+            messages = [(kind, ref) for kind, ref, _ in await uow.messages.for_escalation(escalation_id)]
+            query = select(OutboxRow).where(OutboxRow.escalation_id == escalation_id).order_by(OutboxRow.id)
+            deliveries = [_delivery(row) for row in (await uow.session.execute(query)).scalars()]
+        return EscalationDetail(esc, audit, messages, deliveries)
+
+    async def deliveries(self, reach: Reach, status: str, limit: int = 100) -> list[Delivery]:
+        query = (
+            select(OutboxRow)
+            .join(EscalationRow, EscalationRow.id == OutboxRow.escalation_id)
+            .where(OutboxRow.status == status, *_within(reach))
+            .order_by(OutboxRow.id.desc())
+            .limit(limit)
+        )
+        async with self.store.unit_of_work() as uow:
+            return [_delivery(row) for row in (await uow.session.execute(query)).scalars()]
+
+    async def retry_delivery(self, reach: Reach, delivery_id: int, actor: PersonRef, now: datetime) -> bool:
+        """Queue a failed delivery again (``outbox retry``), audited on its escalation."""
+        async with self.store.unit_of_work() as uow:
+            query = (
+                select(OutboxRow.escalation_id, EscalationRow.tenant, EscalationRow.version)
+                .join(EscalationRow, EscalationRow.id == OutboxRow.escalation_id)
+                .where(OutboxRow.id == delivery_id, OutboxRow.status == "failed", *_within(reach))
+            )
+            found = (await uow.session.execute(query)).one_or_none()
+            if found is None:
+                return False
+            if not await uow.outbox.retry_failed(now, [delivery_id]):
+                return False
+            uow.session.add(
+                AuditRow(
+                    escalation_id=found.escalation_id,
+                    tenant=found.tenant,
+                    at=now,
+                    actor=actor.key,
+                    platform=actor.platform.value,
+                    action="delivery_retried",
+                    command_id=f"retry:{delivery_id}:{now.isoformat()}",
+                    version=found.version,
+                    detail={"delivery": delivery_id, "via": "console"},
+                )
+            )
+            await uow.session.flush()
+        return True
+
+    # ------------------------------------------------------------ sign-in links
+
+    async def issue(self, token_hash: str, person: PersonRef, now: datetime, expires_at: datetime) -> None:
+        async with self.store.unit_of_work() as uow:
+            uow.session.add(
+                SignInLinkRow(
+                    token_hash=token_hash,
+                    person=person.model_dump(mode="json"),
+                    created_at=now,
+                    expires_at=expires_at,
+                    used_at=None,
+                )
+            )
+            await uow.session.flush()
+
+    async def redeem(self, token_hash: str, now: datetime) -> PersonRef | None:
+        """The link's person, once: the update that marks it used is the check, so two
+        requests racing with one link cannot both get in."""
+        async with self.store.unit_of_work() as uow:
+            marked = await uow.session.execute(
+                update(SignInLinkRow)
+                .where(
+                    SignInLinkRow.token_hash == token_hash,
+                    SignInLinkRow.used_at.is_(None),
+                    SignInLinkRow.expires_at > now,
+                )
+                .values(used_at=now)
+            )
+            if getattr(marked, "rowcount", 0) != 1:
+                return None
+            person = (
+                await uow.session.execute(select(SignInLinkRow.person).where(SignInLinkRow.token_hash == token_hash))
+            ).scalar_one()
+        return PersonRef.model_validate(person)

@@ -1,0 +1,216 @@
+"""The console over HTTP: sign-in links, sessions, who sees what, and the refusals."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from storage.tables import SignInLinkRow
+from workflows.delivery import PermanentDeliveryError
+from workflows.model import Priority, Status
+
+from .conftest import ADA, ADMIN, GLOBEX_USER, LEE, OTHER, SAM, Console
+
+
+async def test_without_a_session_every_page_leads_to_sign_in(web: Console) -> None:
+    root = await web.client.get("/", allow_redirects=False)
+    assert root.status == 302 and root.headers["Location"] == "/console/"
+    for path in ("/console/", "/console/escalations?state=open", "/console/knowledge", "/console/deliveries"):
+        response = await web.client.get(path, allow_redirects=False)
+        assert response.status == 302, path
+        assert response.headers["Location"].startswith("/console/signin?next=")
+    page = await web.page("/console/signin")
+    assert "console-link" in page  # no provider configured: how to get a link
+
+
+async def test_a_sign_in_link_works_once_and_is_stored_hashed(web: Console) -> None:
+    path = await web.link_path(ADMIN)
+    token = path.split("token=", 1)[1]
+    async with web.runtime.store.unit_of_work() as uow:
+        [row] = (await uow.session.execute(select(SignInLinkRow))).scalars().all()
+    assert row.token_hash != token and token not in str(row.person)
+
+    first = await web.client.get(path, allow_redirects=False)
+    assert first.status == 302 and first.headers["Location"] == "/console/"
+    cookie = first.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # served over plain http here
+    assert "Alex Admin" in await web.page("/console/escalations")
+
+    web.sign_out_locally()
+    again = await web.client.get(path, allow_redirects=False)
+    assert again.status == 403 and "used already" in await again.text()
+    assert (await web.client.get("/console/escalations", allow_redirects=False)).status == 302
+
+
+async def test_an_expired_or_made_up_link_signs_nobody_in(web: Console) -> None:
+    path = await web.link_path(ADMIN)
+    web.clock.advance(timedelta(minutes=15, seconds=1))
+    assert (await web.client.get(path, allow_redirects=False)).status == 403
+    assert (await web.client.get("/console/signin/link?token=guess", allow_redirects=False)).status == 403
+    assert (await web.client.get("/console/escalations", allow_redirects=False)).status == 302
+
+
+async def test_a_session_expires_and_a_tampered_cookie_is_ignored(web: Console) -> None:
+    await web.sign_in(ADMIN)
+    [cookie] = [c for c in web.client.session.cookie_jar if c.key == "eb_console"]
+    body, mac = cookie.value.split(".")
+    web.sign_out_locally()
+    web.client.session.cookie_jar.update_cookies({"eb_console": body[:-2] + "AA." + mac})
+    assert (await web.client.get("/console/escalations", allow_redirects=False)).status == 302
+    await web.sign_in(ADMIN)
+    web.clock.advance(timedelta(hours=12, seconds=1))
+    assert (await web.client.get("/console/escalations", allow_redirects=False)).status == 302
+
+
+async def test_every_page_has_a_strict_policy_and_no_inline_script(web: Console) -> None:
+    esc = await web.open(SAM, "sdk", "Does the SDK support Android 15?")
+    await web.sign_in(ADMIN)
+    for path in (
+        "/console/escalations",
+        f"/console/escalations/{esc.id}",
+        "/console/knowledge?q=android",
+        "/console/deliveries",
+        "/console/nowhere",
+    ):
+        response = await web.client.get(path)
+        html = await response.text()
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
+        assert not re.search(r"<[^>]+\son\w+=", html), path  # no inline event handler
+    assert (await web.client.get("/console/nowhere")).status == 404
+
+
+async def test_user_text_shows_as_text(web: Console) -> None:
+    question = 'Crash <script>alert("x")</script> and <img src=x onerror="alert(1)"> on login'
+    esc = await web.open(SAM, "sdk", question)
+    await web.sign_in(ADMIN)
+    for path in (f"/console/escalations/{esc.id}", "/console/escalations"):
+        html = await web.page(path)
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(" in html and "&lt;img src=x onerror=" in html
+
+
+async def test_another_tenants_escalation_is_not_found(web: Console) -> None:
+    theirs = await web.open(GLOBEX_USER, "globex", "A Globex question")
+    ours = await web.open(SAM, "sdk", "An Acme question")
+    await web.sign_in(ADMIN)
+    listing = await web.page("/console/escalations")
+    assert "An Acme question" in listing and "Globex question" not in listing
+    await web.page(f"/console/escalations/{theirs.id}", expect=404)
+    response = await web.post(
+        f"/console/escalations/{theirs.id}/cancel", {}, from_page=f"/console/escalations/{ours.id}"
+    )
+    assert response.status == 404
+    assert (await web.reload(theirs)).status == Status.open
+
+
+async def test_people_see_their_own_and_their_communities_escalations(web: Console) -> None:
+    sdk = await web.open(SAM, "sdk", "SDK question from Sam")
+    billing = await web.open(OTHER, "billing", "Billing question from Olive")
+    await web.sign_in(SAM)  # asked one question; in no community
+    listing = await web.page("/console/escalations")
+    assert "SDK question from Sam" in listing and "Billing question" not in listing
+    await web.page(f"/console/escalations/{billing.id}", expect=404)
+    web.sign_out_locally()
+    await web.sign_in(ADA)  # an sdk expert: sees sdk's, not billing's
+    listing = await web.page("/console/escalations")
+    assert "SDK question from Sam" in listing and "Billing question" not in listing
+    await web.page(f"/console/escalations/{sdk.id}")
+    await web.page(f"/console/escalations/{billing.id}", expect=404)
+
+
+async def test_an_admin_acts_as_the_chat_would_and_it_is_audited_via_console(web: Console) -> None:
+    esc = await web.open(SAM, "sdk", "Where are the release notes?")
+    await web.sign_in(ADMIN)
+    page = f"/console/escalations/{esc.id}"
+    before = len(web.slack.delivered)
+
+    response = await web.post(f"{page}/priority", {"priority": "urgent"}, from_page=page)
+    assert response.status == 303 and response.headers["Location"] == page
+    response = await web.post(f"{page}/reassign", {"to": "slack:U0BEN"}, from_page=page)
+    assert response.status == 303
+    esc = await web.reload(esc)
+    assert esc.priority == Priority.urgent and esc.owner is not None and esc.owner.person.id == "U0BEN"
+
+    await web.post(f"{page}/cancel", {"reason": "duplicate"}, from_page=page)
+    assert (await web.reload(esc)).status == Status.cancelled
+    await web.post(f"{page}/reopen", {"reason": "not a duplicate"}, from_page=page)
+    assert (await web.reload(esc)).status == Status.open
+
+    # The chat card follows every change, and people are told, as from the chat.
+    await web.runtime.dispatch()
+    kinds = [effect.kind for _, effect in web.slack.delivered[before:]]
+    assert kinds.count("update_card") >= 4 and "notify" in kinds
+    async with web.runtime.store.unit_of_work() as uow:
+        rows = [r for r in await uow.audit.for_escalation(esc.id) if r.actor == ADMIN.key]
+    assert [r.action for r in rows] == ["priority_changed", "reassigned", "cancelled", "reopened"]
+    assert all((r.detail or {}).get("via") == "console" for r in rows)
+    timeline = await web.page(page)
+    assert "priority changed" in timeline and "via console" in timeline
+
+
+async def test_a_post_without_the_csrf_token_changes_nothing(web: Console) -> None:
+    esc = await web.open(SAM, "sdk", "CSRF target")
+    await web.sign_in(ADMIN)
+    for data in ({}, {"csrf": "forged"}):
+        response = await web.post(f"/console/escalations/{esc.id}/cancel", data)
+        assert response.status == 403 and "CSRF" in await response.text()
+    assert (await web.reload(esc)).status == Status.open
+    web.sign_out_locally()
+    response = await web.post(f"/console/escalations/{esc.id}/cancel", {"csrf": "x"})
+    assert response.status == 403
+    assert (await web.reload(esc)).status == Status.open
+
+
+async def _failed_delivery(web: Console) -> int:
+    web.slack.fail = lambda effect: PermanentDeliveryError("channel_not_found", code="channel_not_found")
+    esc = await web.open(SAM, "sdk", "Delivery will fail")
+    web.slack.fail = None
+    async with web.runtime.store.unit_of_work() as uow:
+        failed = [r for r in await uow.outbox.list("failed") if r.escalation_id == esc.id]
+    assert failed, "the card's delivery failed"
+    return failed[0].id
+
+
+async def test_a_member_cannot_do_an_admins_action(web: Console) -> None:
+    row_id = await _failed_delivery(web)
+    await web.sign_in(LEE)  # the sdk lead: acts on sdk, but retrying deliveries is for admins
+    page = await web.page("/console/deliveries")
+    assert "channel_not_found" in page and f"/console/deliveries/{row_id}/retry" not in page
+    response = await web.post(f"/console/deliveries/{row_id}/retry", {}, from_page="/console/deliveries")
+    assert response.status == 403
+    async with web.runtime.store.unit_of_work() as uow:
+        assert row_id in [r.id for r in await uow.outbox.list("failed")]
+
+
+async def test_an_admin_retries_a_failed_delivery(web: Console) -> None:
+    row_id = await _failed_delivery(web)
+    await web.sign_in(ADMIN)
+    response = await web.post(f"/console/deliveries/{row_id}/retry", {}, from_page="/console/deliveries")
+    assert response.status == 303
+    await web.runtime.dispatch()
+    async with web.runtime.store.unit_of_work() as uow:
+        assert row_id not in [r.id for r in await uow.outbox.list("failed")]
+        audit = await uow.audit.count(action="delivery_retried", actor=ADMIN.key)
+    assert audit == 1
+
+
+async def test_the_list_filters_and_pages(web: Console) -> None:
+    await web.open(SAM, "sdk", "Alpha crash on iOS", priority=Priority.high)
+    web.clock.advance(timedelta(days=3))
+    await web.open(SAM, "billing", "Beta invoice wrong")
+    await web.sign_in(ADMIN)
+    assert "Alpha" in (found := await web.page("/console/escalations?priority=high")) and "Beta" not in found
+    assert "Beta" in (found := await web.page("/console/escalations?community=billing")) and "Alpha" not in found
+    assert "Alpha" in (found := await web.page("/console/escalations?words=ios+crash")) and "Beta" not in found
+    assert "Alpha" in (found := await web.page("/console/escalations?older=2d")) and "Beta" not in found
+    assert "Beta" in (found := await web.page("/console/escalations?newer=1d")) and "Alpha" not in found
+    assert "Alpha" in (found := await web.page("/console/escalations?requester=slack:U0SAM&state=open"))
+    found = await web.page("/console/escalations?state=shut&older=soon")
+    assert "state: &#39;shut&#39; is not one of" in found and "older:" in found
+    assert "No escalation matches" in await web.page("/console/escalations?state=resolved")

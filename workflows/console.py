@@ -1,0 +1,143 @@
+"""Who may see and do what in the web console, and the read models it asks for.
+
+The console is an adapter; these rules are the core's so that no handler or template
+decides them: a viewer is built from the configuration once per request, and storage
+answers the queries below only within the viewer's reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from .model import Community, Escalation, MessageRef, PersonRef, Platform, Priority, Status
+from .ports import Scope
+
+# The person behind a sign-in link printed on the server's terminal when no identity
+# provider is configured: whoever can read serve's output already holds the database.
+OPERATOR = PersonRef(platform=Platform.console, id="operator", name="Operator")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person and what the configuration makes of them."""
+
+    person: PersonRef
+    admin: bool
+    # Communities whose escalations they see (expert or lead) and where they lead.
+    communities: tuple[str, ...]
+    leads: tuple[str, ...]
+
+    @property
+    def scope(self) -> Scope | None:
+        """The tenant every query is limited to; None for the local operator only."""
+        if self.person.platform == Platform.console:
+            return None
+        return Scope.of(self.person)
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.admin
+
+    @property
+    def may_retry_deliveries(self) -> bool:
+        return self.admin
+
+    def leads_or_admin(self, community: str) -> bool:
+        return self.admin or community in self.leads
+
+    def reach(self) -> Reach:
+        if self.admin:
+            return Reach(scope=self.scope)
+        return Reach(scope=self.scope, requester=self.person.key, communities=self.communities)
+
+
+def viewer_for(person: PersonRef, communities: Sequence[Community], admins: Sequence[PersonRef]) -> Viewer:
+    if person == OPERATOR:
+        return Viewer(person, True, tuple(c.key for c in communities), tuple(c.key for c in communities))
+    admin = any(a.same(person) for a in admins)
+    member = tuple(c.key for c in communities if c.expert_for(person) is not None)
+    leads = tuple(c.key for c in communities if c.is_lead(person))
+    return Viewer(person, admin, member, leads)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a viewer may read: the tenant, and unless admin, their own questions and
+    their communities' (``requester`` is a person key, as stored)."""
+
+    scope: Scope | None
+    requester: str | None = None
+    communities: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class EscalationFilter:
+    community: str | None = None
+    status: Status | None = None
+    owner: str | None = None  # expert key or person key
+    requester: str | None = None  # person key
+    priority: Priority | None = None
+    older_than: datetime | None = None  # created before
+    newer_than: datetime | None = None  # created after
+    words: str | None = None
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True)
+class EscalationPage:
+    escalations: list[Escalation]
+    page: int
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    platform: str
+    action: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row: a message to be, or that could not be, delivered."""
+
+    id: int
+    escalation_id: str
+    kind: str
+    platform: str
+    target: str
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class EscalationDetail:
+    escalation: Escalation
+    audit: list[AuditEntry]
+    messages: list[tuple[str, MessageRef]]
+    deliveries: list[Delivery]
+
+
+class ConsoleQueries(Protocol):
+    """Read models for the console, each within a viewer's ``Reach``."""
+
+    async def escalations(self, reach: Reach, where: EscalationFilter) -> EscalationPage: ...
+    async def detail(self, reach: Reach, escalation_id: str) -> EscalationDetail | None: ...
+    async def deliveries(self, reach: Reach, status: str, limit: int = 100) -> list[Delivery]: ...
+    async def retry_delivery(self, reach: Reach, delivery_id: int, actor: PersonRef, now: datetime) -> bool: ...
+
+
+class SignInLinks(Protocol):
+    """One-time sign-in tokens, kept hashed."""
+
+    async def issue(self, token_hash: str, person: PersonRef, now: datetime, expires_at: datetime) -> None: ...
+    async def redeem(self, token_hash: str, now: datetime) -> PersonRef | None: ...
