@@ -7,11 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from storage import Store
 from storage.tables import SignInLinkRow
+from workflows.clock import FakeClock
 from workflows.delivery import PermanentDeliveryError
 from workflows.model import Priority, Status
 
-from .conftest import ADA, ADMIN, GLOBEX_USER, LEE, OTHER, SAM, Console
+from .conftest import ADA, ADMIN, GLOBEX_USER, LEE, OTHER, SAM, Console, console_config, make_console
 
 
 async def test_without_a_session_every_page_leads_to_sign_in(web: Console) -> None:
@@ -214,3 +216,11 @@ async def test_the_list_filters_and_pages(web: Console) -> None:
     found = await web.page("/console/escalations?state=shut&older=soon")
     assert "state: &#39;shut&#39; is not one of" in found and "older:" in found
     assert "No escalation matches" in await web.page("/console/escalations?state=resolved")
+
+
+async def test_over_https_the_session_cookie_is_secure(store: Store, clock: FakeClock) -> None:
+    async for web in make_console(store, clock, console_config("https://bot.example.com")):
+        path = await web.link_path(ADMIN)
+        response = await web.client.get(path, allow_redirects=False)
+        assert response.status == 302
+        assert "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]

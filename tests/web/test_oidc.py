@@ -1,0 +1,113 @@
+"""Sign-in with Slack and with Microsoft Entra ID through a provider on loopback that signs
+real JWTs; forged or foreign id tokens get nobody in."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from adapters.web import OidcProvider
+from storage import Store
+from workflows.clock import FakeClock
+
+from .conftest import ACME, TENANT, Console, console_config, make_console
+from .fake_oidc import CLIENT_ID, CLIENT_SECRET, FakeProvider
+
+SLACK_CLAIMS = {"https://slack.com/user_id": "U0ADMIN", "https://slack.com/team_id": ACME, "name": "Alex Admin"}
+ENTRA_CLAIMS = {"oid": "entra-admin", "tid": TENANT, "name": "Erin Entra"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class SignIn:
+    web: Console
+    slack: FakeProvider
+    entra: FakeProvider
+    url: str
+
+    async def through(self, provider: str, *, next_path: str = "/console/escalations") -> Any:
+        """What a browser does: start, follow the provider's redirect, land on the callback."""
+        return await self.web.client.get(f"/console/signin/{provider}?next={next_path}")
+
+
+@pytest.fixture
+async def signin(store: Store, clock: FakeClock) -> AsyncIterator[SignIn]:
+    slack = FakeProvider(claims=dict(SLACK_CLAIMS), clock=lambda: clock.now().timestamp())
+    entra = FakeProvider(path=f"/{TENANT}/v2.0", claims=dict(ENTRA_CLAIMS), clock=lambda: clock.now().timestamp())
+    await slack.start()
+    await entra.start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    providers = (
+        OidcProvider("slack", "Slack", "slack", slack.issuer, CLIENT_ID, CLIENT_SECRET, frozenset({ACME})),
+        OidcProvider("entra", "Microsoft", "entra", entra.issuer, CLIENT_ID, CLIENT_SECRET, frozenset({TENANT})),
+    )
+    try:
+        async for web in make_console(store, clock, console_config(url, providers), server_port=port):
+            yield SignIn(web, slack, entra, url)
+    finally:
+        await slack.close()
+        await entra.close()
+
+
+async def test_sign_in_with_slack(signin: SignIn) -> None:
+    page = await signin.web.page("/console/signin")
+    assert "Sign in with Slack" in page and "Sign in with Microsoft" in page
+    response = await signin.through("slack")
+    assert response.status == 200 and str(response.url).endswith("/console/escalations")
+    assert "Alex Admin · admin" in await response.text()
+    [asked] = signin.slack.authorize_requests
+    assert asked["redirect_uri"] == f"{signin.url}/console/signin/slack/callback"
+    assert asked["scope"] == "openid profile email" and asked["nonce"] and asked["state"]
+
+
+async def test_sign_in_with_entra_id_in_the_bots_tenant_only(signin: SignIn) -> None:
+    response = await signin.through("entra")
+    assert response.status == 200 and "Erin Entra · admin" in await response.text()
+
+    signin.web.sign_out_locally()
+    signin.entra.claims["tid"] = "another-tenant"
+    response = await signin.through("entra")
+    assert response.status == 403 and "not a workspace or tenant this bot serves" in await response.text()
+    assert (await signin.web.client.get("/console/escalations", allow_redirects=False)).status == 302
+
+
+async def test_a_slack_workspace_the_bot_does_not_serve_is_refused(signin: SignIn) -> None:
+    signin.slack.claims["https://slack.com/team_id"] = "T0ELSEWHERE"
+    response = await signin.through("slack")
+    assert response.status == 403
+    assert (await signin.web.client.get("/console/escalations", allow_redirects=False)).status == 302
+
+
+@pytest.mark.parametrize("forgery", ["signature", "audience", "nonce", "expired"])
+async def test_a_forged_id_token_signs_nobody_in(signin: SignIn, forgery: str) -> None:
+    signin.slack.forge = forgery
+    response = await signin.through("slack")
+    assert response.status == 403, forgery
+    assert "the id token is not valid" in await response.text()
+    assert not [c for c in signin.web.client.session.cookie_jar if c.key == "eb_console"]
+    assert (await signin.web.client.get("/console/escalations", allow_redirects=False)).status == 302
+
+
+async def test_a_callback_this_browser_did_not_start_is_refused(signin: SignIn) -> None:
+    # A code and state from elsewhere (another browser's sign-in, or an attacker's).
+    response = await signin.web.client.get("/console/signin/slack/callback?code=abc&state=xyz")
+    assert response.status == 403
+    start = await signin.web.client.get("/console/signin/slack", allow_redirects=False)
+    assert start.status == 302
+    response = await signin.web.client.get("/console/signin/slack/callback?code=abc&state=not-the-one")
+    assert response.status == 403
+    assert (await signin.web.client.get("/console/escalations", allow_redirects=False)).status == 302
+
+
+async def test_an_unknown_provider_is_not_found(signin: SignIn) -> None:
+    assert (await signin.web.client.get("/console/signin/github")).status == 404
