@@ -121,6 +121,9 @@ class Dispatcher:
         except ValueError as exc:
             await self._fail(row, f"unreadable effect: {exc}")
             return False
+        about = getattr(effect, "about", None)
+        if about is not None and await self._delivered_since(row, about):
+            return False
         sender = self.senders.get(Platform(row.platform))
         if sender is None:
             await self._fail(row, f"no sender configured for platform {row.platform}")
@@ -183,6 +186,20 @@ class Dispatcher:
         if not marked:
             log.warning("outbox lease lost before marking sent", extra=extra)
         self._count(row.platform, "sent")
+        return True
+
+    async def _delivered_since(self, row: OutboxRow, failed_key: str) -> bool:
+        """A failure notice whose failed message has been delivered since (an admin's ``outbox
+        retry`` went first: same escalation, older row) is settled unsent: the failure is fixed.
+        Checked here, at delivery, because only here is "since" known."""
+        async with self.store.unit_of_work() as uow:
+            if await uow.outbox.status_of(failed_key) != "sent":
+                return False
+            await uow.outbox.mark_sent(row.id, self.holder, self.clock.now(), {"dropped": "delivered since"})
+        log.info(
+            "failure notice dropped: the failed message was delivered since",
+            extra={"escalation_id": row.escalation_id, "outbox_id": row.id, "key": failed_key},
+        )
         return True
 
     async def _retry(

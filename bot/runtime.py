@@ -93,6 +93,7 @@ class Runtime:
             target=row.target,
             person=PersonRef.model_validate(person) if person else None,
             error=error[:2000],
+            outbox_key=row.idempotency_key,
         )
         try:
             await self.service.handle(command)

@@ -473,6 +473,10 @@ class OutboxRepository(Repository):
         )
         return int(res.rowcount)  # type: ignore[attr-defined]
 
+    async def status_of(self, idempotency_key: str) -> str | None:
+        query = select(OutboxRow.status).where(OutboxRow.idempotency_key == idempotency_key)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
     async def list(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]:
         query = select(OutboxRow).order_by(OutboxRow.id).limit(limit)
         if status:

@@ -135,6 +135,7 @@ class DeliveryFailed(BaseCommand):
     target: str  # channel id, or "dm:<person id>"
     person: PersonRef | None = None  # for a failed private message, who missed it
     error: Annotated[str, Field(max_length=2000)]
+    outbox_key: str | None = None  # the failed message's outbox row, for the notices' ``about``
 
 
 Command = Annotated[

@@ -634,19 +634,24 @@ def _step_auto_close(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
 
 
 def _delivery_failed(esc: Escalation, cmd: DeliveryFailed, now: datetime) -> Decision:
-    """Tell the people concerned by another route, and the lead; never loop on failures."""
+    """Tell the people concerned by another route, and the lead; never loop on failures.
+
+    People are told in plain words: the error itself (a code, a setting to fix) is for the
+    admin, in the audit detail, the logs and ``outbox list``. Each notice carries the failed
+    message's outbox key (``about``), so a notice still queued when an admin's ``outbox retry``
+    has since delivered that message is dropped at delivery instead of reporting a fixed failure.
+    """
     if cmd.notice == Notice.delivery_failed.value:
         return Decision(esc)  # a failure report that itself failed: logged and listed, not repeated
     effects: list[Effect] = []
-    where = "privately" if cmd.person else f"in {cmd.platform} channel {cmd.target}"
+    platform = {"slack": "Slack", "teams": "Teams"}.get(cmd.platform, cmd.platform)
+    where = "privately" if cmd.person else f"in the {esc.community.name} channel on {platform}"
     who = cmd.person.label() if cmd.person else None
     if cmd.person is not None:
         # A private message failed: say it in the thread, where the person may still see it.
-        text = f"I could not reach {who} privately ({cmd.error})."
+        text = f"I could not reach {who} privately."
         if cmd.notice == Notice.assigned.value:
-            text = (
-                f"I could not reach {who} privately to hand them this question ({cmd.error}); {who}, please look here."
-            )
+            text = f"I could not reach {who} privately to hand them this question; {who}, please look here."
         effects += [
             ThreadReply(
                 escalation_id=esc.id,
@@ -654,33 +659,32 @@ def _delivery_failed(esc: Escalation, cmd: DeliveryFailed, now: datetime) -> Dec
                 notice=Notice.delivery_failed,
                 text=text,
                 mentions=(cmd.person,) if cmd.person.platform == ch.platform else (),
+                about=cmd.outbox_key,
             )
             for ch in esc.community.channels
             if not (cmd.platform == ch.platform.value and cmd.target == ch.id)
         ]
     elif not esc.requester.same(SYSTEM):
-        effects.append(
-            _notify(
-                esc,
-                esc.requester,
-                Notice.delivery_failed,
-                f"Your question could not be posted {where} ({cmd.error}). The community's lead has been told.",
-            )
+        told = _notify(
+            esc,
+            esc.requester,
+            Notice.delivery_failed,
+            f"Your question could not be posted {where}. The community's lead has been told.",
         )
+        effects.append(told.model_copy(update={"about": cmd.outbox_key}))
     lead = esc.community.lead
     if lead is not None:
         lead_ref = contact(esc, lead)
         if cmd.person is None or not lead_ref.same(cmd.person):
-            effects.append(
-                _notify(
-                    esc,
-                    lead_ref,
-                    Notice.delivery_failed,
-                    f"A message about a {esc.community.name} question could not be delivered {where}"
-                    + (f" to {who}" if who else "")
-                    + f": {cmd.error}. `escalation-bot outbox` lists it and can retry it.",
-                )
+            told = _notify(
+                esc,
+                lead_ref,
+                Notice.delivery_failed,
+                f"A message about a {esc.community.name} question could not be delivered {where}"
+                + (f" to {who}" if who else "")
+                + ". An admin can see why, and send it again, with `escalation-bot outbox`.",
             )
+            effects.append(told.model_copy(update={"about": cmd.outbox_key}))
     detail: dict[str, Any] = {"effect": cmd.effect, "target": f"{cmd.platform}:{cmd.target}", "error": cmd.error}
     return Decision(esc, effects, "delivery_failed", detail, card_changed=False)
 

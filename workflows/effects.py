@@ -123,6 +123,9 @@ class ThreadReply(BaseEffect):
     notice: Notice
     text: str
     mentions: tuple[PersonRef, ...] = ()
+    # A delivery_failed notice: the failed message's outbox key. Not sent once that message
+    # has been delivered after all (an admin's retry), so nobody hears of a fixed failure.
+    about: str | None = None
 
 
 class Suggestion(Frozen):
@@ -146,6 +149,7 @@ class Notify(BaseEffect):
     view: CardView
     actions: tuple[Action, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
+    about: str | None = None  # as ThreadReply.about
     # Files the text speaks of ("with 2 files: ..."), for the adapter to link.
     files: tuple[Attachment, ...] = ()
 
