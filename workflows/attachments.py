@@ -17,14 +17,14 @@ NAMES_SAID = 5
 
 
 def kept(earlier: Iterable[Attachment], new: Iterable[Attachment]) -> tuple[Attachment, ...]:
-    """The files an escalation keeps after a reply: each file once (a re-shared file has the
-    same link), the newest ``MAX_KEPT``."""
-    seen: dict[tuple[str | None, str], Attachment] = {}
+    """The files an escalation keeps after a reply: a linked file once (shared again, it has
+    the same link), the newest ``MAX_KEPT``."""
+    out: list[Attachment] = []
     for file in (*earlier, *new):
-        key = (file.url, "") if file.url else (None, file.name)
-        seen.pop(key, None)
-        seen[key] = file
-    return tuple(seen.values())[-MAX_KEPT:]
+        if file.url:
+            out = [f for f in out if f.url != file.url]
+        out.append(file)
+    return tuple(out[-MAX_KEPT:])
 
 
 def files_words(files: tuple[Attachment, ...] | list[Attachment]) -> str:

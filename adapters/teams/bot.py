@@ -49,6 +49,7 @@ from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priorit
 from workflows.ports import Scope
 from workflows.service import EscalationService
 
+from .attachments import card_words, files_of
 from .cards import (
     CARD_CONTENT_TYPE,
     escape_card_text,
@@ -377,6 +378,9 @@ class EscalationTeamsBot(TeamsActivityHandler):
         channel = _channel_of(activity)
         actor = actor_of(activity)
         message = MessageRef(platform=Platform.teams, channel=channel, id=_event_id(activity), tenant=_tenant(activity))
+        # Files, pasted images and cards count with the words (adapters/teams/attachments.py).
+        files = files_of(activity.attachments)
+        text = text or card_words(activity.attachments)
 
         def reply_to(esc: Escalation) -> BaseCommand:
             return Reply(
@@ -385,6 +389,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
                 actor=actor,
                 message=message,
                 text=text[:40_000],
+                attachments=files,
             )
 
         # Finding the escalation and recording the reply are one transaction.

@@ -13,9 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from workflows.attachments import files_words
 from workflows.effects import Action, CardView, DigestItem, Notice, Notify, PostDigest, Suggestion
 from workflows.local_time import local_time, reading_zone
 from workflows.model import Community, MessageRef, PersonRef, Platform, Priority, Status
+
+from .attachments import open_buttons
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"
@@ -208,6 +211,8 @@ def _facts(view: CardView) -> list[dict[str, str]]:
         facts.append({"title": "Next", "value": next_words(view)})
     if view.answer:
         facts.append({"title": "Answer", "value": escape_card_text(view.answer)})
+    if view.answer_files:
+        facts.append({"title": "Files", "value": escape_card_text(files_words(view.answer_files))})
     facts.append({"title": "Id", "value": view.escalation_id[:8]})
     return facts
 
@@ -244,7 +249,7 @@ def question_card(view: CardView, *, heading: str | None = None, warning: str | 
         "$schema": CARD_SCHEMA,
         "version": CARD_VERSION,
         "body": body,
-        "actions": card_actions(view, view.actions),
+        "actions": card_actions(view, view.actions) + open_buttons(view.answer_files),
         "msteams": {"width": "Full"},
     }
 
@@ -254,7 +259,7 @@ def notify_card(effect: Notify, thread: MessageRef | None = None) -> dict[str, A
     a link to the question's thread when it is in a Teams channel."""
     view = effect.view
     card = question_card(view, heading=effect.text)
-    card["actions"] = card_actions(view, effect.actions)
+    card["actions"] = card_actions(view, effect.actions) + open_buttons(effect.files)
     url = message_link(thread)
     if url:
         card["actions"].append({"type": "Action.OpenUrl", "title": "Open the thread", "url": url})
@@ -420,11 +425,13 @@ def _suggestion_block(suggestion: Suggestion, community_name: str | None) -> dic
                 "spacing": "None",
             }
         )
+    if suggestion.files:
+        items.append({"type": "TextBlock", "text": escape_card_text(files_words(suggestion.files)), "wrap": True})
     link = message_link(suggestion.card)
-    if link:
-        items.append(
-            {"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": "Open the thread", "url": link}]}
-        )
+    opens = [{"type": "Action.OpenUrl", "title": "Open the thread", "url": link}] if link else []
+    opens += open_buttons(suggestion.files)
+    if opens:
+        items.append({"type": "ActionSet", "actions": opens})
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
 
