@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from workflows.calendar import BusinessHours
 from workflows.durations import DurationError, parse_duration
 from workflows.model import ChannelRef, Community, Expert, PersonRef, Platform, Policy, Priority, Rotation, Timers
+from workflows.requests import RESERVED
 
 from .priorities import PriorityConfig, describe_priorities, priority_rules
 
@@ -126,8 +127,8 @@ class CommunityConfig(_Strict):
         value = value.strip().lower()
         if not _KEY.match(value):
             raise ValueError(f"{value!r} must be lowercase letters, digits, - or _, up to 40 characters")
-        if value in {"help", "status", "search"}:
-            raise ValueError(f"{value!r} is a reserved word in /escalate")
+        if value in RESERVED:
+            raise ValueError(f"{value!r} is a command word (/escalate {value}); pick another key")
         return value
 
 

@@ -649,19 +649,3 @@ def digest_fallback(digest: PostDigest) -> str:
 
 def md_section(text: str, block_id: str | None = None) -> SectionBlock:
     return SectionBlock(block_id=block_id, text=md(text))
-
-
-HELP = (
-    "*/escalate* gets a question in front of the experts who can answer it.\n"
-    "• `/escalate <community> <question>` posts the question at once\n"
-    "• `/escalate` opens a form (community, question, priority, customer, link)\n"
-    "• `/escalate search <words>` finds questions the experts already answered\n"
-    "• `/escalate status` lists your open escalations\n"
-    "• `/escalate help` shows this\n"
-    "You can also use the *Escalate to experts* shortcut on any message."
-)
-
-
-def help_text(communities: Sequence[Community]) -> str:
-    known = ", ".join(f"`{c.key}` ({escape(c.name)})" for c in communities) or "none configured"
-    return f"{HELP}\nCommunities: {known}"

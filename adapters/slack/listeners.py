@@ -10,7 +10,6 @@ trigger id within 3 s, ephemeral refusals) are single, fast requests.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
@@ -38,14 +37,13 @@ from workflows.commands import (
     Resolve,
 )
 from workflows.decide import card_view
-from workflows.durations import humanize
-from workflows.effects import Suggestion
-from workflows.errors import Reason, Refused
+from workflows.errors import Refused
 from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority, Status
 from workflows.ports import Scope
 from workflows.service import EscalationService
 
 from . import blocks as ui
+from .commands import MAX_TEXT, SLASH, SlackCommands, person_of, scope_of, team_of
 from .sender import SlackHome, SlackLinks
 from .text import escape, slack_markup
 from .thread_messages import person_reply
@@ -53,7 +51,7 @@ from .thread_messages import person_reply
 log = logging.getLogger("escalation_bot.slack")
 
 # What the app listens to; manifest.yaml must declare exactly these (tested).
-COMMAND = "/escalate"
+COMMAND = SLASH
 MESSAGE_SHORTCUT = "escalate_message"
 # In the order Bolt is to try them: the most frequent first (see ``register``).
 EVENTS = ("message", "reaction_added", "app_home_opened")
@@ -63,7 +61,6 @@ MANIFEST_EVENTS = {
     "message": ("message.channels", "message.groups"),
     "reaction_added": ("reaction_added",),
 }
-MAX_TEXT = 40_000
 
 Listener = Callable[..., Awaitable[Any]]
 
@@ -89,13 +86,6 @@ class _SlackRule:
         return getattr(self._answer, name)
 
 
-def _from_slack_markup(text: str) -> str:
-    """Message text as a person would read it, for prefilling the escalation form."""
-    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
-    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
-    return html.unescape(text)
-
-
 class SlackInbound:
     def __init__(
         self,
@@ -110,6 +100,7 @@ class SlackInbound:
         self.links = links
         self.home = home
         self.clock = clock
+        self.commands = SlackCommands(service, client, links, home, clock)
 
     # ------------------------------------------------------------ registration
 
@@ -126,10 +117,10 @@ class SlackInbound:
         for event in EVENTS:
             app.event(event)(self._guard(handlers[event]))
         app.action(re.compile("^(" + "|".join(re.escape(a) for a in ui.ACTION_IDS) + ")$"))(self._guard(self.on_action))
-        app.command(COMMAND)(self._guard(self.on_command))
-        app.view(ui.ESCALATE_MODAL)(self._guard(self.on_escalate_submitted))
+        app.command(COMMAND)(self._guard(self.commands.on_command))
+        app.view(ui.ESCALATE_MODAL)(self._guard(self.commands.on_escalate_submitted))
         app.view(ui.RESOLVE_MODAL)(self._guard(self.on_resolve_submitted))
-        app.shortcut(MESSAGE_SHORTCUT)(self._guard(self.on_message_shortcut))
+        app.shortcut(MESSAGE_SHORTCUT)(self._guard(self.commands.on_message_shortcut))
 
     @staticmethod
     def _guard(listener: Listener) -> Listener:
@@ -152,23 +143,13 @@ class SlackInbound:
 
     @staticmethod
     def _team(body: dict[str, Any]) -> str:
-        team = body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
-        return str(team or "")
+        return team_of(body)
 
     def _person(self, body: dict[str, Any], user_id: str | None = None) -> PersonRef:
-        user = body.get("user")
-        name: str | None = None
-        if user_id is None:
-            if isinstance(user, dict):
-                user_id = user.get("id")
-                name = user.get("name") or user.get("username")
-            else:
-                user_id = body.get("user_id")
-                name = body.get("user_name")
-        return PersonRef(platform=Platform.slack, id=str(user_id or ""), tenant=self._team(body), name=name)
+        return person_of(body, user_id)
 
     def _scope(self, body: dict[str, Any]) -> Scope:
-        return Scope(Platform.slack.value, self._team(body))
+        return scope_of(body)
 
     async def _tell(self, body: dict[str, Any], respond: Any, user: str, text: str) -> None:
         """Something for one person alone: ephemeral where possible, else a DM."""
@@ -195,184 +176,7 @@ class SlackInbound:
     async def _open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
-    # ------------------------------------------------------------ /escalate
-
-    async def on_command(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
-        text = str(body.get("text") or "").strip()
-        person = self._person(body)
-        word, _, rest = text.partition(" ")
-        directory = self.service.directory
-        if word.lower() in ("help", "?"):
-            await ack(text=ui.help_text(directory.all()), response_type="ephemeral")
-            return
-        if word.lower() == "search":
-            await self._search(ack, body, rest.strip())
-            return
-        if word.lower() == "status":
-            items = await self.home.listed(
-                await self.service.requested_by(person, self._scope(body)), self._scope(body)
-            )
-            await ack(
-                text="Your open escalations",
-                blocks=ui.status_blocks(items, self.clock.now()),
-                response_type="ephemeral",
-            )
-            return
-        community = directory.get(word.lower()) if word else None
-        if community is None or not rest.strip():
-            note = None
-            question = text
-            if community is not None:
-                question = ""
-            elif word:
-                note = f"There is no community called “{word}”. Pick one below."
-            await ack()
-            metadata = {"channel": body.get("channel_id")}
-            await self._open_view(
-                str(body["trigger_id"]),
-                ui.escalate_modal(
-                    directory.all(),
-                    community=community.key if community else None,
-                    question=question,
-                    note=note,
-                    metadata=metadata,
-                ),
-            )
-            return
-        try:
-            outcome = await self.service.open(
-                requester=person,
-                community_key=community.key,
-                question=rest.strip()[:MAX_TEXT],
-                event=("slack", f"command:{body.get('trigger_id')}"),
-            )
-        except Refused as refusal:
-            await ack(text=escape(refusal.message), response_type="ephemeral")
-            return
-        esc = outcome.escalation
-        short = esc.short_id() if esc else ""
-        if esc is not None and esc.held:
-            text = self._held_words(esc)
-        else:
-            text = (
-                f"Escalated to *{escape(community.name)}* as `#{short}`. "
-                "I'll send you a link to the question as soon as it is posted."
-            )
-        await ack(text=text, response_type="ephemeral")
-
-    @staticmethod
-    def _held_words(esc: Escalation) -> str:
-        """The confirmation for a question held while its requester looks at earlier answers:
-        it is not posted yet, and must not be said to be."""
-        wait = esc.policy.deflection_wait
-        when = f"in {humanize(wait)}" if wait else "soon"
-        return (
-            f"Similar questions were answered before: I've sent you their answers in a DM (`#{esc.short_id()}`). "
-            f"If one answers yours, press *This answers it* there. Otherwise your question goes to the "
-            f"*{escape(esc.community.name)}* experts when you press *Still escalate*, or {when} anyway."
-        )
-
-    async def _search(self, ack: Any, body: dict[str, Any], words: str) -> None:
-        if not words:
-            await ack(text="Say what to look for: `/escalate search <words>`.", response_type="ephemeral")
-            return
-        scope = self._scope(body)
-        hits = await self.service.search(words[:500], scope, limit=5)
-        found: list[tuple[Suggestion, str | None]] = []
-        for hit in hits:
-            card = hit.card
-            # The archive form of the link: no call per result while Slack waits for the answer.
-            url = await self.links.archive_url(card) if card is not None and card.platform == Platform.slack else None
-            found.append((hit, url))
-        names = {c.key: c.name for c in self.service.directory.all()}
-        text = f"Answers for “{escape(words[:100])}”" if found else "Nothing found"
-        await ack(text=text, blocks=ui.search_blocks(words, found, names), response_type="ephemeral")
-
-    # ------------------------------------------------------------ message shortcut
-
-    async def on_message_shortcut(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
-        await ack()
-        message = body.get("message") or {}
-        channel = str((body.get("channel") or {}).get("id") or "")
-        ts = str(message.get("ts") or "")
-        permalink: str | None = None
-        if channel and ts:
-            try:
-                response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
-                permalink = str(response["permalink"])
-            except SlackClientError:
-                log.info("no permalink for the shortcut's message", extra={"channel": channel})
-        await self._open_view(
-            str(body["trigger_id"]),
-            ui.escalate_modal(
-                self.service.directory.all(),
-                question=_from_slack_markup(str(message.get("text") or "")),
-                link_url=permalink,
-                metadata={"source": {"c": channel, "ts": ts}} if channel and ts else {},
-            ),
-        )
-
-    # ------------------------------------------------------------ modal submissions
-
-    async def on_escalate_submitted(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
-        view = body.get("view") or {}
-        values = ui.modal_values(view)
-        errors: dict[str, str] = {}
-        community_key = (values.get("community") or "").strip()
-        question = (values.get("question") or "").strip()
-        link_url = (values.get("link") or "").strip() or None
-        priority = values.get("priority") or Priority.normal.value
-        if not community_key or self.service.directory.get(community_key) is None:
-            errors["community"] = "Pick one of the communities."
-        if not question:
-            errors["question"] = "Say what you need help with."
-        if link_url and not re.match(r"^https?://\S+$", link_url):
-            errors["link"] = "A link starts with https:// (or leave it empty)."
-        if priority not in {p.value for p in Priority}:
-            errors["priority"] = "Pick a priority."
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        source = None
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-            if meta.get("source"):
-                source = MessageRef(
-                    platform=Platform.slack,
-                    channel=meta["source"]["c"],
-                    id=meta["source"]["ts"],
-                    tenant=self._team(body),
-                )
-        except (ValueError, KeyError, TypeError):
-            log.info("unreadable private_metadata on the escalation form")
-        try:
-            outcome = await self.service.open(
-                requester=self._person(body),
-                community_key=community_key,
-                question=question,
-                priority=Priority(priority),
-                customer=(values.get("customer") or "").strip() or None,
-                link=link_url,
-                source=source,
-                event=("slack", f"view:{view.get('id')}"),
-            )
-        except Refused as refusal:
-            field = "community" if refusal.reason == Reason.unknown_community else "question"
-            await ack(response_action="errors", errors={field: refusal.message[:150]})
-            return
-        esc = outcome.escalation
-        short = esc.short_id() if esc else ""
-        community = self.service.directory.get(community_key)
-        name = community.name if community else community_key
-        if esc is not None and esc.held:
-            notice = ui.notice_modal("Answered before?", self._held_words(esc))
-        else:
-            notice = ui.notice_modal(
-                "Escalated",
-                f"Your question is on its way to *{escape(name)}* as `#{short}`. "
-                "I'll send you a link to it in a DM as soon as it is posted.",
-            )
-        await ack(response_action="update", view=notice)
+    # ------------------------------------------------------------ the resolve form
 
     async def on_resolve_submitted(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
         view = body.get("view") or {}

@@ -4,11 +4,9 @@ who may do what is decided by the core, and a refusal is shown to its sender alo
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import (
     Activity,
@@ -20,9 +18,6 @@ from botbuilder.schema import (
 from botbuilder.schema.teams import (
     MessagingExtensionAction,
     MessagingExtensionActionResponse,
-    TaskModuleContinueResponse,
-    TaskModuleMessageResponse,
-    TaskModuleTaskInfo,
 )
 from pydantic import ValidationError
 
@@ -42,28 +37,34 @@ from workflows.commands import (
     Resolve,
 )
 from workflows.decide import card_view
-from workflows.durations import humanize
 from workflows.effects import Action, Suggestion
 from workflows.errors import Reason, Refused
-from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority, Status
-from workflows.ports import Scope
+from workflows.model import Escalation, MessageRef, Platform, Priority, Status
+from workflows.requests import COMMAND_WORDS
 from workflows.service import EscalationService
 
+from .activity import actor_of
+from .activity import base_conversation as _base_conversation
+from .activity import channel_data as _channel_data
+from .activity import channel_of as _channel_of
+from .activity import event_id as _event_id
+from .activity import scope as _scope
+from .activity import tenant as _tenant
+from .activity import thread_root as _thread_root
 from .attachments import card_words, files_of
 from .cards import (
     CARD_CONTENT_TYPE,
-    escape_card_text,
     escape_message_text,
     message_card,
-    next_words,
     open_form_card,
     parse_person_value,
     plain_from_html,
     question_card,
-    search_card,
     suggestions_card,
 )
+from .commands import TeamsCommands
 from .conversations import ConversationStore
+from .extension import MessageAction, form_values
 from .sender import TeamsSender
 
 log = logging.getLogger("escalation_bot.teams")
@@ -71,8 +72,6 @@ log = logging.getLogger("escalation_bot.teams")
 SOURCE = "teams"
 ESCALATION_VERBS = {"claim", "assign", "resolve", "reassign", "cancel", "reopen", "accept", "decline", "priority"}
 DEFLECTION_VERBS = {"deflect", "escalate"}
-COMMAND_WORDS = {"escalate", "help", "status", "search", "?"}
-SEARCH_RESULTS = 5
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 DONE_WORDS = {
     "claim": "You claimed this question.",
@@ -85,69 +84,6 @@ DONE_WORDS = {
     "decline": "You declined; the question moves on.",
     "priority": "Priority changed.",
 }
-HELP = (
-    "Escalate a customer question to the experts:\n"
-    "- @mention me with escalate <community> <question> to open one\n"
-    "- escalate alone shows a form (community, question, priority, customer, link)\n"
-    "- on any message: ... > Escalate to experts\n"
-    "- status: your open questions and what you hold, with what happens next and when\n"
-    "- search <words>: answers to earlier questions, sent to you privately\n"
-    "Experts: claim with the card's button or a reaction, and reply in the card's thread."
-)
-
-
-def _event_id(activity: Activity) -> str:
-    """Teams re-sends an activity it thinks timed out with the same id: that id dedupes.
-    One without an id (never seen from Teams) must not collide with another."""
-    if not activity.id:
-        activity.id = f"noid-{uuid.uuid4().hex}"
-    return str(activity.id)
-
-
-def _tenant(activity: Activity) -> str:
-    conversation = activity.conversation
-    if conversation is not None and conversation.tenant_id:
-        return str(conversation.tenant_id)
-    data = activity.channel_data or {}
-    tenant = data.get("tenant") if isinstance(data, dict) else None
-    return str(tenant.get("id", "")) if isinstance(tenant, dict) else ""
-
-
-def _channel_data(activity: Activity, key: str) -> str | None:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    value = data.get(key)
-    return str(value["id"]) if isinstance(value, dict) and value.get("id") else None
-
-
-def _base_conversation(activity: Activity) -> str:
-    return str(activity.conversation.id if activity.conversation else "").partition(";messageid=")[0]
-
-
-def _thread_root(activity: Activity) -> str | None:
-    root = str(activity.conversation.id if activity.conversation else "").partition(";messageid=")[2]
-    return root or None
-
-
-def _channel_of(activity: Activity) -> str:
-    return _channel_data(activity, "channel") or _base_conversation(activity)
-
-
-def actor_of(activity: Activity) -> PersonRef:
-    sender = activity.from_property
-    return PersonRef(
-        platform=Platform.teams,
-        id=str(sender.id if sender else ""),
-        tenant=_tenant(activity),
-        name=(sender.name if sender and sender.name else None),
-    )
-
-
-def _personal(activity: Activity) -> bool:
-    return str(activity.conversation.conversation_type or "personal") == "personal"
-
-
-def _scope(activity: Activity) -> Scope:
-    return Scope(Platform.teams.value, _tenant(activity))
 
 
 def _invoke_card(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
@@ -170,6 +106,8 @@ class EscalationTeamsBot(TeamsActivityHandler):
         self.service = service
         self.conversations = conversations
         self.sender = sender
+        self.commands = TeamsCommands(service, sender)
+        self.message_action = MessageAction(service, self.commands)
 
     # ------------------------------------------------------------ every turn
 
@@ -237,141 +175,13 @@ class EscalationTeamsBot(TeamsActivityHandler):
         text = plain_from_html(TurnContext.remove_recipient_mention(activity) if addressed else activity.text)
         word = text.split(maxsplit=1)[0].lower() if text else ""
         if addressed and word in COMMAND_WORDS:
-            await self._command(turn_context, text)
+            await self.commands.run(turn_context, text)
             return
         root = _thread_root(activity)
         if root and root != activity.id and await self._reply(turn_context, root, text):
             return
         if addressed:
-            await self._command(turn_context, text)
-
-    async def _say(self, turn_context: TurnContext, activity: Activity) -> None:
-        """Answers in the conversation. The command is already committed, so a failed answer
-        is logged, not turned into an error that would make Teams send the activity again."""
-        try:
-            await turn_context.send_activity(activity)
-        except Exception:
-            log.warning("could not answer in the conversation", exc_info=True)
-
-    async def _command(self, turn_context: TurnContext, text: str) -> None:
-        activity = turn_context.activity
-        parts = text.split(maxsplit=2)
-        word = parts[0].lower() if parts else "help"
-        if word == "escalate":
-            if len(parts) < 3:
-                form = open_form_card(self.service.directory.all(), community=parts[1] if len(parts) == 2 else "")
-                await self._say(turn_context, MessageFactory.attachment(CardFactory.adaptive_card(form)))
-                return
-            note = await self._open(
-                activity,
-                community=parts[1],
-                question=parts[2],
-                source=MessageRef(
-                    platform=Platform.teams,
-                    channel=_channel_of(activity),
-                    id=_event_id(activity),
-                    tenant=_tenant(activity),
-                ),
-            )
-            if note:
-                await self._say(turn_context, MessageFactory.text(escape_message_text(note[0])))
-            return
-        if word == "search":
-            await self._search(turn_context, text.split(maxsplit=1)[1] if len(parts) > 1 else "")
-            return
-        if word == "status":
-            await self._say(
-                turn_context, MessageFactory.attachment(CardFactory.adaptive_card(await self._status_card(activity)))
-            )
-            return
-        await self._say(turn_context, MessageFactory.text(escape_message_text(HELP)))
-
-    async def _open(
-        self,
-        activity: Activity,
-        *,
-        community: str,
-        question: str,
-        priority: str | None = None,
-        customer: str | None = None,
-        link: str | None = None,
-        source: MessageRef | None = None,
-    ) -> tuple[str, bool] | None:
-        """Opens an escalation; returns what to tell the requester and whether it opened
-        (None for a redelivery)."""
-        try:
-            level = Priority((priority or Priority.normal.value).lower())
-        except ValueError:
-            level = Priority.normal
-        try:
-            outcome = await self.service.open(
-                requester=actor_of(activity),
-                community_key=community,
-                question=question,
-                priority=level,
-                customer=customer or None,
-                link=link or None,
-                source=source,
-                event=(SOURCE, _event_id(activity)),
-            )
-        except Refused as refusal:
-            return refusal.message, False
-        except ValidationError:
-            return (
-                "That is too long: at most 40,000 characters for the question, 500 for the customer "
-                "and 2,000 for the link.",
-                False,
-            )
-        if outcome.duplicate or outcome.escalation is None:
-            return None
-        esc = outcome.escalation
-        if esc.held:
-            wait = esc.policy.deflection_wait
-            within = f" in {humanize(wait)}" if wait else ""
-            # Not posted yet: the requester looks at earlier answers first.
-            return (
-                f"Earlier questions look similar to yours (#{esc.short_id()}), so I sent you their answers "
-                f"privately first. Unless one of them answers it, your question goes to the {esc.community.name} "
-                f"experts{within}, or as soon as you choose Still escalate.",
-                True,
-            )
-        return (
-            f"Escalated to {esc.community.name} (#{esc.short_id()}). "
-            "The experts see it now; I will message you when someone picks it up.",
-            True,
-        )
-
-    # ------------------------------------------------------------ search
-
-    def _community_names(self) -> dict[str, str]:
-        return {c.key: c.name for c in self.service.directory.all()}
-
-    async def _search(self, turn_context: TurnContext, query: str) -> None:
-        """Answers go to the asker alone: in a personal chat that is the reply; in a channel or
-        group chat (Teams has no message only one member sees) it is their 1:1 chat with the bot,
-        with a one-line pointer where they asked."""
-        activity = turn_context.activity
-        query = query.strip()
-        if not query:
-            await self._say(turn_context, MessageFactory.text("Say what to look for: search <words>."))
-            return
-        results = await self.service.search(query[:500], _scope(activity), limit=SEARCH_RESULTS)
-        answer = MessageFactory.attachment(
-            CardFactory.adaptive_card(search_card(query, results, self._community_names()))
-        )
-        answer.summary = f"Search: {query[:100]}"
-        log.info("search", extra={"results": len(results), "personal": _personal(activity)})
-        if _personal(activity):
-            await self._say(turn_context, answer)
-            return
-        try:
-            await self.sender.send_personal(actor_of(activity), answer)
-        except Exception:
-            log.warning("could not send search results privately", exc_info=True)
-            note = "I could not message you privately. Open a chat with me and search there."
-        else:
-            note = "I sent you what I found in our 1:1 chat."
-        await self._say(turn_context, MessageFactory.text(escape_message_text(note)))
+            await self.commands.run(turn_context, text)
 
     async def _reply(self, turn_context: TurnContext, root: str, text: str) -> bool:
         activity = turn_context.activity
@@ -407,36 +217,6 @@ class EscalationTeamsBot(TeamsActivityHandler):
             log.info("reply refused", extra={"channel": channel, "reason": refusal.reason.value})
             return True
         return outcome is not None
-
-    # ------------------------------------------------------------ status
-
-    async def _status_card(self, activity: Activity) -> dict[str, Any]:
-        actor, scope = actor_of(activity), _scope(activity)
-        asked = await self.service.requested_by(actor, scope)
-        held = await self.service.held_by(actor, scope)
-        body: list[dict[str, Any]] = [{"type": "TextBlock", "text": "Your escalations", "weight": "Bolder"}]
-
-        def section(title: str, items: Sequence[Escalation]) -> None:
-            body.append({"type": "TextBlock", "text": title, "weight": "Bolder", "spacing": "Medium"})
-            if not items:
-                body.append({"type": "TextBlock", "text": "None.", "isSubtle": True})
-            for esc in items:
-                view = card_view(esc)
-                head = f"#{esc.short_id()} {view.community_name}: {view.question[:200]}"
-                owner = view.owner.label() if view.owner else "nobody yet"
-                body.append({"type": "TextBlock", "text": escape_card_text(head), "wrap": True, "spacing": "Small"})
-                facts = [
-                    {"title": "Status", "value": escape_card_text(view.status_line)},
-                    {"title": "Owner", "value": escape_card_text(owner)},
-                    {"title": "Next", "value": next_words(view, activity.local_timezone)},
-                ]
-                body.append({"type": "FactSet", "facts": facts})
-
-        section("Questions you asked", asked)
-        section("Questions you hold", held)
-        card = message_card("")
-        card["body"] = body
-        return card
 
     # ------------------------------------------------------------ card actions
 
@@ -564,7 +344,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
         """This answers it / Still escalate, on the requester's suggestions card: the card comes
         back saying what happened, or with the refusal on top and its buttons intact."""
         suggestions = await self._suggested(data, activity)
-        names = self._community_names()
+        names = {c.key: c.name for c in self.service.directory.all()}
         try:
             esc = await self._act(activity, verb, data)
         except Refused as refusal:
@@ -591,8 +371,8 @@ class EscalationTeamsBot(TeamsActivityHandler):
         return _invoke_card(suggestions_card(view, suggestions, names, heading=view.status_line, actions=()))
 
     async def _open_from_form(self, activity: Activity, data: dict[str, Any]) -> AdaptiveCardInvokeResponse:
-        form = self._form_values(data)
-        result = await self._open(activity, **form)
+        form = form_values(data)
+        result = await self.commands.open(activity, **form)
         if result is None:
             return _invoke_card(message_card("Already escalated."))
         note, opened = result
@@ -603,18 +383,6 @@ class EscalationTeamsBot(TeamsActivityHandler):
         )
         return _invoke_card(card)
 
-    @staticmethod
-    def _form_values(data: dict[str, Any]) -> dict[str, Any]:
-        source = data.get("source") if isinstance(data.get("source"), dict) else None
-        return {
-            "community": str(data.get("community") or "").strip(),
-            "question": str(data.get("question") or "").strip(),
-            "priority": str(data.get("priority") or "") or None,
-            "customer": str(data.get("customer") or "").strip() or None,
-            "link": str(data.get("link") or "").strip() or None,
-            "source": MessageRef.model_validate(source) if source else None,
-        }
-
     async def _submit_fallback(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
         """A client without Universal Actions pressed a button: same command, and a refusal
         goes privately to the person (a reply here would be seen by the whole channel)."""
@@ -622,7 +390,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
         verb = str(value.get("verb"))
         try:
             if verb == "open":
-                result = await self._open(activity, **self._form_values(value))
+                result = await self.commands.open(activity, **form_values(value))
                 if result:
                     await self._tell_privately(activity, result[0])
                 return
@@ -660,43 +428,9 @@ class EscalationTeamsBot(TeamsActivityHandler):
     async def on_teams_messaging_extension_fetch_task(
         self, turn_context: TurnContext, action: MessagingExtensionAction
     ) -> MessagingExtensionActionResponse:
-        payload = action.message_payload
-        question = plain_from_html(payload.body.content if payload and payload.body else "")
-        source = None
-        activity = turn_context.activity
-        if payload and payload.id:
-            source = MessageRef(
-                platform=Platform.teams, channel=_channel_of(activity), id=str(payload.id), tenant=_tenant(activity)
-            ).model_dump(mode="json")
-        form = open_form_card(self.service.directory.all(), question=question, source=source, submit_only=True)
-        return self._task(form)
-
-    @staticmethod
-    def _task(card: dict[str, Any]) -> MessagingExtensionActionResponse:
-        return MessagingExtensionActionResponse(
-            task=TaskModuleContinueResponse(
-                value=TaskModuleTaskInfo(
-                    title="Escalate to experts", card=CardFactory.adaptive_card(card), height="large", width="medium"
-                )
-            )
-        )
+        return await self.message_action.fetch_task(turn_context, action)
 
     async def on_teams_messaging_extension_submit_action(
         self, turn_context: TurnContext, action: MessagingExtensionAction
     ) -> MessagingExtensionActionResponse:
-        data = action.data if isinstance(action.data, dict) else {}
-        form = self._form_values(data)
-        result = await self._open(turn_context.activity, **form)
-        if result is None or result[1]:
-            message = result[0] if result else "Already escalated."
-            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=message))
-        note = result[0]
-        card = open_form_card(
-            self.service.directory.all(),
-            question=form["question"],
-            community=form["community"],
-            source=data.get("source") if isinstance(data.get("source"), dict) else None,
-            note=note,
-            submit_only=True,
-        )
-        return self._task(card)
+        return await self.message_action.submit(turn_context, action)

@@ -141,9 +141,9 @@ async def test_search_returns_ranked_matches_privately_and_nothing_from_another_
     no_pings(reply.text)
 
     reply = await slack.command("search", user="U0SAM")
-    assert "/escalate search &lt;words&gt;" in reply.json()["text"]
+    assert "`/escalate search &lt;words&gt;`" in reply.json()["text"]
     reply = await slack.command("help")
-    assert "/escalate search &lt;words&gt;" in reply.json()["text"]
+    assert "`/escalate search &lt;words&gt;`" in reply.json()["text"]
 
 
 async def test_search_answers_are_cut_sensibly(slack: SlackHarness) -> None:

@@ -50,11 +50,11 @@ async def test_the_form_opens_an_escalation_from_a_card_action(teams: Teams) -> 
     assert esc.priority.value == "urgent" and esc.customer == "Acme"
 
 
-async def test_help_and_unknown_words_explain_usage(teams: Teams) -> None:
+async def test_help_explains_usage(teams: Teams) -> None:
     await teams.install()
     await teams.say(SAM, "help")
     assert "escalate" in teams.connector.calls[-1].text()
-    await teams.send("personal_message", user=SAM[0], name=SAM[1], text="what can you do?")
+    await teams.send("personal_message", user=SAM[0], name=SAM[1], text="help")
     assert "status" in teams.connector.calls[-1].text()
 
 
@@ -70,10 +70,27 @@ async def test_status_shows_owner_next_step_and_when(teams: Teams) -> None:
     assert "Remind the owner at Mon 2 Mar 13:00 (UTC)" in text
 
 
-async def test_an_unknown_community_is_refused_in_words(teams: Teams) -> None:
+async def test_an_unknown_community_gets_the_form_with_the_communities(teams: Teams) -> None:
     await teams.install()
     await teams.say(SAM, "escalate nope Something")
-    assert "no community called" in teams.connector.calls[-1].text()
+    card = teams.connector.calls[-1].card()
+    assert card is not None
+    assert "There is no community called “nope”" in card["body"][1]["text"]
+    assert [c["value"] for c in card["body"][2]["choices"]] == ["sdk", "billing"]
+    assert card["body"][3]["value"] == "nope Something"
+    assert await teams.runtime.service.requested_by(_sam(), _teams_scope()) == []
+
+
+def _sam() -> Any:
+    from workflows.model import PersonRef, Platform
+
+    return PersonRef(platform=Platform.teams, id=SAM[0], tenant=TENANT)
+
+
+def _teams_scope() -> Any:
+    from workflows.ports import Scope
+
+    return Scope("teams", TENANT)
 
 
 async def test_a_redelivered_activity_has_one_effect(teams: Teams) -> None:

@@ -1,0 +1,73 @@
+"""Reading an inbound Teams activity: who sent it, from where, and how to dedupe it."""
+
+from __future__ import annotations
+
+import uuid
+
+from botbuilder.schema import Activity
+
+from workflows.model import ChannelRef, PersonRef, Platform
+from workflows.ports import Scope
+
+
+def event_id(activity: Activity) -> str:
+    """Teams re-sends an activity it thinks timed out with the same id: that id dedupes.
+    One without an id (never seen from Teams) must not collide with another."""
+    if not activity.id:
+        activity.id = f"noid-{uuid.uuid4().hex}"
+    return str(activity.id)
+
+
+def tenant(activity: Activity) -> str:
+    conversation = activity.conversation
+    if conversation is not None and conversation.tenant_id:
+        return str(conversation.tenant_id)
+    data = activity.channel_data or {}
+    found = data.get("tenant") if isinstance(data, dict) else None
+    return str(found.get("id", "")) if isinstance(found, dict) else ""
+
+
+def channel_data(activity: Activity, key: str) -> str | None:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    value = data.get(key)
+    return str(value["id"]) if isinstance(value, dict) and value.get("id") else None
+
+
+def base_conversation(activity: Activity) -> str:
+    return str(activity.conversation.id if activity.conversation else "").partition(";messageid=")[0]
+
+
+def thread_root(activity: Activity) -> str | None:
+    root = str(activity.conversation.id if activity.conversation else "").partition(";messageid=")[2]
+    return root or None
+
+
+def channel_of(activity: Activity) -> str:
+    return channel_data(activity, "channel") or base_conversation(activity)
+
+
+def actor_of(activity: Activity) -> PersonRef:
+    sender = activity.from_property
+    return PersonRef(
+        platform=Platform.teams,
+        id=str(sender.id if sender else ""),
+        tenant=tenant(activity),
+        name=(sender.name if sender and sender.name else None),
+    )
+
+
+def personal(activity: Activity) -> bool:
+    return str(activity.conversation.conversation_type or "personal") == "personal"
+
+
+def scope(activity: Activity) -> Scope:
+    return Scope(Platform.teams.value, tenant(activity))
+
+
+def channel_ref(activity: Activity) -> ChannelRef | None:
+    """The Teams channel the activity came from, as a community's configuration names it;
+    None in a personal or group chat."""
+    channel = channel_data(activity, "channel")
+    if channel is None:
+        return None
+    return ChannelRef(platform=Platform.teams, id=channel, tenant=tenant(activity), team=channel_data(activity, "team"))
