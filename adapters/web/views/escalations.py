@@ -96,12 +96,19 @@ async def escalation_page(request: web.Request, *, problem: str | None = None, s
         raise web.HTTPNotFound()
     esc = detail.escalation
     threads = [(kind, ref, thread_link(ref)) for kind, ref in detail.messages if kind == "card"]
+    community = esc.community
+    people = [*community.experts, *([community.lead] if community.lead else [])]
+    names = {ref.key: person.label() for person in people for ref in person.refs}
+    for ref in (esc.requester, esc.owner.person if esc.owner else None, esc.resolved_by):
+        if ref is not None and ref.name:
+            names.setdefault(ref.key, ref.name)
     context = {
         "esc": esc,
         "detail": detail,
         "threads": threads,
         "experts": [e for e in esc.community.experts],
         "priorities": [p.value for p in Priority],
+        "names": names,
         "problem": problem,
         "may_retry": viewer.may_retry_deliveries,
     }

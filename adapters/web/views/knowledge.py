@@ -20,7 +20,10 @@ async def knowledge(request: web.Request) -> web.StreamResponse:
         scopes = [viewer.scope] if viewer.scope is not None else [Scope("slack", ""), Scope("teams", "")]
         for scope in scopes:
             hits += await console.service.search(words, scope, community=community, limit=20)
-    results = [(hit, thread_link(hit.card) if hit.card else None) for hit in hits]
+    results = []
+    for hit in hits:
+        esc = await console.service.get(hit.escalation_id, None)
+        results.append((hit, esc, thread_link(hit.card) if hit.card else None))
     context = {"q": words, "community": community or "", "results": results, "communities": console.communities()}
     return render(request, "knowledge.html", context)
 
