@@ -6,6 +6,7 @@ import itertools
 import textwrap
 from typing import TextIO
 
+from adapters.slack.text import escape as slack_escape
 from workflows.clock import Clock
 from workflows.delivery import Delivered, DeliveryContext, PermanentDeliveryError
 from workflows.durations import humanize
@@ -30,16 +31,29 @@ def next_words(view: CardView, clock: Clock) -> str:
     return f"{_STEP_WORDS.get(view.next_step.value, view.next_step.value)} {when}"
 
 
-class ConsoleSender:
-    """Renders effects as plain text. Stands in for any platform in the demo."""
+_TITLES = {Platform.slack: "Slack", Platform.teams: "Teams"}
 
-    def __init__(self, out: TextIO, clock: Clock, platform: Platform = Platform.slack) -> None:
+
+class ConsoleSender:
+    """Renders effects as plain text, standing in for ``stands_for`` (Slack or Teams): the
+    demo, and ``serve`` with no platform set up.
+
+    Its own ``platform`` is ``console``: the dispatcher counts deliveries under the sender's
+    platform, so ``/metrics`` never reports printed lines as messages sent to Slack or Teams.
+    A channel is always named by its id, the same on the card, its edits, its thread and the
+    digest. Standing for Slack, the text is shown escaped exactly as it is sent to Slack."""
+
+    platform = Platform.console
+
+    def __init__(self, out: TextIO, clock: Clock, stands_for: Platform = Platform.slack) -> None:
         self.out = out
         self.clock = clock
-        self.platform = platform
+        self.stands_for = stands_for
         self._ids = itertools.count(1)
 
     def _print(self, where: str, body: str) -> None:
+        if self.stands_for == Platform.slack:
+            body = slack_escape(body)
         stamp = self.clock.now().strftime("%a %H:%M")
         lines = body.splitlines() or [""]
         self.out.write(f"  {stamp}  {where:<22} {lines[0]}\n")
@@ -50,13 +64,13 @@ class ConsoleSender:
         question = textwrap.shorten(view.question, 90, placeholder="…")
         parts = [
             f"[card v{view.version}] {question!r}",
-            f"from {view.requester.label()} · {view.priority.value} · {view.status_line} · next: "
-            f"{next_words(view, self.clock)}",
+            f"From {view.requester.label()} · {view.priority.value.capitalize()} priority · {view.status_line} · "
+            f"Next: {next_words(view, self.clock)}",
         ]
         if view.answer:
-            parts.append(f"answer: {view.answer}")
+            parts.append(f"Answer: {view.answer}")
         if view.actions:
-            parts.append("buttons: " + " | ".join(a.value.capitalize() for a in view.actions))
+            parts.append("Buttons: " + " | ".join(a.value.capitalize() for a in view.actions))
         return "\n".join(parts)
 
     async def deliver(self, effect: Effect, context: DeliveryContext) -> Delivered:
@@ -67,19 +81,22 @@ class ConsoleSender:
                 id=f"m{next(self._ids)}",
                 tenant=effect.channel.tenant,
             )
-            self._print(f"#{effect.view.community_key} (new)", self._card(effect.view))
+            self._print(f"#{effect.channel.id} (new)", self._card(effect.view))
             return Delivered(refs=[("card", ref, None)], result={"message": ref.id})
         if isinstance(effect, UpdateCard):
             if context.card_in(effect.channel.platform, effect.channel.id) is None:
                 raise PermanentDeliveryError("the card was never posted", code="no_card")
-            self._print(f"#{effect.view.community_key} (edit)", self._card(effect.view))
+            self._print(f"#{effect.channel.id} (edit)", self._card(effect.view))
             return Delivered()
         if isinstance(effect, ThreadReply):
             mentions = " ".join(f"@{m.label()}" for m in effect.mentions)
             self._print(f"#{effect.channel.id} thread", f"{mentions} {effect.text}".strip())
             return Delivered()
         if isinstance(effect, PostDigest):
-            self._print(f"#{effect.community_key} digest", effect.text())
+            title = _TITLES.get(self.stands_for, self.stands_for.value)
+            self._print(
+                f"#{effect.channel.id} digest", effect.text().replace("Daily digest", f"Daily {title} digest", 1)
+            )
             return Delivered()
         if isinstance(effect, Notify):
             buttons = f"  [{' | '.join(a.value.capitalize() for a in effect.actions)}]" if effect.actions else ""

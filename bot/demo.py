@@ -78,7 +78,7 @@ async def run_demo(out: TextIO = sys.stdout) -> int:
         story = Story(runtime, clock, out)
         sam, ben = person("U0SAM", "Sam"), person("U0BEN", "Ben")
         try:
-            story.say("Sam (support) escalates a customer's question to #sdk")
+            story.say("Sam (support) escalates a customer's question to the Mobile SDK experts in #C0SDKEXPERTS")
             outcome = await runtime.service.open(
                 requester=sam,
                 community_key="sdk",
@@ -119,6 +119,11 @@ async def run_demo(out: TextIO = sys.stdout) -> int:
                     answer="Add PrivacyInfo.xcprivacy (required since SDK 5.2).",
                 )
             )
+            await story.settle()
+
+            clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
+            story.say(f"The next morning, the daily digest (clock: {clock.now():%a %H:%M} UTC)")
+            await runtime.digest()
             await story.settle()
 
             async with store.unit_of_work() as uow:

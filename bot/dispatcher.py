@@ -129,6 +129,9 @@ class Dispatcher:
             await self._fail(row, f"no sender configured for platform {row.platform}")
             log.error("no sender for platform", extra={**extra, "platform": row.platform})
             return False
+        # Counted under the platform that actually sent it: a console standing in for Slack
+        # (serve with no platform set up, the demo) prints; it sends nothing to Slack.
+        label = sender.platform.value
         # The claim query loaded the row as it was: a lease still set means a holder took it and
         # never settled it (killed, or too slow), so the platform may already have the message.
         retrying = row.attempts > 0 or row.lease_until is not None
@@ -174,18 +177,18 @@ class Dispatcher:
         except TransientDeliveryError as exc:
             if exc.retry_after:
                 self.pacer.back_off(platform, row.target, exc.retry_after)
-            return await self._retry(row, exc.code, str(exc), exc.retry_after, extra)
+            return await self._retry(row, exc.code, str(exc), exc.retry_after, extra, label)
         except PermanentDeliveryError as exc:
-            await self._fail(row, f"{exc.code}: {exc}")
+            await self._fail(row, f"{exc.code}: {exc}", label)
             log.error("delivery failed permanently", extra={**extra, "error": exc.code})
             return False
         except Exception as exc:  # an unexpected bug must not stop the queue: retry, loudly
             log.exception("delivery raised", extra=extra)
-            return await self._retry(row, type(exc).__name__, str(exc), None, extra)
+            return await self._retry(row, type(exc).__name__, str(exc), None, extra, label)
         marked = await self._marks.mark(row, delivered, self.clock.now())
         if not marked:
             log.warning("outbox lease lost before marking sent", extra=extra)
-        self._count(row.platform, "sent")
+        self._count(label, "sent")
         return True
 
     async def _delivered_since(self, row: OutboxRow, failed_key: str) -> bool:
@@ -203,12 +206,18 @@ class Dispatcher:
         return True
 
     async def _retry(
-        self, row: OutboxRow, code: str, message: str, retry_after: float | None, extra: dict[str, object]
+        self,
+        row: OutboxRow,
+        code: str,
+        message: str,
+        retry_after: float | None,
+        extra: dict[str, object],
+        label: str,
     ) -> bool:
         attempts = row.attempts + 1
-        self._count(row.platform, "retry")
+        self._count(label, "retry")
         if attempts >= self.max_attempts:
-            await self._fail(row, f"gave up after {attempts} attempts: {code}: {message}")
+            await self._fail(row, f"gave up after {attempts} attempts: {code}: {message}", label)
             log.error("delivery gave up", extra={**extra, "error": code, "attempts": attempts})
             return False
         delay = self.backoff(attempts, retry_after)
@@ -219,8 +228,8 @@ class Dispatcher:
         log.info("delivery retry", extra={**extra, "error": code, "retry_in_s": round(delay, 2), "attempts": attempts})
         return False
 
-    async def _fail(self, row: OutboxRow, error: str) -> None:
-        self._count(row.platform, "failed")
+    async def _fail(self, row: OutboxRow, error: str, label: str | None = None) -> None:
+        self._count(label or row.platform, "failed")
         async with self.store.unit_of_work() as uow:
             await uow.outbox.mark_failed(row.id, self.holder, error)
         for handler in self._on_failure:

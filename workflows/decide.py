@@ -376,7 +376,7 @@ def _give(
             "first_push_at": esc.first_push_at or now,
         }
     )
-    who = "the bot" if by == SYSTEM else by.label()
+    who = "The bot" if by == SYSTEM else by.label()  # it starts the sentence
     effects.append(
         _notify(
             new,
