@@ -56,6 +56,10 @@ async def readyz(request: web.Request) -> web.Response:
         report["oldest_undelivered_s"] = round((now - oldest).total_seconds(), 1) if oldest else 0
         report["most_overdue_timer_s"] = round((now - overdue).total_seconds(), 1) if overdue else 0
         report["outbox"] = counts
+    reloader = runtime.config_reloader
+    if reloader is not None and reloader.problem:
+        # Still serving on the last good configuration, so still ready: said, not failed.
+        report["config"] = f"not reloaded, the running configuration stays: {reloader.problem}"
     return web.json_response({"ok": status == 200, **report}, status=status)
 
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from storage import Store
 
+from .app import RUNTIME
 from .config import ConfigError, Directory, describe_policy, load_config
 from .eventloop import LoopUnavailable, loop_factory, loop_name
 from .logs import setup_logging
@@ -291,6 +292,9 @@ async def _serve_locked(settings: Settings, *, migrate: bool) -> int:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    reloader = app[RUNTIME].config_reloader
+    if reloader is not None:
+        loop.add_signal_handler(signal.SIGHUP, reloader.on_signal)
     await stop.wait()
     log.info("shutting down")
     # Stops accepting, lets in-flight requests finish, then runs cleanup (scheduler, db).

@@ -9,7 +9,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -28,6 +28,9 @@ from workflows.service import HOME_IN_USE, Directory, EscalationService
 from .dispatcher import Dispatcher
 from .metrics import Metrics
 from .pacing import Pacer
+
+if TYPE_CHECKING:
+    from .reload import ConfigReloader
 
 log = logging.getLogger("escalation_bot.runtime")
 
@@ -78,6 +81,14 @@ class Runtime:
         self._again: dict[str, datetime] = {}  # jobs woken while running: when to run again
         self._stopping = False
         self.stop_timeout = 40.0  # longer than a delivery's send timeout (30 s)
+        # Set by the server: re-reads the configuration file when it changes (and on SIGHUP).
+        self.config_reloader: ConfigReloader | None = None
+        self.config_poll_interval = 5.0
+
+    def use_directory(self, directory: Directory) -> None:
+        """The communities as configured now: open questions use this roster from their next step."""
+        self.directory = directory
+        self.service.directory = directory
 
     async def _delivery_failed(self, row: OutboxRow, error: str) -> None:
         """Surface a message lost for good: the requester or the thread is told, and the lead."""
@@ -207,8 +218,15 @@ class Runtime:
     def start(self) -> None:
         _quiet_expected_skips()
         scheduler = AsyncIOScheduler(timezone=UTC)
-        jobs = (("sweep", self.sweep, self.sweep_interval), ("dispatch", self.dispatch, self.dispatch_interval))
-        for name, run, every in (*jobs, ("digest", self.digest, 60.0), ("housekeeping", self.housekeeping, 3600.0)):
+        jobs: list[tuple[str, Callable[[], Awaitable[object]], float]] = [
+            ("sweep", self.sweep, self.sweep_interval),
+            ("dispatch", self.dispatch, self.dispatch_interval),
+            ("digest", self.digest, 60.0),
+            ("housekeeping", self.housekeeping, 3600.0),
+        ]
+        if self.config_reloader is not None:
+            jobs.append(("config", self.config_reloader.check, self.config_poll_interval))
+        for name, run, every in jobs:
             scheduler.add_job(
                 self._guarded,
                 IntervalTrigger(seconds=every),

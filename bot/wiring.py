@@ -20,6 +20,7 @@ from .config import ConfigError, Directory
 from .console import ConsoleSender
 from .loopwatch import LoopWatch
 from .pacing import Pacer
+from .reload import ConfigReloader
 from .runtime import Runtime
 from .settings import Settings
 from .web import WEB_CONSOLE, build_console
@@ -38,6 +39,7 @@ async def build_server(settings: Settings, directory: Directory, store: Store) -
         dispatch_interval=settings.dispatch_interval,
         pacer=Pacer(),
     )
+    runtime.config_reloader = ConfigReloader(runtime, settings.escalation_config)
     mounts: list[Callable[[web.Application], None]] = []
     slack = _enable_slack(settings, runtime)
     if slack is not None:

@@ -254,6 +254,16 @@ class EscalationRepository(Repository):
         )
         return [Escalation.model_validate(d) for d in (await self.session.execute(query, _in_scope(scope))).scalars()]
 
+    async def open_held_by_others(self, community: str, expert_keys: Sequence[str]) -> list[str]:
+        """Ids of the community's open escalations owned by someone not in ``expert_keys``."""
+        query = select(EscalationRow.id).where(
+            EscalationRow.community == community,
+            EscalationRow.status == Status.open.value,
+            EscalationRow.owner.is_not(None),
+            EscalationRow.owner.not_in(list(expert_keys)),
+        )
+        return [str(i) for i in (await self.session.execute(query)).scalars()]
+
     async def list_by_community(self, community: str, *, status: Status | None = None) -> list[Escalation]:
         query = select(EscalationRow.data).where(EscalationRow.community == community)
         if status is not None:

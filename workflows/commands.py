@@ -116,6 +116,13 @@ class ChangePriority(BaseCommand):
     priority: Priority
 
 
+class MoveOn(BaseCommand):
+    """The owner of an assigned question can no longer hold it (they left the roster): it
+    moves on at once. Sent by the service; changes nothing if the owner can still hold it."""
+
+    kind: Literal["move_on"] = "move_on"
+
+
 class Tick(BaseCommand):
     """A timer fell due. ``step``/``due_at`` say which one, so a late or repeated
     tick for a step that is no longer due does nothing."""
@@ -150,6 +157,7 @@ Command = Annotated[
     | Reopen
     | Cancel
     | ChangePriority
+    | MoveOn
     | Tick
     | DeliveryFailed
     | Deflect

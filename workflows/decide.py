@@ -19,6 +19,7 @@ from .commands import (
     Decline,
     Deflect,
     DeliveryFailed,
+    MoveOn,
     Open,
     Reassign,
     Release,
@@ -52,7 +53,7 @@ from .model import (
     Status,
     Step,
 )
-from .rotation import choose_expert, contact, mentions
+from .rotation import cannot_hold, choose_expert, contact, mentions
 from .timers import reschedule
 
 APPLIED_MEMORY = 64
@@ -348,17 +349,21 @@ def _give(
     *,
     action: str,
     reassign: bool,
+    because: str | None = None,
 ) -> Decision:
-    """Hand the escalation to someone who must still accept it."""
+    """Hand the escalation to someone who must still accept it. ``because``: why it moves,
+    told to everyone concerned; the previous owner is then not excluded (it was not their choice)."""
     effects: list[Effect] = []
     excluded = esc.excluded
     previous = esc.owner
     if previous is not None:
-        if previous.expert not in excluded:
+        if previous.expert not in excluded and because is None:
             excluded = (*excluded, previous.expert)
         if not previous.person.same(by):
             why = (
-                f"There was no update in time, so the bot moved the question you held to {person.label()}."
+                f"The question you held moved to {person.label()}: {because}."
+                if because
+                else f"There was no update in time, so the bot moved the question you held to {person.label()}."
                 if by == SYSTEM
                 else f"{by.label()} moved the question you held to {person.label()}."
             )
@@ -383,7 +388,8 @@ def _give(
             person,
             Notice.assigned,
             f"{who} assigned you a question from {esc.requester.label()} in {esc.community.name}. "
-            "Accept it, reassign it to someone better placed, or decline.",
+            + (f"It comes to you because {because}. " if because else "")
+            + "Accept it, reassign it to someone better placed, or decline.",
             (Action.accept, Action.reassign, Action.decline),
         )
     )
@@ -393,12 +399,14 @@ def _give(
                 new,
                 esc.requester,
                 Notice.reassigned if previous else Notice.assigned,
-                f"Your question is now assigned to {person.label()}.",
+                f"Your question is now assigned to {person.label()}" + (f", because {because}." if because else "."),
             )
         )
     detail: dict[str, Any] = {"owner": key, "by": by.key}
     if previous:
         detail["previous"] = previous.expert
+    if because:
+        detail["because"] = because
     return Decision(new, effects, action, detail)
 
 
@@ -436,6 +444,30 @@ def _decline(esc: Escalation, cmd: Decline, now: datetime) -> Decision:
         return _unowned(released, now, "declined", detail, f"{cmd.actor.label()} declined")
     decision = _give(released, chosen.key, contact(esc, chosen), SYSTEM, now, action="declined", reassign=True)
     decision.detail.update(detail)
+    return decision
+
+
+def _move_on(esc: Escalation, cmd: MoveOn, now: datetime) -> Decision:
+    """An assigned owner who can no longer hold the question (left the roster): it moves on at once.
+    Claimed and accepted questions stay: their owner took them on and may still answer."""
+    owner = esc.owner
+    if esc.status != Status.open or owner is None or owner.kind != Ownership.assigned:
+        return Decision(esc)
+    reason = cannot_hold(esc, owner.expert)
+    if reason is None:
+        return Decision(esc)
+    because = f"{owner.person.label()} {reason}"
+    chosen = choose_expert(esc, cmd.roster or Roster())
+    if chosen is not None:
+        return _give(
+            esc, chosen.key, contact(esc, chosen), SYSTEM, now, action="moved_on", reassign=True, because=because
+        )
+    released = esc.model_copy(update={"owner": None, "owner_reminded": False})
+    decision = _unowned(released, now, "moved_on", {"previous": owner.expert, "because": because}, because)
+    decision.effects += [
+        _notify(released, owner.person, Notice.unassigned, f"The question you held is no longer yours: {because}."),
+        _notify(released, esc.requester, Notice.unowned, f"Your question is unassigned again: {because}."),
+    ]
     return decision
 
 
@@ -710,6 +742,7 @@ _HANDLERS: dict[type, Any] = {
     Reopen: _reopen,
     Cancel: _cancel,
     ChangePriority: _change_priority,
+    MoveOn: _move_on,
     Tick: _tick,
     DeliveryFailed: _delivery_failed,
     Deflect: _deflect,

@@ -24,6 +24,18 @@ def candidates(esc: Escalation) -> list[Expert]:
     return out
 
 
+def cannot_hold(esc: Escalation, expert_key: str) -> str | None:
+    """Why the expert with ``expert_key`` can no longer hold ``esc``, to follow their name
+    ("is no longer in the … rotation"; None: they can), from
+    the roster the escalation carries, which the service keeps current."""
+    community = esc.community
+    if any(e.key == expert_key for e in community.experts):
+        return None
+    if community.lead is not None and community.lead.key == expert_key:
+        return None
+    return f"is no longer in the {community.name} rotation"
+
+
 def choose_expert(esc: Escalation, roster: Roster) -> Expert | None:
     """The next expert by the community's rotation; the lead when the roster is spent."""
     pool = candidates(esc)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from .clock import Clock
-from .commands import BaseCommand, Decline, Open, Reassign, Tick
+from .commands import BaseCommand, Decline, MoveOn, Open, Reassign, Tick
 from .decide import Decision, decide
 from .effects import Suggestion
 from .errors import Reason, Refused
@@ -235,6 +235,7 @@ class EscalationService:
             current = read if read is not None else await uow.escalations.get(command.escalation_id, scope, lock=True)
             if current is None:
                 raise Refused(Reason.not_found, "That escalation does not exist, or is not visible to you.")
+            current = self._with_live_roster(current)
             if self._needs_roster(command, current):
                 keys = [e.key for e in current.community.experts]
                 if current.community.lead:
@@ -306,8 +307,37 @@ class EscalationService:
             hits = await uow.knowledge.search(query, scope, community=community, limit=limit)
             return await _as_suggestions(uow, hits)
 
+    def _with_live_roster(self, esc: Escalation) -> Escalation:
+        """``esc`` with its community's experts and lead as configured now. The rest of the
+        policy (timers, hours) stays as it was when the question opened."""
+        live = self.directory.get(esc.community.key)
+        if live is None or (live.experts, live.lead) == (esc.community.experts, esc.community.lead):
+            return esc
+        community = esc.community.model_copy(update={"experts": live.experts, "lead": live.lead})
+        return esc.model_copy(update={"community": community})
+
+    async def move_on_from_departed(self) -> int:
+        """After the roster changed: each assigned question whose owner has left it moves on
+        to the next expert. Returns how many moved. Safe to run on several replicas at once."""
+        moved = 0
+        for community in self.directory.all():
+            keys = [e.key for e in community.experts] + ([community.lead.key] if community.lead else [])
+            async with self.store.unit_of_work() as uow:
+                held = await uow.escalations.open_held_by_others(community.key, keys)
+            for escalation_id in held:
+                command = MoveOn(id=f"move_on:{uuid.uuid4().hex}", escalation_id=escalation_id, actor=SYSTEM)
+                try:
+                    outcome = await self.handle(command)
+                except Refused as refusal:
+                    log.warning("could not move on", extra={"escalation_id": escalation_id, "reason": refusal.message})
+                    continue
+                moved += outcome.changed
+        return moved
+
     @staticmethod
     def _needs_roster(command: BaseCommand, esc: Escalation) -> bool:
+        if isinstance(command, MoveOn):
+            return True
         if isinstance(command, Tick):
             return command.step in (Step.assign, Step.reassign)
         if isinstance(command, Reassign):
