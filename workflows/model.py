@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,8 +84,9 @@ class Attachment(Frozen):
     a link for people (a permalink), never a short-lived download token; None when the
     platform did not tell (a file hidden from the app, an inline image)."""
 
-    name: str
-    url: str | None = None
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    # https only: it becomes a link in every renderer, the console's HTML included.
+    url: Annotated[str, Field(pattern=r"^https://[^\s<>\"]+$", max_length=2000)] | None = None
 
 
 class Expert(Frozen):

@@ -8,6 +8,7 @@ notices, bots and other apps change nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ IGNORED_SUBTYPES = {
     "ekm_access_denied": "a message the app may not read",
 }
 MAX_FILES = 100
+_PERMALINK = re.compile(r"^https://[^\s<>\"]{1,1990}$")
 
 
 @dataclass(frozen=True)
@@ -64,4 +66,4 @@ def _attachment(file: dict[str, Any]) -> Attachment:
     see (``file_access: check_file_info``, ``mode: hidden_by_limit``) comes without either."""
     name = str(file.get("name") or file.get("title") or "").strip()[:300] or "a file"
     url = file.get("permalink")
-    return Attachment(name=name, url=str(url) if isinstance(url, str) and url.startswith("https://") else None)
+    return Attachment(name=name, url=url if isinstance(url, str) and _PERMALINK.match(url) else None)

@@ -26,7 +26,7 @@ CARD_PREFIX = "application/vnd.microsoft.card."
 _IMG = re.compile(r"<img\b[^>]{0,2000}>", re.IGNORECASE)
 _EMOJI = re.compile(r"schema\.skype\.com/Emoji|emoticon", re.IGNORECASE)
 _FILE_REF = re.compile(r"<attachment\s+id=", re.IGNORECASE)
-_SAFE_URL = re.compile(r"^https://[^\s<>\"]+$")
+_SAFE_URL = re.compile(r"^https://[^\s<>\"]{1,1990}$")
 MAX_FILES = 100
 OPEN_BUTTONS = 5
 CARD_WORDS = 2000

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from pydantic import ValidationError
+
 from workflows.attachments import MAX_KEPT, files_words, kept
 from workflows.decide import decide
 from workflows.effects import Notice
@@ -57,3 +60,9 @@ def test_a_later_reply_with_only_files_reaches_a_requester_who_cannot_see_the_th
     decision = decide(esc, reply(ALICE, "").model_copy(update={"attachments": (SHOT,)}), T0)
     [told] = notices_to(decision.effects, RITA)
     assert told.notice == Notice.reply and told.text == "Alice replied with 1 file: screen.png"
+
+
+def test_only_an_https_link_is_a_files_link() -> None:
+    for url in ("javascript:alert(1)", "http://files.example/a", 'https://x.example/"onmouseover=1', "https://a b"):
+        with pytest.raises(ValidationError):
+            Attachment(name="a", url=url)
