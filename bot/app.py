@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
+from .legal import legal_pages
 from .metrics import metrics_endpoint
 from .migrate import SchemaNotCurrent, check_current
 from .runtime import Runtime
@@ -68,12 +69,15 @@ def build_app(
     *,
     mounts: Iterable[Callable[[web.Application], None]] = (),
     start_jobs: bool = True,
+    pages: Callable[[web.Application], None] | None = None,
 ) -> web.Application:
+    """``pages``: the privacy and terms pages (``bot.legal``); their default text otherwise."""
     app = web.Application(middlewares=[no_tracebacks], client_max_size=2 * 1024 * 1024)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
+    (pages or legal_pages())(app)
     for mount in mounts:
         mount(app)
 

@@ -70,7 +70,13 @@ def _add_teams_package(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     package.add_argument("--host", required=True, help="the bot's public host name, like bot.example.com")
     package.add_argument("--teams-app-id", help="the Teams app's own id (default: the same as --app-id)")
     package.add_argument("--version", default="1.0.0", help="app version; raise it for every upload (default 1.0.0)")
-    package.add_argument("--name", default="Escalations", help="the app's short name in Teams")
+    package.add_argument("--name", default="Escalations", help="the app's short name in Teams (at most 30 characters)")
+    package.add_argument(
+        "--privacy-url", help="the privacy statement's URL (default: https://<host>/privacy, served by the bot)"
+    )
+    package.add_argument(
+        "--terms-url", help="the terms of use's URL (default: https://<host>/terms, served by the bot)"
+    )
     package.add_argument("--output", "-o", default="escalation-bot-teams.zip", help="zip file to write")
 
 
@@ -85,6 +91,8 @@ def _teams_package(args: argparse.Namespace) -> int:
             teams_app_id=args.teams_app_id,
             version=args.version,
             name=args.name,
+            privacy_url=args.privacy_url,
+            terms_url=args.terms_url,
         )
     except PackageError as exc:
         raise CliError(str(exc)) from None

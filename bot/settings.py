@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     teams_enabled: bool = Field(default=False, validation_alias="TEAMS_ENABLED")
     # Comma-separated service URL prefixes; empty means the public and US government clouds.
     teams_service_url_allowlist: str = Field(default="", validation_alias="TEAMS_SERVICE_URL_ALLOWLIST")
+    # The privacy statement and terms of use served at /privacy and /terms (the Teams app
+    # links to them): a plain text file each; a sensible default text without.
+    privacy_file: str | None = Field(default=None, validation_alias="PRIVACY_FILE")
+    terms_file: str | None = Field(default=None, validation_alias="TERMS_FILE")
 
     # The web console (/console). CONSOLE_SECRET signs its session cookies: without it a random
     # one is made at each start (sessions then end at a restart, and replicas need the same one).

@@ -18,6 +18,7 @@ from workflows.model import Platform
 from .app import build_app
 from .config import ConfigError, Directory
 from .console import ConsoleSender
+from .legal import DEFAULT_PRIVACY, DEFAULT_TERMS, legal_pages, read_text
 from .loopwatch import LoopWatch
 from .pacing import Pacer
 from .reload import ConfigReloader
@@ -53,7 +54,11 @@ async def build_server(settings: Settings, directory: Directory, store: Store) -
         runtime.dispatcher.senders[Platform.teams] = ConsoleSender(sys.stdout, runtime.clock, Platform.teams)
     console = build_console(settings, runtime, directory)
     mounts.append(console.mount)
-    app = build_app(runtime, mounts=mounts)
+    pages = legal_pages(
+        read_text(settings.privacy_file, "PRIVACY_FILE", DEFAULT_PRIVACY),
+        read_text(settings.terms_file, "TERMS_FILE", DEFAULT_TERMS),
+    )
+    app = build_app(runtime, mounts=mounts, pages=pages)
     app[WEB_CONSOLE] = console
     watch = LoopWatch(runtime.metrics.loop_lag.observe)
 

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from workflows.requests import FORMS
+
+from .commands import usage
 from .icons import ASSETS
 
 MANIFEST_VERSION = "1.29"
@@ -17,6 +20,9 @@ MANIFEST_SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFES
 COMMAND_ID = "escalateMessage"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_URL = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+NAME_MAX = 30  # name.short in Teams' manifest schema v1.29
 
 
 class PackageError(ValueError):
@@ -33,6 +39,34 @@ def _host(host: str) -> str:
     return value
 
 
+def _checked(version: str, name: str, urls: dict[str, str]) -> None:
+    if not _VERSION.match(version):
+        raise PackageError(f"--version {version!r} must be MAJOR.MINOR.PATCH, like 1.0.0")
+    if not name.strip():
+        raise PackageError("--name must not be empty")
+    if len(name) > NAME_MAX:
+        raise PackageError(f"--name {name!r} is {len(name)} characters; Teams allows at most {NAME_MAX}")
+    for option, url in urls.items():
+        if not _URL.match(url) or len(url) > 2048:
+            raise PackageError(f"{option} {url!r} must be an http(s) URL, like https://bot.example.com/privacy")
+
+
+# What each word of the grammar does, as Teams shows it in the bot's command list.
+COMMAND_DESCRIPTIONS = {
+    "escalate": "escalate <community> <question> posts a question to the experts; escalate alone shows a form",
+    "search": "search <words>: answers to earlier questions, sent to you alone",
+    "status": "Your open questions and what you hold, with what happens next and when",
+    "whoami": "Your id (and this channel's) as the bot's configuration takes them",
+    "help": "How to use the bot",
+}
+
+
+def bot_commands() -> list[dict[str, str]]:
+    """The bot's command list in Teams: every word of the grammar (workflows.requests), once."""
+    words = dict.fromkeys(usage(form.words).split()[0] for form in FORMS)
+    return [{"title": word, "description": COMMAND_DESCRIPTIONS[word]} for word in words]
+
+
 def build_manifest(
     *,
     app_id: str,
@@ -41,18 +75,20 @@ def build_manifest(
     version: str = "1.0.0",
     name: str = "Escalations",
     developer: str = "escalation-bot",
+    privacy_url: str | None = None,
+    terms_url: str | None = None,
 ) -> dict[str, Any]:
-    """``app_id``: the bot's Microsoft App ID (Entra app registration)."""
+    """``app_id``: the bot's Microsoft App ID (Entra app registration). The privacy and terms
+    pages default to the ones the bot serves itself (``/privacy``, ``/terms``)."""
     for label, value in (("--app-id", app_id), ("--teams-app-id", teams_app_id or app_id)):
         if not _GUID.match(value or ""):
             raise PackageError(f"{label} {value!r} must be a GUID like 00000000-0000-0000-0000-000000000000")
     domain = _host(host)
     site = f"https://{domain}"
-    commands = [
-        {"title": "escalate", "description": "escalate <community> <question>, or escalate alone for a form"},
-        {"title": "status", "description": "Your open questions and what you hold: owner, next step and when"},
-        {"title": "help", "description": "How to use the bot"},
-    ]
+    privacy_url = privacy_url or f"{site}/privacy"
+    terms_url = terms_url or f"{site}/terms"
+    _checked(version, name, {"--privacy-url": privacy_url, "--terms-url": terms_url})
+    commands = bot_commands()
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
@@ -61,10 +97,10 @@ def build_manifest(
         "developer": {
             "name": developer[:32],
             "websiteUrl": site,
-            "privacyUrl": f"{site}/privacy",
-            "termsOfUseUrl": f"{site}/terms",
+            "privacyUrl": privacy_url,
+            "termsOfUseUrl": terms_url,
         },
-        "name": {"short": name[:30], "full": "Escalations: customer questions to the experts"},
+        "name": {"short": name, "full": "Escalations: customer questions to the experts"},
         "description": {
             "short": "Get hard customer questions to the experts, and answered.",
             "full": (

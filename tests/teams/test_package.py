@@ -77,3 +77,66 @@ def test_teams_package_refuses_an_app_id_that_is_not_a_guid(tmp_path: Path, caps
     assert code == 2 and "GUID" in capsys.readouterr().err
     with pytest.raises(PackageError):
         build_manifest(app_id=APP_ID, host="not a host")
+
+
+def _built(tmp_path: Path, *extra: str) -> dict[str, object]:
+    target = tmp_path / "app.zip"
+    assert main(["teams-package", "--app-id", APP_ID, "--host", "bot.example.com", "-o", str(target), *extra]) == 0
+    with zipfile.ZipFile(target) as archive:
+        manifest: dict[str, object] = json.loads(archive.read("manifest.json"))
+    return manifest
+
+
+@pytest.mark.parametrize("version", ["1.0", "1", "v1.0.0", "1.0.0-beta", "01.0.0", "1.0.0.0", ""])
+def test_a_version_that_is_not_major_minor_patch_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], version: str
+) -> None:
+    target = tmp_path / "x.zip"
+    code = main(
+        ["teams-package", "--app-id", APP_ID, "--host", "bot.example.com", "--version", version, "-o", str(target)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "MAJOR.MINOR.PATCH" in err and len(err.strip().splitlines()) == 1
+    assert not target.exists()
+
+
+def test_a_name_longer_than_teams_allows_is_refused_not_cut(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    schema = json.loads(SCHEMA.read_text())
+    allowed = schema["properties"]["name"]["properties"]["short"]["maxLength"]
+    assert _built(tmp_path, "--name", "E" * allowed)["name"] == {  # the longest allowed is kept whole
+        "short": "E" * allowed,
+        "full": "Escalations: customer questions to the experts",
+    }
+    target = tmp_path / "long.zip"
+    name = "Escalations for the whole support team"
+    code = main(["teams-package", "--app-id", APP_ID, "--host", "bot.example.com", "--name", name, "-o", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"Teams allows at most {allowed}" in err and len(err.strip().splitlines()) == 1
+    assert not target.exists()
+
+
+def test_privacy_and_terms_point_at_the_pages_the_bot_serves_unless_given(tmp_path: Path) -> None:
+    developer = _built(tmp_path)["developer"]
+    assert isinstance(developer, dict)
+    assert developer["privacyUrl"] == "https://bot.example.com/privacy"
+    assert developer["termsOfUseUrl"] == "https://bot.example.com/terms"
+    given = _built(tmp_path, "--privacy-url", "https://example.com/p", "--terms-url", "https://example.com/t")
+    assert given["developer"] == {
+        **developer,
+        "privacyUrl": "https://example.com/p",
+        "termsOfUseUrl": "https://example.com/t",
+    }
+    with pytest.raises(PackageError, match="--terms-url"):
+        build_manifest(app_id=APP_ID, host="bot.example.com", terms_url="example.com/terms")
+
+
+def test_the_command_list_has_every_word_of_the_grammar(tmp_path: Path) -> None:
+    from adapters.teams.commands import usage
+    from workflows.requests import FORMS
+
+    bots = _built(tmp_path)["bots"]
+    assert isinstance(bots, list)
+    [commands] = [c["commands"] for c in bots[0]["commandLists"]]
+    titles = [c["title"] for c in commands]
+    assert titles == list(dict.fromkeys(usage(f.words).split()[0] for f in FORMS))
+    assert {"escalate", "search", "status", "whoami", "help"} == set(titles)
