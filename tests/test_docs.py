@@ -45,3 +45,15 @@ def test_the_settings_table_speaks_to_admins_not_benchmarks() -> None:
     table = table[: table.index("\n\n", table.index("| variable |"))]
     for figure in ("\u00d7", "HISTORY.md", "median", "pass)"):
         assert figure not in table, f"the settings table quotes a benchmark ({figure!r}); that belongs in bench/"
+
+
+def test_the_teams_channel_fields_are_the_same_in_the_example_the_readme_and_docs_teams() -> None:
+    """A community's Teams channel takes channel, team and tenant: each place that shows it
+    shows all three (``whoami`` gives all three)."""
+    shown = {
+        name: (ROOT / name).read_text(encoding="utf-8")
+        for name in ("escalation.example.yaml", "README.md", "docs/teams.md")
+    }
+    for name, text in shown.items():
+        for field in ("channel:", "team:", "tenant:"):
+            assert field in text, f"{name} does not show {field}"

@@ -18,13 +18,25 @@ DEFAULT_SERVICE_URL_ALLOWLIST: tuple[str, ...] = (
 )
 
 
+ANY_PORT = -1
+
+
 class ServiceUrlAllowlist:
     """Service URLs the bot may call: scheme, host and port must match an entry, and
-    the path must start with the entry's path."""
+    the path must start with the entry's path. An entry's port may be ``*``: the Bot
+    Framework Emulator serves on a port it picks at each start (``http://localhost:*/``)."""
 
     def __init__(self, entries: tuple[str, ...] | list[str]) -> None:
         self.entries = tuple(e.strip() for e in entries if e.strip())
-        self._parsed = [self._split(e) for e in self.entries]
+        self._parsed = [self._entry(e) for e in self.entries]
+
+    @classmethod
+    def _entry(cls, url: str) -> tuple[str, str, int | None, str]:
+        parts = urlsplit(url.strip())
+        if parts.netloc.endswith(":*"):
+            scheme, host, _, path = cls._split(parts._replace(netloc=parts.netloc[:-2]).geturl())
+            return scheme, host, ANY_PORT, path
+        return cls._split(url)
 
     @staticmethod
     def _split(url: str) -> tuple[str, str, int | None, str]:
@@ -43,7 +55,8 @@ class ServiceUrlAllowlist:
         if not host or "@" in url.split("//", 1)[-1].split("/", 1)[0]:
             return False  # credentials in the authority: never ours
         for a_scheme, a_host, a_port, a_path in self._parsed:
-            if (scheme, host, port) == (a_scheme, a_host, a_port) and (path + "/").startswith(a_path.rstrip("/") + "/"):
+            same_port = a_port in (port, ANY_PORT)
+            if (scheme, host) == (a_scheme, a_host) and same_port and (path + "/").startswith(a_path.rstrip("/") + "/"):
                 return True
         return False
 

@@ -148,3 +148,13 @@ async def test_one_connector_client_per_service_url_is_reused_and_closed(teams: 
     assert await connector.client(teams.service_url) is first
     await connector.close()
     assert await connector.client(teams.service_url) is not first
+
+
+def test_the_emulator_entry_allows_any_port_on_that_host_only() -> None:
+    """docs/teams.md: the Emulator serves on a port it picks at each start."""
+    allow = ServiceUrlAllowlist(["http://localhost:*/"])
+    assert allow.allows("http://localhost:53987/") and allow.allows("http://localhost:61002/v3/conversations")
+    assert allow.allows("http://localhost/")
+    for bad in ("https://localhost:53987/", "http://127.0.0.1:53987/", "http://localhost.evil.example:80/"):
+        assert not allow.allows(bad), bad
+    assert not ServiceUrlAllowlist(["http://localhost:3978/"]).allows("http://localhost:53987/")
