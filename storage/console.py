@@ -20,10 +20,14 @@ from workflows.console import (
     EscalationPage,
     Reach,
 )
-from workflows.model import Escalation, PersonRef
+from workflows.metrics import AuditEvent
+from workflows.model import Escalation, PersonRef, Status
 
 from .tables import AuditRow, EscalationRow, OutboxRow, ScopeRow, SignInLinkRow
 from .unit_of_work import Store
+
+# Being handed a question (the report's interruptions).
+HANDED_ACTIONS = ("auto_assigned", "auto_reassigned", "assigned", "reassigned", "declined")
 
 
 def _within(reach: Reach) -> list[ColumnElement[bool]]:
@@ -172,6 +176,38 @@ class ConsoleStore:
             )
             await uow.session.flush()
         return True
+
+    async def open_now(self, reach: Reach, community: str | None = None) -> list[Escalation]:
+        query = select(EscalationRow.data).where(EscalationRow.status == Status.open.value, *_within(reach))
+        if community:
+            query = query.where(EscalationRow.community == community)
+        async with self.store.unit_of_work() as uow:
+            return [Escalation.model_validate(d) for d in (await uow.session.execute(query)).scalars()]
+
+    async def history(
+        self, reach: Reach, since: datetime, until: datetime, community: str | None = None
+    ) -> tuple[list[Escalation], list[AuditEvent]]:
+        """What the report reads (``bot/report.py``), within the reach: escalations opened,
+        resolved or changed in [since, until), and who was handed a question then."""
+        row = EscalationRow
+        window = or_(
+            and_(row.created_at >= since, row.created_at < until),
+            and_(row.resolved_at >= since, row.resolved_at < until),
+            and_(row.updated_at >= since, row.updated_at < until),
+        )
+        query = select(row.data).where(window, *_within(reach))
+        if community:
+            query = query.where(row.community == community)
+        async with self.store.unit_of_work() as uow:
+            escalations = [Escalation.model_validate(d) for d in (await uow.session.execute(query)).scalars()]
+            rows = await uow.audit.between(since, until, HANDED_ACTIONS)
+        ids = {esc.id for esc in escalations}
+        events = [
+            AuditEvent(r.escalation_id, r.at, r.action, r.actor, dict(r.detail or {}))
+            for r in rows
+            if r.escalation_id in ids
+        ]
+        return escalations, events
 
     # ------------------------------------------------------------ sign-in links
 

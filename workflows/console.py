@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from .metrics import AuditEvent
 from .model import Community, Escalation, MessageRef, PersonRef, Platform, Priority, Status
 from .ports import Scope
 
@@ -95,7 +96,7 @@ class EscalationPage:
 
 
 @dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry:  # one line of an escalation's timeline
     at: datetime
     actor: str
     platform: str
@@ -134,6 +135,10 @@ class ConsoleQueries(Protocol):
     async def detail(self, reach: Reach, escalation_id: str) -> EscalationDetail | None: ...
     async def deliveries(self, reach: Reach, status: str, limit: int = 100) -> list[Delivery]: ...
     async def retry_delivery(self, reach: Reach, delivery_id: int, actor: PersonRef, now: datetime) -> bool: ...
+    async def open_now(self, reach: Reach, community: str | None = None) -> list[Escalation]: ...
+    async def history(
+        self, reach: Reach, since: datetime, until: datetime, community: str | None = None
+    ) -> tuple[list[Escalation], list[AuditEvent]]: ...
 
 
 class SignInLinks(Protocol):

@@ -57,7 +57,8 @@ def next_digest(community: Community, after: datetime) -> datetime | None:
     return None
 
 
-def _overdue(esc: Escalation, now: datetime) -> bool:
+def is_overdue(esc: Escalation, now: datetime) -> bool:
+    """Held and past a timer (or already reminded): what the digest lists as overdue."""
     return bool(esc.owner and esc.owner_reminded) or bool(
         esc.owner and esc.next_due_at is not None and esc.next_due_at <= now
     )
@@ -85,7 +86,7 @@ def compose(
         (e for e in open_escalations if e.owner is None and e.ball == Ball.experts and e.first_response_at is None),
         key=lambda e: e.created_at,
     )
-    overdue = sorted((e for e in open_escalations if _overdue(e, now)), key=lambda e: e.created_at)
+    overdue = sorted((e for e in open_escalations if is_overdue(e, now)), key=lambda e: e.created_at)
     waiting = sorted((e for e in open_escalations if e.ball == Ball.requester), key=lambda e: e.created_at)
     resolved = sorted(resolved_since, key=lambda e: e.resolved_at or now)
 

@@ -69,7 +69,7 @@ class WebConsole:
     # ------------------------------------------------------------ the app
 
     def mount(self, app: web.Application) -> None:
-        from .views import deliveries, escalations, knowledge, signin
+        from .views import deliveries, escalations, knowledge, overview, signin
 
         sub = web.Application(middlewares=[self._headers, self._errors, self._signed_in])
         sub[CONSOLE] = self
@@ -82,7 +82,7 @@ class WebConsole:
         env.filters["when"] = lambda at: at.strftime("%Y-%m-%d %H:%M UTC") if at else ""
         static = sub.router.add_static("/static/", HERE / "static", append_version=True, name="static")
         env.globals["static"] = lambda name: str(static.url_for(filename=name))
-        for module in (signin, escalations, knowledge, deliveries):
+        for module in (signin, escalations, knowledge, deliveries, overview):
             module.routes(sub)
         app.add_subapp("/console", sub)
 

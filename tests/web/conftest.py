@@ -21,6 +21,7 @@ from storage import Store
 from storage.console import ConsoleStore
 from tests.support import RecordingSender
 from workflows.clock import FakeClock
+from workflows.commands import Claim, Reply, Resolve
 from workflows.model import Escalation, PersonRef, Platform
 
 ACME, GLOBEX, TENANT = "T0ACME", "T0GLOBEX", "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -105,6 +106,26 @@ class Console:
         if from_page is not None:
             data = {"csrf": await self.csrf(from_page), **data}
         return await self.client.post(path, data=data, allow_redirects=False)
+
+    async def weeks_of_history(self, weeks: int = 8) -> None:
+        """Weeks of sdk questions before now, each answered faster than the week before
+        (claimed and replied to, then resolved, by Ada), the clock ending where it started."""
+        end = self.clock.now()
+        self.clock.set(end - timedelta(weeks=weeks))
+        for week in range(weeks):
+            monday = end - timedelta(weeks=weeks - week)
+            for n in range(3):
+                self.clock.set(monday + timedelta(hours=1 + n))
+                esc = await self.open(SAM, "sdk", f"Week {week} question {n}: build fails with Gradle {8 + n}")
+                self.clock.advance(timedelta(minutes=90 - 10 * week + 15 * n))
+                await self.runtime.service.handle(Claim(id=f"h-claim-{week}-{n}", escalation_id=esc.id, actor=ADA))
+                reply = Reply(id=f"h-reply-{week}-{n}", escalation_id=esc.id, actor=ADA, text="Which plugin version?")
+                await self.runtime.service.handle(reply)
+                self.clock.advance(timedelta(hours=4 - week * 0.4))
+                answer = Resolve(id=f"h-res-{week}-{n}", escalation_id=esc.id, actor=ADA, answer="Upgrade the plugin.")
+                await self.runtime.service.handle(answer)
+        self.clock.set(end)
+        await self.runtime.dispatch()
 
     def sign_out_locally(self) -> None:
         self.client.session.cookie_jar.clear()

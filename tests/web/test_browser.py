@@ -27,7 +27,8 @@ XSS = 'Login fails on <script>alert("x")</script> Android 15 <img src=x onerror=
 
 
 async def story(web: Console) -> str:
-    """Opened in Slack, claimed in Teams, answered and resolved in Teams; and another still open."""
+    """Weeks of history; then one opened in Slack, claimed in Teams, answered and resolved in
+    Teams; and others still open."""
     source = MessageRef(platform=Platform.slack, channel="C0SUPPORT", id="1772450000.000100", tenant="T0ACME")
     esc = await web.open(SAM, "sdk", "Does the SDK support Android 15 with the new permission model?", source=source)
     web.clock.advance(timedelta(minutes=12))
@@ -41,6 +42,7 @@ async def story(web: Console) -> str:
     await web.open(SAM, "sdk", XSS, priority=Priority.high)
     web.clock.advance(timedelta(minutes=30))
     await web.open(SAM, "billing", "Invoice shows the wrong VAT rate for Ireland")
+    await web.weeks_of_history(8)
     await web.runtime.dispatch()
     return esc.id
 
@@ -83,8 +85,17 @@ async def test_a_lead_morning_in_the_browser(signin: SignIn, browser: Any, tmp_p
     await page.click("text=Sign in with Slack")
     await page.wait_for_url(f"{signin.url}/console/escalations")
     assert await page.locator("header .who span").inner_text() == "Alex Admin · admin"
-    assert await page.locator("table.list tbody tr").count() == 3
-    await page.screenshot(path=str(folder / "escalations.png"), full_page=True)
+    assert await page.locator("table.list tbody tr").count() == 27
+
+    # The overview: the charts are drawn (by the shipped uPlot, under the CSP), numbers beside them.
+    await page.goto(f"{signin.url}/console/overview?community=sdk&period=28d")
+    await page.wait_for_selector(".chart[data-drawn=yes] canvas")
+    assert await page.locator(".chart canvas").count() == 2
+    figures = await page.locator(".figures").inner_text()
+    assert "First response p50" in figures and "Opened\t14\t12" in figures  # with the story's two sdk questions
+    await page.screenshot(path=str(folder / "overview.png"), full_page=True)
+    await page.goto(f"{signin.url}/console/escalations?words=Android")
+    await page.screenshot(path=str(folder / "escalations.png"))
 
     # The question with markup in it shows as text, and runs nothing.
     await page.click("text=Login fails on")

@@ -224,3 +224,33 @@ async def test_over_https_the_session_cookie_is_secure(store: Store, clock: Fake
         response = await web.client.get(path, allow_redirects=False)
         assert response.status == 302
         assert "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
+
+
+def _row(html: str, label: str) -> tuple[str, str]:
+    found = re.search(rf"<td>{re.escape(label)}</td><td><strong>([^<]*)</strong></td><td>([^<]*)</td>", html)
+    assert found, label
+    return found.group(1), found.group(2)
+
+
+async def test_the_overview_counts_now_and_compares_the_period_with_the_one_before(web: Console) -> None:
+    await web.weeks_of_history(8)
+    await web.open(SAM, "sdk", "Still unanswered")
+    await web.open(OTHER, "billing", "Billing, unanswered too")
+    await web.sign_in(ADMIN)
+    html = await web.page("/console/overview?period=28d&community=sdk")
+    now = re.search(r"Mobile SDK</a></td>\s*<td>(\d+)</td><td>(\d+)</td>\s*<td>(\d+)</td><td>(\d+)</td>", html)
+    assert now and now.groups() == ("1", "1", "0", "0")  # open, unanswered, overdue, waiting
+    assert "Billing, unanswered" not in html and "Billing</a>" not in html  # sdk chosen
+    assert _row(html, "Opened") == ("12", "12")
+    assert _row(html, "Resolved") == ("12", "12")
+    # Replies came 90, 80 ... 20 minutes (and 15 or 30 more) after each question, week by week.
+    assert _row(html, "First response p50") == ("50m", "1h 30m")
+    assert _row(html, "First response p90") == ("1h 10m", "1h 50m")
+    assert _row(html, "Answered by pull (not pushed)") == ("100%", "100%")
+    chart = re.search(r'data-chart="([^"]+)"', html)
+    assert chart and "&#34;p50&#34;" in chart.group(1)
+
+    web.sign_out_locally()
+    await web.sign_in(OTHER)  # in no community, asked one question just now: sdk's figures are not hers
+    html = await web.page("/console/overview")
+    assert "Mobile SDK" not in html and _row(html, "Opened") == ("0", "0") and _row(html, "Resolved") == ("0", "0")

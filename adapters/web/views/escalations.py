@@ -168,7 +168,7 @@ async def escalation_action(request: web.Request) -> web.StreamResponse:
 
 def routes(app: web.Application) -> None:
     async def home(_: web.Request) -> web.StreamResponse:
-        return web.Response(status=302, headers={"Location": "/console/escalations"})
+        return web.Response(status=302, headers={"Location": "/console/overview"})
 
     app.router.add_get("/", home)
     app.router.add_get("/escalations", escalation_list)
