@@ -31,10 +31,13 @@ class Form:
     does: str
 
 
+OPEN_USAGE = "<community> <question>"
+COMPOSE_USAGE = ""
+
 # The forms of the grammar, in the order help lists them.
 FORMS: tuple[Form, ...] = (
-    Form("<community> <question>", "posts the question to that community's experts at once"),
-    Form("", "opens a form (community, question, priority, customer, link)"),
+    Form(OPEN_USAGE, "posts the question to that community's experts at once"),
+    Form(COMPOSE_USAGE, "opens a form (community, question, priority, customer, link)"),
     Form("search <words>", "finds questions the experts already answered, for you alone"),
     Form("status", "your open questions and what you hold, with what happens next and when"),
     Form("whoami", "your id (and this channel's) as it goes in the bot's configuration"),
@@ -174,7 +177,9 @@ def _split(text: str) -> tuple[str, str]:
 
 __all__ = [
     "COMMAND_WORDS",
+    "COMPOSE_USAGE",
     "FORMS",
+    "OPEN_USAGE",
     "RESERVED",
     "RESERVED_FOR_LATER",
     "SEARCH_USAGE",

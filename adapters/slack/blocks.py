@@ -33,6 +33,7 @@ from slack_sdk.models.views import View
 from workflows.durations import humanize
 from workflows.effects import Action, CardView, DigestItem, Notice, Notify, PostDigest, Suggestion
 from workflows.model import Ball, Community, Ownership, Priority, Status, Step
+from workflows.requests import COMPOSE_USAGE, OPEN_USAGE
 
 from .text import (
     SECTION_LIMIT,
@@ -46,6 +47,7 @@ from .text import (
     plain_excerpt,
     slack_markup,
     truncated,
+    usage,
 )
 
 # Interactive ids: the listeners register exactly these.
@@ -526,7 +528,7 @@ def home_view(requested: Sequence[Listed], held: Sequence[Listed], now: datetime
     if requested:
         blocks += [SectionBlock(text=md(listed_line(item, now))) for item in requested[:45]]
     else:
-        blocks.append(ContextBlock(elements=[md("Nothing open. Ask the experts with `/escalate`.")]))
+        blocks.append(ContextBlock(elements=[md(f"Nothing open. Ask the experts with {usage(COMPOSE_USAGE)}.")]))
     blocks.append(SectionBlock(text=md("*Assigned to me*")))
     if held:
         blocks += [SectionBlock(text=md(listed_line(item, now))) for item in held[:45]]
@@ -549,7 +551,7 @@ def search_blocks(
                 SectionBlock(
                     text=md(
                         f"Nothing in the knowledge base matches “{asked}”. Try other words, or ask the "
-                        "experts with `/escalate <community> <question>`."
+                        f"experts with {usage(OPEN_USAGE)}."
                     )
                 )
             ]
@@ -560,9 +562,7 @@ def search_blocks(
         text = suggestion_text(suggestion, url, number=number)
         name = community_names.get(suggestion.community_key, suggestion.community_key)
         blocks.append(SectionBlock(text=md(f"{text} · {escape(name)}" if url else f"{text}\n{escape(name)}")))
-    blocks.append(
-        ContextBlock(elements=[md("Not what you need? Ask the experts with `/escalate <community> <question>`.")])
-    )
+    blocks.append(ContextBlock(elements=[md(f"Not what you need? Ask the experts with {usage(OPEN_USAGE)}.")]))
     return _blocks(blocks)
 
 

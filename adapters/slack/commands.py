@@ -37,11 +37,10 @@ from workflows.service import EscalationService
 
 from . import blocks as ui
 from .sender import SlackHome, SlackLinks
-from .text import escape
+from .text import SLASH, escape, usage
 
 log = logging.getLogger("escalation_bot.slack")
 
-SLASH = "/escalate"
 MAX_TEXT = 40_000
 
 
@@ -71,11 +70,6 @@ def scope_of(body: dict[str, Any]) -> Scope:
 
 
 # ---------------------------------------------------------------- the grammar, in Slack's words
-
-
-def usage(words: str) -> str:
-    """One form of the grammar as people type it in Slack, escaped, as code."""
-    return f"`{escape(f'{SLASH} {words}'.strip())}`"
 
 
 def help_text(communities: Sequence[Community]) -> str:
@@ -297,4 +291,4 @@ class SlackCommands:
         await ack(response_action="update", view=notice)
 
 
-__all__ = ["MAX_TEXT", "SlackCommands", "help_text", "person_of", "scope_of", "team_of", "usage"]
+__all__ = ["MAX_TEXT", "SLASH", "SlackCommands", "help_text", "person_of", "scope_of", "team_of"]

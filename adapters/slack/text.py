@@ -40,6 +40,14 @@ def slack_markup(text: str) -> str:
     return _OURS_OR_RAW.sub(lambda m: m.group(1) or _ESCAPES[m.group(0)], text)
 
 
+SLASH = "/escalate"
+
+
+def usage(words: str) -> str:
+    """One form of the grammar (``workflows.requests``) as people type it in Slack: escaped, as code."""
+    return f"`{escape(f'{SLASH} {words}'.strip())}`"
+
+
 def mention(person: PersonRef | None) -> str:
     if person is None:
         return "someone"

@@ -17,6 +17,7 @@ from workflows.attachments import files_words
 from workflows.effects import Action, CardView, DigestItem, Notice, Notify, PostDigest, Suggestion
 from workflows.local_time import local_time, reading_zone
 from workflows.model import Community, MessageRef, PersonRef, Platform, Priority, Status
+from workflows.requests import OPEN_USAGE, VERB
 
 from .attachments import open_buttons
 
@@ -54,6 +55,12 @@ _CARD_MARKDOWN = re.compile(r"([\\*_~`\[\]])")
 _LIST_START = re.compile(r"^(\s*)([-+#>]|\d+\.)(\s)", re.MULTILINE)
 _AT_TAG = re.compile(r"<(/?)(at)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,500}>")
+
+
+def usage(words: str) -> str:
+    """One form of the grammar (``workflows.requests``) as people type it to the bot in Teams,
+    plain: the forms that open a question start with the verb."""
+    return f"{VERB} {words}".strip() if not words or words.startswith("<") else words
 
 
 def escape_card_text(text: str | None) -> str:
@@ -445,8 +452,10 @@ def search_card(query: str, results: Sequence[Suggestion], names: Mapping[str, s
         body.append(
             {
                 "type": "TextBlock",
-                "text": "Nothing found in the answered questions. Try other words, or ask the experts: "
-                "escalate <community> <question>.",
+                "text": escape_card_text(
+                    "Nothing found in the answered questions. Try other words, or ask the experts: "
+                    f"{usage(OPEN_USAGE)}."
+                ),
                 "wrap": True,
             }
         )

@@ -18,7 +18,6 @@ from workflows.errors import Refused
 from workflows.model import Community, Escalation, MessageRef, Platform, Priority
 from workflows.requests import (
     FORMS,
-    VERB,
     Compose,
     Help,
     Mistake,
@@ -33,7 +32,15 @@ from workflows.requests import (
 from workflows.service import EscalationService
 
 from .activity import actor_of, channel_of, channel_ref, event_id, personal, scope, tenant
-from .cards import escape_card_text, escape_message_text, message_card, next_words, open_form_card, search_card
+from .cards import (
+    escape_card_text,
+    escape_message_text,
+    message_card,
+    next_words,
+    open_form_card,
+    search_card,
+    usage,
+)
 from .sender import TeamsSender
 
 log = logging.getLogger("escalation_bot.teams")
@@ -43,11 +50,6 @@ SEARCH_RESULTS = 5
 
 
 # ---------------------------------------------------------------- the grammar, in Teams' words
-
-
-def usage(words: str) -> str:
-    """One form of the grammar as people type it to the bot in Teams (plain, unescaped)."""
-    return f"{VERB} {words}".strip() if not words or words.startswith("<") else words
 
 
 def help_text(communities: Sequence[Community]) -> str:
@@ -231,4 +233,4 @@ class TeamsCommands:
         return card
 
 
-__all__ = ["SEARCH_RESULTS", "TeamsCommands", "help_text", "usage"]
+__all__ = ["SEARCH_RESULTS", "TeamsCommands", "help_text"]

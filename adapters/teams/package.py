@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from workflows.requests import FORMS
 
-from .commands import usage
+from .cards import usage
 from .icons import ASSETS
 
 MANIFEST_VERSION = "1.29"
