@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from workflows.model import ChannelRef, PersonRef, Platform
 from workflows.ports import Scope
+
+from .conversations import ConversationStore
+
+log = logging.getLogger("escalation_bot.teams")
 
 
 def event_id(activity: Activity) -> str:
@@ -71,3 +77,47 @@ def channel_ref(activity: Activity) -> ChannelRef | None:
     if channel is None:
         return None
     return ChannelRef(platform=Platform.teams, id=channel, tenant=tenant(activity), team=channel_data(activity, "team"))
+
+
+def from_bot(activity: Activity) -> bool:
+    sender, recipient = activity.from_property, activity.recipient
+    if sender is None:
+        return True
+    if recipient is not None and sender.id == recipient.id:
+        return True
+    return str(sender.role or "").lower() == "bot" or str(sender.id or "").startswith("28:")
+
+
+def mentions_bot(activity: Activity) -> bool:
+    recipient = activity.recipient.id if activity.recipient else None
+    for mention in TurnContext.get_mentions(activity):
+        mentioned = (mention.additional_properties or {}).get("mentioned") or {}
+        if recipient and mentioned.get("id") == recipient:
+            return True
+    return False
+
+
+async def remember(conversations: ConversationStore, activity: Activity) -> None:
+    """Keep the conversation reference: proactive posts need its service URL, tenant and bot id."""
+    if not activity.conversation or not activity.conversation.id or not activity.service_url:
+        return
+    kind = str(activity.conversation.conversation_type or "personal")
+    conversation_id = base_conversation(activity)
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.conversation.id = conversation_id
+    reference.activity_id = None
+    user_id = activity.from_property.id if kind == "personal" and activity.from_property else None
+    try:
+        await conversations.save_conversation(
+            conversation_id=conversation_id,
+            kind=kind,
+            tenant=tenant(activity),
+            service_url=str(activity.service_url),
+            team_id=channel_data(activity, "team"),
+            channel_id=channel_data(activity, "channel") if kind == "channel" else None,
+            user_id=str(user_id) if user_id else None,
+            bot_id=str(activity.recipient.id) if activity.recipient and activity.recipient.id else None,
+            reference=reference.serialize(),
+        )
+    except Exception:  # remembering is best effort; the activity itself must still be handled
+        log.exception("could not save the Teams conversation reference")

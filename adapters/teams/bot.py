@@ -43,9 +43,8 @@ from workflows.model import Escalation, MessageRef, Platform, Priority, Status
 from workflows.requests import COMMAND_WORDS
 from workflows.service import EscalationService
 
-from .activity import actor_of
+from .activity import actor_of, from_bot, mentions_bot, remember
 from .activity import base_conversation as _base_conversation
-from .activity import channel_data as _channel_data
 from .activity import channel_of as _channel_of
 from .activity import event_id as _event_id
 from .activity import scope as _scope
@@ -117,51 +116,13 @@ class EscalationTeamsBot(TeamsActivityHandler):
             # Uninstalled: proactive posts there would only fail; keep the row, marked.
             await self.conversations.mark_unreachable(_base_conversation(activity), "uninstalled")
         else:
-            await self._remember(activity)
+            await remember(self.conversations, activity)
         await super().on_turn(turn_context)
-
-    async def _remember(self, activity: Activity) -> None:
-        """Keep the conversation reference: proactive posts need its service URL, tenant and bot id."""
-        if not activity.conversation or not activity.conversation.id or not activity.service_url:
-            return
-        kind = str(activity.conversation.conversation_type or "personal")
-        conversation_id = _base_conversation(activity)
-        reference = TurnContext.get_conversation_reference(activity)
-        reference.conversation.id = conversation_id
-        reference.activity_id = None
-        user_id = activity.from_property.id if kind == "personal" and activity.from_property else None
-        try:
-            await self.conversations.save_conversation(
-                conversation_id=conversation_id,
-                kind=kind,
-                tenant=_tenant(activity),
-                service_url=str(activity.service_url),
-                team_id=_channel_data(activity, "team"),
-                channel_id=_channel_data(activity, "channel") if kind == "channel" else None,
-                user_id=str(user_id) if user_id else None,
-                bot_id=str(activity.recipient.id) if activity.recipient and activity.recipient.id else None,
-                reference=reference.serialize(),
-            )
-        except Exception:  # remembering is best effort; the activity itself must still be handled
-            log.exception("could not save the Teams conversation reference")
 
     # ------------------------------------------------------------ messages
 
     def _from_bot(self, activity: Activity) -> bool:
-        sender, recipient = activity.from_property, activity.recipient
-        if sender is None:
-            return True
-        if recipient is not None and sender.id == recipient.id:
-            return True
-        return str(sender.role or "").lower() == "bot" or str(sender.id or "").startswith("28:")
-
-    def _mentions_bot(self, activity: Activity) -> bool:
-        recipient = activity.recipient.id if activity.recipient else None
-        for mention in TurnContext.get_mentions(activity):
-            mentioned = (mention.additional_properties or {}).get("mentioned") or {}
-            if recipient and mentioned.get("id") == recipient:
-                return True
-        return False
+        return from_bot(activity)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -171,7 +132,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
             await self._submit_fallback(turn_context, activity.value)
             return
         personal = str(activity.conversation.conversation_type or "personal") == "personal"
-        addressed = personal or self._mentions_bot(activity)
+        addressed = personal or mentions_bot(activity)
         text = plain_from_html(TurnContext.remove_recipient_mention(activity) if addressed else activity.text)
         word = text.split(maxsplit=1)[0].lower() if text else ""
         if addressed and word in COMMAND_WORDS:
