@@ -99,3 +99,12 @@ def _form(body: dict[str, Any]) -> str:
     from urllib.parse import urlencode
 
     return urlencode(body)
+
+
+def test_the_slash_commands_hint_names_every_word_of_the_grammar(manifest: dict[str, Any]) -> None:
+    from workflows.requests import FORMS
+
+    [command] = manifest["features"]["slash_commands"]
+    words = {form.words.split()[0] for form in FORMS if form.words and not form.words.startswith("<")}
+    assert all(word in command["usage_hint"].split() for word in words), command["usage_hint"]
+    assert all(f'"{word}"' in command["description"] for word in words), command["description"]
