@@ -135,6 +135,7 @@ async def test_every_answer_view_and_message_of_a_whole_story_obeys_the_rule(rul
     seen.answer("search alone", await slack.command("search"))
     seen.answer("search nothing", await slack.command("search zebra"))
     seen.answer("status empty", await slack.command("status"))
+    seen.answer("whoami", await slack.command("whoami"))
     seen.answer("unknown community", await slack.command(f"nosuch{EVIL}"))
     seen.answer("form", await slack.command("sdk"))
     seen.answer(
