@@ -19,6 +19,8 @@ class Roster(Frozen):
 
     loads: dict[str, int] = Field(default_factory=dict)  # expert key -> open owned
     last_assigned: str | None = None  # expert key, for round robin
+    # Expert key -> when they are back (None: until they say so), for who is away now.
+    away: dict[str, datetime | None] = Field(default_factory=dict)
 
 
 class BaseCommand(Frozen):

@@ -53,7 +53,7 @@ from .model import (
     Status,
     Step,
 )
-from .rotation import cannot_hold, choose_expert, contact, mentions
+from .rotation import cannot_hold, choose_expert, contact, mentions, nobody_available, skipped_away
 from .timers import reschedule
 
 APPLIED_MEMORY = 64
@@ -93,6 +93,11 @@ def decide(escalation: Escalation | None, command: Command | BaseCommand, now: d
     decision = handler(escalation, command, now)
     if not decision.changed:
         return decision
+    if command.roster is not None and command.roster.away and decision.escalation.owner != escalation.owner:
+        # The choice explained: who the rotation passed over because they are away.
+        skipped = skipped_away(escalation, command.roster)
+        if skipped:
+            decision.detail["away"] = skipped
     esc = reschedule(decision.escalation)
     esc = esc.model_copy(
         update={
@@ -334,10 +339,13 @@ def _reassign(esc: Escalation, cmd: Reassign, now: datetime) -> Decision:
         expert = esc.community.expert_for(cmd.to)
         key = expert.key if expert else cmd.to.key
         return _give(esc, key, cmd.to, cmd.actor, now, action="reassigned", reassign=True)
-    chosen = choose_expert(esc, cmd.roster or Roster())
+    roster = cmd.roster or Roster()
+    chosen = choose_expert(esc, roster)
     if chosen is None:
         raise Refused(Reason.nobody_left, "There is nobody left in the rotation to reassign this to.")
-    return _give(esc, chosen.key, contact(esc, chosen), cmd.actor, now, action="reassigned", reassign=True)
+    because = nobody_available(esc, roster)
+    to = contact(esc, chosen)
+    return _give(esc, chosen.key, to, cmd.actor, now, action="reassigned", reassign=True, because=because)
 
 
 def _give(
@@ -350,14 +358,16 @@ def _give(
     action: str,
     reassign: bool,
     because: str | None = None,
+    exclude_previous: bool = True,
 ) -> Decision:
-    """Hand the escalation to someone who must still accept it. ``because``: why it moves,
-    told to everyone concerned; the previous owner is then not excluded (it was not their choice)."""
+    """Hand the escalation to someone who must still accept it. ``because``: why it goes
+    there, told to everyone concerned. ``exclude_previous`` False: it was not the previous
+    owner's choice (they left, or are away), so they may be chosen again later."""
     effects: list[Effect] = []
     excluded = esc.excluded
     previous = esc.owner
     if previous is not None:
-        if previous.expert not in excluded and because is None:
+        if previous.expert not in excluded and exclude_previous:
             excluded = (*excluded, previous.expert)
         if not previous.person.same(by):
             why = (
@@ -439,10 +449,13 @@ def _decline(esc: Escalation, cmd: Decline, now: datetime) -> Decision:
     detail: dict[str, Any] = {"declined_by": owner.expert}
     if cmd.reason:
         detail["reason"] = cmd.reason
-    chosen = choose_expert(released, cmd.roster or Roster())
+    roster = cmd.roster or Roster()
+    chosen = choose_expert(released, roster)
     if chosen is None:
-        return _unowned(released, now, "declined", detail, f"{cmd.actor.label()} declined")
-    decision = _give(released, chosen.key, contact(esc, chosen), SYSTEM, now, action="declined", reassign=True)
+        return _unowned(released, now, "declined", detail, f"{cmd.actor.label()} declined", roster)
+    because = nobody_available(released, roster)
+    to = contact(esc, chosen)
+    decision = _give(released, chosen.key, to, SYSTEM, now, action="declined", reassign=True, because=because)
     decision.detail.update(detail)
     return decision
 
@@ -453,37 +466,57 @@ def _move_on(esc: Escalation, cmd: MoveOn, now: datetime) -> Decision:
     owner = esc.owner
     if esc.status != Status.open or owner is None or owner.kind != Ownership.assigned:
         return Decision(esc)
-    reason = cannot_hold(esc, owner.expert)
+    roster = cmd.roster or Roster()
+    reason = cannot_hold(esc, owner.expert, roster)
     if reason is None:
         return Decision(esc)
     because = f"{owner.person.label()} {reason}"
-    chosen = choose_expert(esc, cmd.roster or Roster())
+    chosen = choose_expert(esc, roster)
     if chosen is not None:
+        nobody = nobody_available(esc, roster)
+        because = f"{because}, and {nobody}" if nobody else because
+        to = contact(esc, chosen)
         return _give(
-            esc, chosen.key, contact(esc, chosen), SYSTEM, now, action="moved_on", reassign=True, because=because
+            esc, chosen.key, to, SYSTEM, now, action="moved_on", reassign=True, because=because, exclude_previous=False
         )
     released = esc.model_copy(update={"owner": None, "owner_reminded": False})
-    decision = _unowned(released, now, "moved_on", {"previous": owner.expert, "because": because}, because)
-    decision.effects += [
-        _notify(released, owner.person, Notice.unassigned, f"The question you held is no longer yours: {because}."),
-        _notify(released, esc.requester, Notice.unowned, f"Your question is unassigned again: {because}."),
-    ]
+    decision = _unowned(released, now, "moved_on", {"previous": owner.expert, "because": because}, because, roster)
+    decision.effects.append(
+        _notify(released, owner.person, Notice.unassigned, f"The question you held is no longer yours: {because}.")
+    )
+    if "nobody_available" not in decision.detail:
+        decision.effects.append(
+            _notify(released, esc.requester, Notice.unowned, f"Your question is unassigned again: {because}.")
+        )
     return decision
 
 
-def _unowned(esc: Escalation, now: datetime, action: str, detail: dict[str, Any], what: str) -> Decision:
+def _unowned(
+    esc: Escalation, now: datetime, action: str, detail: dict[str, Any], what: str, roster: Roster | None = None
+) -> Decision:
     """Nobody can be given the question: say so in the channel, and stop pushing."""
     new = esc.model_copy(update={"experts_since": now, "nudges": 1})
+    nobody = nobody_available(esc, roster) if roster is not None else None
     effects: list[Effect] = [
         ThreadReply(
             escalation_id=esc.id,
             channel=ch,
             notice=Notice.unowned,
-            text=f"{what} and nobody is left in the rotation: this question needs someone to claim it.",
-            mentions=mentions(esc, ch.platform, include_lead=True),
+            text=f"{what} and {nobody or 'nobody is left in the rotation'}: this question needs someone to claim it.",
+            mentions=mentions(esc, ch.platform, include_lead=True, roster=roster),
         )
         for ch in esc.community.channels
     ]
+    if nobody:
+        effects.append(
+            _notify(
+                new,
+                esc.requester,
+                Notice.unowned,
+                f"Nobody can take your question now: {nobody}. It stays open for anyone to claim.",
+            )
+        )
+        detail = {**detail, "nobody_available": nobody}
     detail = {**detail, "unowned": True}
     return Decision(new, effects, action, detail)
 
@@ -598,7 +631,7 @@ def _step_nudge(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
             channel=ch,
             notice=Notice.nudge,
             text=f"This question has waited {waited} without an answer. Can one of you take it?",
-            mentions=mentions(esc, ch.platform, include_lead=esc.policy.mentions_lead(esc.priority)),
+            mentions=mentions(esc, ch.platform, include_lead=esc.policy.mentions_lead(esc.priority), roster=cmd.roster),
         )
         for ch in esc.community.channels
     ]
@@ -606,10 +639,13 @@ def _step_nudge(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
 
 
 def _step_assign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
-    chosen = choose_expert(esc, cmd.roster or Roster())
+    roster = cmd.roster or Roster()
+    chosen = choose_expert(esc, roster)
     if chosen is None:
-        return _unowned(esc, now, "assign_failed", {}, "Nobody answered")
-    return _give(esc, chosen.key, contact(esc, chosen), SYSTEM, now, action="auto_assigned", reassign=False)
+        return _unowned(esc, now, "assign_failed", {}, "Nobody answered", roster)
+    because = nobody_available(esc, roster)
+    to = contact(esc, chosen)
+    return _give(esc, chosen.key, to, SYSTEM, now, action="auto_assigned", reassign=False, because=because)
 
 
 def _step_owner_reminder(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
@@ -628,10 +664,13 @@ def _step_owner_reminder(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
 
 
 def _step_reassign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
-    chosen = choose_expert(esc, cmd.roster or Roster())
+    roster = cmd.roster or Roster()
+    chosen = choose_expert(esc, roster)
     if chosen is None:  # the roster emptied since this was scheduled: stop pushing
         return Decision(esc.model_copy(update={"owner_reminded": True}), [], "reassign_skipped", {}, card_changed=False)
-    return _give(esc, chosen.key, contact(esc, chosen), SYSTEM, now, action="auto_reassigned", reassign=True)
+    because = nobody_available(esc, roster)
+    to = contact(esc, chosen)
+    return _give(esc, chosen.key, to, SYSTEM, now, action="auto_reassigned", reassign=True, because=because)
 
 
 def _step_requester_reminder(esc: Escalation, cmd: Tick, now: datetime) -> Decision:

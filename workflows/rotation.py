@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from .availability import earliest_return, when
 from .commands import Roster
 from .model import Escalation, Expert, PersonRef, Platform, Rotation
 
@@ -24,11 +27,19 @@ def candidates(esc: Escalation) -> list[Expert]:
     return out
 
 
-def cannot_hold(esc: Escalation, expert_key: str) -> str | None:
+def zone_of(esc: Escalation) -> ZoneInfo:
+    """Where the community's times are said: its business hours' zone, else UTC."""
+    hours = esc.policy.business_hours
+    return hours.zone if hours else ZoneInfo("UTC")
+
+
+def cannot_hold(esc: Escalation, expert_key: str, roster: Roster | None = None) -> str | None:
     """Why the expert with ``expert_key`` can no longer hold ``esc``, to follow their name
-    ("is no longer in the … rotation"; None: they can), from
-    the roster the escalation carries, which the service keeps current."""
+    ("is no longer in the … rotation", "is away until …"; None: they can), from the roster
+    the escalation carries and who is away, which the service keeps current."""
     community = esc.community
+    if roster is not None and expert_key in roster.away:
+        return f"is away {when(roster.away[expert_key], zone_of(esc))}"
     if any(e.key == expert_key for e in community.experts):
         return None
     if community.lead is not None and community.lead.key == expert_key:
@@ -36,13 +47,20 @@ def cannot_hold(esc: Escalation, expert_key: str) -> str | None:
     return f"is no longer in the {community.name} rotation"
 
 
+def _rotating(esc: Escalation) -> list[Expert]:
+    """The candidates who are in the rotation itself (the lead only when also an expert)."""
+    lead = esc.community.lead
+    return [e for e in candidates(esc) if lead is None or e.key != lead.key or esc.community.is_expert(e.refs[0])]
+
+
 def choose_expert(esc: Escalation, roster: Roster) -> Expert | None:
-    """The next expert by the community's rotation; the lead when the roster is spent."""
+    """The next expert by the community's rotation, never one who is away; the lead when
+    the roster is spent or everyone in it is away."""
     pool = candidates(esc)
     lead = esc.community.lead
-    experts = [e for e in pool if lead is None or e.key != lead.key or esc.community.is_expert(e.refs[0])]
+    experts = [e for e in _rotating(esc) if e.key not in roster.away]
     if not experts:
-        return pool[0] if pool else None
+        return next((e for e in pool if lead is not None and e.key == lead.key), None)
     order = [e.key for e in esc.community.experts]
     start = order.index(roster.last_assigned) + 1 if roster.last_assigned in order else 0
 
@@ -54,6 +72,27 @@ def choose_expert(esc: Escalation, roster: Roster) -> Expert | None:
     return min(experts, key=position)
 
 
+def nobody_available(esc: Escalation, roster: Roster) -> str | None:
+    """When everyone the question could go to in the rotation is away: "nobody in the …
+    rotation is available until <when the first is back>". None when someone is there."""
+    rotating = _rotating(esc)
+    if not rotating or any(e.key not in roster.away for e in rotating):
+        return None
+    back = earliest_return(roster.away, rotating)
+    until = when(back, zone_of(esc)) if back else "(everyone is away)"
+    return f"nobody in the {esc.community.name} rotation is available {until}"
+
+
+def skipped_away(esc: Escalation, roster: Roster) -> dict[str, str]:
+    """For the audit: who the rotation passed over because they are away, and until when."""
+    return {
+        e.key: (until.isoformat() if until else "until back")
+        for e in candidates(esc)
+        if e.key in roster.away
+        for until in (roster.away[e.key],)
+    }
+
+
 def contact(esc: Escalation, expert: Expert) -> PersonRef:
     """The expert's identity on the platform of the community's first channel, if any."""
     for channel in esc.community.channels:
@@ -63,12 +102,17 @@ def contact(esc: Escalation, expert: Expert) -> PersonRef:
     return expert.refs[0]
 
 
-def mentions(esc: Escalation, platform: Platform, *, include_lead: bool = False) -> tuple[PersonRef, ...]:
+def mentions(
+    esc: Escalation, platform: Platform, *, include_lead: bool = False, roster: Roster | None = None
+) -> tuple[PersonRef, ...]:
+    """Who a message in the channel calls on: the experts (and the lead), never one who is away."""
     people = list(esc.community.experts)
     if include_lead and esc.community.lead:
         people.append(esc.community.lead)
     out: list[PersonRef] = []
     for expert in people:
+        if roster is not None and expert.key in roster.away:
+            continue
         ref = expert.ref_on(platform)
         if ref is not None and not ref.same(esc.requester) and ref not in out:
             out.append(ref)
