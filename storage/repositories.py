@@ -254,6 +254,13 @@ class EscalationRepository(Repository):
         )
         return [Escalation.model_validate(d) for d in (await self.session.execute(query, _in_scope(scope))).scalars()]
 
+    async def open_held_by(self, owner_keys: Sequence[str]) -> list[str]:
+        """Ids of the open escalations owned under any of ``owner_keys``, in every scope."""
+        query = select(EscalationRow.id).where(
+            EscalationRow.owner.in_(list(owner_keys)), EscalationRow.status == Status.open.value
+        )
+        return [str(i) for i in (await self.session.execute(query)).scalars()]
+
     async def open_held_by_others(self, community: str, expert_keys: Sequence[str]) -> list[str]:
         """Ids of the community's open escalations owned by someone not in ``expert_keys``."""
         query = select(EscalationRow.id).where(

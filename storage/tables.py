@@ -260,3 +260,17 @@ class SignInLinkRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class AbsenceRow(Base):
+    """Who said they are away, until when (None: until they say they are back), and who
+    said so when. One row per person (``PersonRef.key``); ``back`` deletes it."""
+
+    __tablename__ = "absences"
+
+    person: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(200))
+    until: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(200))
+    set_by: Mapped[str] = mapped_column(String(300))
+    set_at: Mapped[datetime]

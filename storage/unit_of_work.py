@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from .availability import AbsenceRepository
 from .db import create_engine, is_sqlite
 from .direct import Direct, Observer
 from .knowledge import KnowledgeRepository
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.knowledge = KnowledgeRepository(self)
         self.digests = DigestRepository(self)
         self.home_views = HomeViewRepository(self)
+        self.absences = AbsenceRepository(self)
 
     @property
     def session(self) -> AsyncSession:

@@ -23,6 +23,7 @@ from .effects import Suggestion
 from .errors import Reason, Refused
 from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Priority, Status, Step
 from .ports import Scope, StorePort
+from .presence import Presence, away_now, people_of
 
 log = logging.getLogger("escalation_bot.service")
 
@@ -101,6 +102,7 @@ class EscalationService:
         self.clock = clock
         self._stale_errors = stale_errors
         self._listeners: list[Callable[[Escalation, Decision], None]] = []
+        self.presence = Presence(self)
 
     def on_commit(self, listener: Callable[[Escalation, Decision], None]) -> None:
         """Called after each committed change (wakes the dispatcher and the sweeper)."""
@@ -241,7 +243,8 @@ class EscalationService:
                 if current.community.lead:
                     keys.append(current.community.lead.key)
                 roster = await uow.rotation.roster(current.community.key, keys, uow.escalations)
-                command = command.model_copy(update={"roster": roster})
+                away = await away_now(uow, people_of(current.community), now)
+                command = command.model_copy(update={"roster": roster.model_copy(update={"away": away})})
         else:
             existing = None if found.new else await uow.escalations.get(command.escalation_id)
             if existing is not None:
@@ -339,7 +342,7 @@ class EscalationService:
         if isinstance(command, MoveOn):
             return True
         if isinstance(command, Tick):
-            return command.step in (Step.assign, Step.reassign)
+            return command.step in (Step.assign, Step.reassign, Step.nudge)
         if isinstance(command, Reassign):
             return command.to is None
         return isinstance(command, Decline)
@@ -470,6 +473,10 @@ class EscalationService:
     async def held_by(self, person: PersonRef, scope: Scope) -> list[Escalation]:
         async with self.store.unit_of_work() as uow:
             return await uow.escalations.list_for_owner(self._owner_keys(person), scope)
+
+    def owner_keys(self, person: PersonRef) -> list[str]:
+        """Every key ``person`` may own a question under (their own, and as an expert)."""
+        return self._owner_keys(person)
 
     def _owner_keys(self, person: PersonRef) -> list[str]:
         keys = {person.key}

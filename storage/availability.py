@@ -1,0 +1,52 @@
+"""Who is away: the ``absences`` table, read by every replica before it assigns or nudges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from workflows.model import PersonRef
+
+from .direct import Repository
+from .tables import AbsenceRow
+
+
+@dataclass(frozen=True)
+class Absence:
+    person: str  # PersonRef.key
+    until: datetime | None
+    note: str | None
+    set_by: str
+    set_at: datetime
+
+
+class AbsenceRepository(Repository):
+    async def set(
+        self, person: PersonRef, until: datetime | None, note: str | None, by: PersonRef, at: datetime
+    ) -> None:
+        insert = pg_insert if self._postgres else sqlite_insert
+        values = {"until": until, "note": note, "set_by": by.key, "set_at": at}
+        stmt = insert(AbsenceRow).values(person=person.key, tenant=person.tenant, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=[AbsenceRow.person], set_=values)
+        await self.session.execute(stmt)
+
+    async def clear(self, person: PersonRef) -> bool:
+        """``back``: True when they had said they were away."""
+        res = await self.session.execute(delete(AbsenceRow).where(AbsenceRow.person == person.key))
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def away(self, now: datetime, person_keys: Sequence[str] | None = None) -> list[Absence]:
+        """Who is away at ``now`` (of ``person_keys``; everyone when None). A past end date
+        simply stops counting: nobody has to say ``back``."""
+        query = select(AbsenceRow).where(or_(AbsenceRow.until.is_(None), AbsenceRow.until > now))
+        if person_keys is not None:
+            if not person_keys:
+                return []
+            query = query.where(AbsenceRow.person.in_(list(person_keys)))
+        rows = (await self.session.execute(query.order_by(AbsenceRow.person))).scalars()
+        return [Absence(r.person, r.until, r.note, r.set_by, r.set_at) for r in rows]

@@ -1,0 +1,102 @@
+"""Saying you are away, and coming back: stored for every replica, honoured by the rotation
+and the nudge (the service passes who is away into ``decide``), and what an owner who goes
+away held moves on at once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .availability import AwayError, moment, parse_away, when
+from .commands import MoveOn
+from .errors import Reason, Refused
+from .model import SYSTEM, Community, Expert, PersonRef
+
+if TYPE_CHECKING:
+    from .service import EscalationService
+
+
+def people_of(community: Community) -> list[Expert]:
+    return [*community.experts, *([community.lead] if community.lead else [])]
+
+
+async def away_now(uow: Any, experts: Sequence[Expert], now: datetime) -> dict[str, datetime | None]:
+    """Expert key -> when they are back (None: until they say so), for those away at ``now``.
+    Someone known on two platforms is away if they said so on either."""
+    by_ref = {ref.key: expert for expert in experts for ref in expert.refs}
+    away: dict[str, datetime | None] = {}
+    for absence in await uow.absences.away(now, sorted(by_ref)):
+        key = by_ref[absence.person].key
+        if key not in away:
+            away[key] = absence.until
+        elif (known := away[key]) is not None:
+            away[key] = None if absence.until is None else max(known, absence.until)
+    return away
+
+
+@dataclass(frozen=True)
+class Said:
+    """What to answer the person, privately."""
+
+    text: str
+    moved: int = 0
+
+
+class Presence:
+    def __init__(self, service: EscalationService) -> None:
+        self.service = service
+
+    def _zone(self, person: PersonRef, zone_name: str | None) -> ZoneInfo:
+        """The person's own zone when their platform says it; else their community's hours'."""
+        if zone_name:
+            try:
+                return ZoneInfo(zone_name)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        for community in self.service.directory.all():
+            hours = community.policy.business_hours
+            if hours is not None and community.expert_for(person) is not None:
+                return hours.zone
+        return ZoneInfo("UTC")
+
+    async def away(self, person: PersonRef, words: str, zone_name: str | None = None) -> Said:
+        now = self.service.clock.now()
+        zone = self._zone(person, zone_name)
+        try:
+            said = parse_away(words, now, zone)
+        except AwayError as exc:
+            raise Refused(Reason.invalid, str(exc)) from None
+        async with self.service.store.unit_of_work() as uow:
+            await uow.absences.set(person, said.until, said.note, person, now)
+        moved = await self._move_on_from(person)
+        text = f"You are away {when(said.until, zone)}" if said.until else "You are away until you say `back`"
+        text += f" ({said.note})." if said.note else "."
+        text += " Nobody will assign you questions or mention you in nudges until then."
+        if moved:
+            text += f" {moved} question{'s' if moved != 1 else ''} assigned to you moved on to the next expert."
+        return Said(text, moved)
+
+    async def back(self, person: PersonRef) -> Said:
+        async with self.service.store.unit_of_work() as uow:
+            was_away = await uow.absences.clear(person)
+        if not was_away:
+            return Said("You were not away; nothing changed.")
+        return Said(f"Welcome back: you are in the rotation again from {moment(self.service.clock.now())}.")
+
+    async def _move_on_from(self, person: PersonRef) -> int:
+        keys = self.service.owner_keys(person)
+        async with self.service.store.unit_of_work() as uow:
+            held = await uow.escalations.open_held_by(keys)
+        moved = 0
+        for escalation_id in held:
+            command = MoveOn(id=f"move_on:{uuid.uuid4().hex}", escalation_id=escalation_id, actor=SYSTEM)
+            try:
+                outcome = await self.service.handle(command)
+            except Refused:
+                continue
+            moved += outcome.changed
+        return moved
