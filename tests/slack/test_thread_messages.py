@@ -47,11 +47,14 @@ async def test_an_answer_with_files_is_a_reply_the_requester_hears_of(slack: Sla
     assert "<@U0ADA> replied to your question: The trace says the keystore is locked." in text
     assert "With 2 files: crash.log, Screenshot 2026-03-02 at 10.14.png" in text
     assert f"<{CRASH_LOG}|crash.log>" in text and f"<{SCREENSHOT}|Screenshot 2026-03-02 at 10.14.png>" in text
-    # An answer is an answer: no nudge, nothing pushed, half an hour later.
+    # An answer is an answer: no nudge half an hour later, no assignment hours later.
     slack.fake.clear()
     await slack.wait(minutes=45)
     assert slack.fake.posts(CHANNEL, thread=True) == []
     assert (await slack.escalation(esc.id)).first_push_at is None
+    await slack.wait(hours=3)  # past assign_after (2h): nobody is assigned an answered question
+    later = await slack.escalation(esc.id)
+    assert later.owner is None and later.first_push_at is None and later.assignments == 0
 
 
 async def test_files_without_text_are_said_by_name(slack: SlackHarness) -> None:
