@@ -11,7 +11,7 @@ from storage.console import ConsoleStore
 from workflows.console import OPERATOR
 from workflows.model import PersonRef
 
-from .config import ConfigError, Directory
+from .config import ConfigError, Directory, describe_policy
 from .runtime import Runtime
 from .settings import Settings
 
@@ -55,6 +55,7 @@ def build_console(settings: Settings, runtime: Runtime, directory: Directory) ->
         queries=console_store,
         links=console_store,
         clock=runtime.clock,
+        describe_policy=describe_policy,
     )
 
 

@@ -7,10 +7,11 @@ and their communities'. An escalation outside the reach reads as missing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, exists, false, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, exists, false, func, or_, select, update
 
 from workflows.console import (
     AuditEntry,
@@ -183,6 +184,19 @@ class ConsoleStore:
             query = query.where(EscalationRow.community == community)
         async with self.store.unit_of_work() as uow:
             return [Escalation.model_validate(d) for d in (await uow.session.execute(query)).scalars()]
+
+    async def loads(self, reach: Reach, expert_keys: Sequence[str]) -> dict[str, int]:
+        """Open escalations each expert holds (by expert key)."""
+        if not expert_keys:
+            return {}
+        query = (
+            select(EscalationRow.owner, func.count())
+            .where(EscalationRow.owner.in_(list(expert_keys)), EscalationRow.status == Status.open.value)
+            .where(*_within(reach))
+            .group_by(EscalationRow.owner)
+        )
+        async with self.store.unit_of_work() as uow:
+            return {str(owner): int(n) for owner, n in (await uow.session.execute(query)).all()}
 
     async def history(
         self, reach: Reach, since: datetime, until: datetime, community: str | None = None

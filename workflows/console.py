@@ -46,6 +46,20 @@ class Viewer:
     def may_retry_deliveries(self) -> bool:
         return self.admin
 
+    def visible_communities(self, communities: Sequence[Community]) -> list[Community]:
+        """An admin's: those with a channel in their workspace or tenant; anyone else's:
+        those they are an expert or the lead of."""
+        if not self.admin:
+            return [c for c in communities if c.key in self.communities]
+        scope = self.scope
+        if scope is None:
+            return list(communities)
+        return [
+            c
+            for c in communities
+            if any(ch.platform.value == scope.platform and ch.tenant in ("", scope.tenant) for ch in c.channels)
+        ]
+
     def leads_or_admin(self, community: str) -> bool:
         return self.admin or community in self.leads
 
@@ -136,6 +150,7 @@ class ConsoleQueries(Protocol):
     async def deliveries(self, reach: Reach, status: str, limit: int = 100) -> list[Delivery]: ...
     async def retry_delivery(self, reach: Reach, delivery_id: int, actor: PersonRef, now: datetime) -> bool: ...
     async def open_now(self, reach: Reach, community: str | None = None) -> list[Escalation]: ...
+    async def loads(self, reach: Reach, expert_keys: Sequence[str]) -> dict[str, int]: ...
     async def history(
         self, reach: Reach, since: datetime, until: datetime, community: str | None = None
     ) -> tuple[list[Escalation], list[AuditEvent]]: ...

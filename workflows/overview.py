@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .digest import is_overdue
-from .metrics import AuditEvent, Figures, Report, compute
+from .metrics import AuditEvent, Figures, Report, compute, median
 from .model import Ball, Escalation
 
 WEEK = timedelta(days=7)
@@ -81,6 +81,19 @@ def overview(
         previous=compute(history, events, previous_since, since),
         weeks=weeks,
     )
+
+
+def first_response_by_expert(history: Iterable[Escalation], since: datetime, until: datetime) -> dict[str, float]:
+    """Median seconds to the first response, by the expert who gave it (their key), for
+    questions opened in [since, until): who answers, and how fast."""
+    waits: dict[str, list[float]] = {}
+    for esc in history:
+        if esc.first_responder is None or esc.first_response_at is None or not since <= esc.created_at < until:
+            continue
+        expert = esc.community.expert_for(esc.first_responder)
+        key = expert.key if expert is not None else esc.first_responder.key
+        waits.setdefault(key, []).append((esc.first_response_at - esc.created_at).total_seconds())
+    return {key: value for key, values in waits.items() if (value := median(values)) is not None}
 
 
 def figures_of(report: Report, community: str | None) -> Figures:

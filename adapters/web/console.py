@@ -43,6 +43,8 @@ class WebConsole:
     queries: ConsoleQueries
     links: SignInLinks
     clock: Clock
+    # How ``config check`` prints a community's effective policy (the composition root's).
+    describe_policy: Callable[[Community], list[str]] = lambda community: [community.name]
 
     def __post_init__(self) -> None:
         self.oidc = {
@@ -69,7 +71,7 @@ class WebConsole:
     # ------------------------------------------------------------ the app
 
     def mount(self, app: web.Application) -> None:
-        from .views import deliveries, escalations, knowledge, overview, signin
+        from .views import communities, deliveries, escalations, knowledge, overview, signin
 
         sub = web.Application(middlewares=[self._headers, self._errors, self._signed_in])
         sub[CONSOLE] = self
@@ -82,7 +84,7 @@ class WebConsole:
         env.filters["when"] = lambda at: at.strftime("%Y-%m-%d %H:%M UTC") if at else ""
         static = sub.router.add_static("/static/", HERE / "static", append_version=True, name="static")
         env.globals["static"] = lambda name: str(static.url_for(filename=name))
-        for module in (signin, escalations, knowledge, deliveries, overview):
+        for module in (signin, escalations, knowledge, deliveries, overview, communities):
             module.routes(sub)
         app.add_subapp("/console", sub)
 

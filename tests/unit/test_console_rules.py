@@ -58,3 +58,21 @@ def test_viewers_from_the_configuration() -> None:
     assert not viewer_for(person("boss", tenant="T2"), [comm], [admin]).admin
     operator = viewer_for(OPERATOR, [comm], [])
     assert operator.admin and operator.scope is None
+
+
+def test_an_admin_sees_the_communities_of_their_own_workspace() -> None:
+    from workflows.model import ChannelRef, Platform
+
+    ours = community()  # its channel is in T1
+    theirs = ours.model_copy(
+        update={
+            "key": "theirs",
+            "experts": (),
+            "channels": (ChannelRef(platform=Platform.slack, id="C9", tenant="T2"),),
+        }
+    )
+    admin = person("boss")
+    assert [c.key for c in viewer_for(admin, [ours, theirs], [admin]).visible_communities([ours, theirs])] == [ours.key]
+    assert viewer_for(ALICE, [ours, theirs], []).visible_communities([ours, theirs]) == [ours]
+    assert viewer_for(SAM, [ours, theirs], []).visible_communities([ours, theirs]) == []
+    assert len(viewer_for(OPERATOR, [ours, theirs], []).visible_communities([ours, theirs])) == 2

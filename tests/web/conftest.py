@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.web import ConsoleConfig, OidcProvider, WebConsole
 from bot.app import build_app
-from bot.config import parse_config
+from bot.config import describe_policy, parse_config
 from bot.runtime import Runtime
 from storage import Store
 from storage.console import ConsoleStore
@@ -142,7 +142,7 @@ async def make_console(
     slack, teams = RecordingSender(Platform.slack), RecordingSender(Platform.teams)
     runtime = Runtime(store, directory, {Platform.slack: slack, Platform.teams: teams}, clock=clock)
     queries = ConsoleStore(store)
-    console = WebConsole(config, runtime.service, directory, queries, queries, clock)
+    console = WebConsole(config, runtime.service, directory, queries, queries, clock, describe_policy)
     app = build_app(runtime, mounts=[console.mount], start_jobs=False)
     server = TestServer(app, host="127.0.0.1", port=server_port) if server_port else TestServer(app)
     client: TestClient[Any, Any] = TestClient(server)

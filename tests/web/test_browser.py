@@ -129,6 +129,11 @@ async def test_a_lead_morning_in_the_browser(signin: SignIn, browser: Any, tmp_p
     assert "requestPermissions()" in found and "answered by Ada, 2026-03-02 09:53 UTC" in found
     await page.screenshot(path=str(folder / "knowledge.png"), full_page=True)
 
+    await page.goto(f"{signin.url}/console/communities")
+    people = await page.locator("main").inner_text()
+    assert "Mobile SDK" in people and "rotation: round_robin" in people and "Globex" not in people
+    await page.screenshot(path=str(folder / "communities.png"), full_page=True)
+
     await page.goto(f"{signin.url}/console/deliveries")
     assert "Deliveries" in await page.locator("h1").inner_text()
     await page.screenshot(path=str(folder / "deliveries.png"), full_page=True)

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from storage import Store
 from storage.tables import SignInLinkRow
 from workflows.clock import FakeClock
+from workflows.commands import Claim
 from workflows.delivery import PermanentDeliveryError
 from workflows.model import Priority, Status
 
-from .conftest import ADA, ADMIN, GLOBEX_USER, LEE, OTHER, SAM, Console, console_config, make_console
+from .conftest import ADA, ADMIN, BEN, GLOBEX_USER, LEE, OTHER, SAM, Console, console_config, make_console
 
 
 async def test_without_a_session_every_page_leads_to_sign_in(web: Console) -> None:
@@ -254,3 +255,25 @@ async def test_the_overview_counts_now_and_compares_the_period_with_the_one_befo
     await web.sign_in(OTHER)  # in no community, asked one question just now: sdk's figures are not hers
     html = await web.page("/console/overview")
     assert "Mobile SDK" not in html and _row(html, "Opened") == ("0", "0") and _row(html, "Resolved") == ("0", "0")
+
+
+async def test_communities_and_people(web: Console) -> None:
+    await web.weeks_of_history(8)
+    held = await web.open(SAM, "sdk", "Held by Ben")
+    await web.runtime.service.handle(Claim(id="c-1", escalation_id=held.id, actor=BEN))
+    await web.sign_in(ADMIN)
+    html = await web.page("/console/communities?period=28d")
+    sdk = html[html.index("Mobile SDK") : html.index("Billing")]
+    ada = re.search(r"Ada<br>.*?</tr>", sdk, re.S)
+    assert ada is not None
+    # load now, first responses, their p50, answers, handed, out of hours
+    assert re.findall(r"<td>([^<]*)</td>", ada.group(0)) == ["0", "12", "50m", "12", "0", "0"]
+    ben = re.search(r"U0BEN.*?</tr>", sdk, re.S)
+    assert ben is not None and re.findall(r"<td>([^<]*)</td>", ben.group(0))[0] == "1"
+    assert "(lead)" in sdk and "nudge_after: 30m" in sdk and "assign_after: 2h" in sdk  # as config check prints
+    assert "Globex" not in html  # another tenant's community is not an Acme admin's
+
+    web.sign_out_locally()
+    await web.sign_in(ADA)
+    html = await web.page("/console/communities")
+    assert "Mobile SDK" in html and "Billing" not in html

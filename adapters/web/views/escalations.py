@@ -83,10 +83,7 @@ async def escalation_list(request: web.Request) -> web.StreamResponse:
 
 
 def _communities(request: web.Request, viewer: Viewer) -> list[Any]:
-    everything = console_of(request).communities()
-    if viewer.sees_everything:
-        return list(everything)
-    return [c for c in everything if c.key in viewer.communities]
+    return viewer.visible_communities(console_of(request).communities())
 
 
 async def escalation_page(request: web.Request, *, problem: str | None = None, status: int = 200) -> web.Response:

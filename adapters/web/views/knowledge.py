@@ -24,7 +24,12 @@ async def knowledge(request: web.Request) -> web.StreamResponse:
     for hit in hits:
         esc = await console.service.get(hit.escalation_id, None)
         results.append((hit, esc, thread_link(hit.card) if hit.card else None))
-    context = {"q": words, "community": community or "", "results": results, "communities": console.communities()}
+    context = {
+        "q": words,
+        "community": community or "",
+        "results": results,
+        "communities": viewer.visible_communities(console.communities()),
+    }
     return render(request, "knowledge.html", context)
 
 

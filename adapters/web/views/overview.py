@@ -77,7 +77,7 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
     console, viewer = console_of(request), viewer_of(request)
     period = request.query.get("period", "28d")
     length = PERIODS.get(period, PERIODS["28d"])
-    visible = [c for c in console.communities() if viewer.sees_everything or c.key in viewer.communities]
+    visible = viewer.visible_communities(console.communities())
     keys = {c.key for c in visible}
     chosen = request.query.get("community", "")
     community = chosen if chosen in keys else None

@@ -1,0 +1,59 @@
+"""Communities and people: each community's roster and effective policy (as ``config
+check`` prints it), and per expert: load now, and over the period, first responses and
+how fast, answers, and how often they were handed a question out of hours."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+
+from workflows.metrics import compute
+from workflows.overview import first_response_by_expert
+
+from ..console import console_of, render, viewer_of
+from .overview import PERIODS, duration
+
+
+async def communities_page(request: web.Request) -> web.StreamResponse:
+    console, viewer = console_of(request), viewer_of(request)
+    period = request.query.get("period", "28d")
+    length = PERIODS.get(period, timedelta(days=28))
+    visible = viewer.visible_communities(console.communities())
+    until = console.clock.now()
+    since = until - length
+    reach = viewer.reach()
+    keys = [e.key for c in visible for e in (*c.experts, *([c.lead] if c.lead else []))]
+    loads = await console.queries.loads(reach, keys)
+    history, events = await console.queries.history(reach, since, until)
+    report = compute(history, events, since, until)
+    speed = first_response_by_expert(history, since, until)
+    rows = {}
+    for community in visible:
+        people = [*community.experts, *([community.lead] if community.lead else [])]
+        rows[community.key] = [
+            {
+                "name": person.label(),
+                "ids": ", ".join(ref.key for ref in person.refs),
+                "lead": community.is_lead(person.refs[0]),
+                "load": loads.get(person.key, 0),
+                "first_responses": report.experts[person.key].first_responses if person.key in report.experts else 0,
+                "first_response_p50": duration(speed.get(person.key)),
+                "answers": report.experts[person.key].resolved if person.key in report.experts else 0,
+                "handed": report.experts[person.key].handed if person.key in report.experts else 0,
+                "out_of_hours": report.experts[person.key].out_of_hours if person.key in report.experts else 0,
+            }
+            for person in people
+        ]
+    context = {
+        "communities": visible,
+        "policies": {c.key: console.describe_policy(c) for c in visible},
+        "people": rows,
+        "period": period if period in PERIODS else "28d",
+        "periods": list(PERIODS),
+    }
+    return render(request, "communities.html", context)
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/communities", communities_page)
