@@ -4,30 +4,60 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import logging
-import signal
+import os
 import sys
+import textwrap
 from collections.abc import Sequence
 
-from aiohttp import web
-from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 
-from storage import Store
-
-from .app import RUNTIME
-from .config import ConfigError, Directory, describe_policy, load_config
-from .eventloop import LoopUnavailable, loop_factory, loop_name
+from . import settings as env
+from .config import ConfigError, describe_policy, load_config
+from .errors import CliError
+from .eventloop import LoopUnavailable, loop_factory
 from .logs import setup_logging
-from .migrate import SchemaNotCurrent, check_current, upgrade
-from .settings import Settings
-from .sqlite_lock import AlreadyRunning, SingleProcessLock, sqlite_path
+from .migrate import SchemaNotCurrent
+from .report import LEGEND, TABLES
 
-log = logging.getLogger("escalation_bot.cli")
+__all__ = ["CliError", "main"]
+
+# What each command reads from the environment (and .env): only these are validated for it,
+# so a wrong PORT stops `serve` and nothing else. Each command's --help lists them.
+READS: dict[str, tuple[type[BaseSettings], ...]] = {
+    "serve": (env.Settings,),
+    "migrate": (env.DatabaseSettings, env.LogSettings),
+    "demo": (),
+    "report": (env.DatabaseSettings, env.ConfigFileSettings, env.LogSettings),
+    "outbox": (env.DatabaseSettings, env.LogSettings),
+    "config": (env.ConfigFileSettings,),
+    # The link is made for the address serve is reached at (CONSOLE_URL, else PORT).
+    "console-link": (env.Settings,),
+    "teams-package": (),
+}
 
 
-class CliError(Exception):
-    """A problem the operator can fix; printed without a traceback."""
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("escalation-bot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, epilog: str = ""
+) -> argparse.ArgumentParser:
+    names = env.names(*READS[name])
+    reads = f"Settings read (environment or .env): {', '.join(names)}." if names else "Reads no settings."
+    paragraphs = [*epilog.splitlines(), "", reads] if epilog else [reads]
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog="\n".join(textwrap.fill(p, 79, subsequent_indent="  ") for p in paragraphs),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,37 +65,52 @@ def _parser() -> argparse.ArgumentParser:
         prog="escalation-bot",
         description="Carries hard customer questions from support staff to experts, in Slack and Microsoft Teams.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the bot (HTTP endpoints, timers, delivery)")
-    serve.add_argument("--migrate", action="store_true", help="upgrade the database first")
-    serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
-    sub.add_parser("migrate", help="create or upgrade the database schema")
-    sub.add_parser("demo", help="run a whole escalation story on a simulated clock, in the terminal")
-    report = sub.add_parser("report", help="escalation figures over a period: speed, pull vs push, load")
-    report.add_argument("--since", default="30d", help="how far back: 30d, 12h, 2w, or a date (default 30d)")
-    report.add_argument("--community", help="only this community")
-    report.add_argument("--format", default="table", choices=["table", "csv", "json"])
-    outbox = sub.add_parser("outbox", help="inspect undelivered messages and retry failed ones")
-    outbox_sub = outbox.add_subparsers(dest="outbox_command")
-    listing = outbox_sub.add_parser("list", help="list outbox rows (default: failed ones)")
-    listing.add_argument("--status", default="failed", choices=["failed", "pending", "sent", "all"])
-    listing.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--version", action="version", version=f"escalation-bot {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = _command(sub, "serve", "run the bot (HTTP endpoints, timers, delivery)")
+    serve.add_argument("--migrate", action="store_true", help="create or upgrade the database schema first")
+    serve.add_argument("--port", type=_port, help="port to listen on, 1-65535 (default: PORT, else 3000)")
+    _command(sub, "migrate", "create or upgrade the database schema, and say what was done")
+    _command(sub, "demo", "run a whole escalation story on a simulated clock, in the terminal")
+    report = _command(sub, "report", "escalation figures over a period: speed, pull vs push, load", "\n".join(LEGEND))
+    report.add_argument("--since", default="30d", help="how far back: 30d, 12h, 2w, or a past date (default 30d)")
+    report.add_argument("--community", help="only this community (its key, as in the configuration)")
+    report.add_argument("--format", default="table", choices=["table", "csv", "json"], help="output (default table)")
+    report.add_argument(
+        "--table", choices=TABLES, help="only this table; CSV is one table, communities unless this says experts"
+    )
+    report.add_argument("--wide", action="store_true", help="every column (the plain table fits 100 columns)")
+    outbox = _command(sub, "outbox", "inspect undelivered messages and retry failed ones")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
+    listing = outbox_sub.add_parser("list", help="list outbox rows (the default: failed ones)")
+    listing.add_argument(
+        "--status", default="failed", choices=["failed", "pending", "sent", "all"], help="which rows (default failed)"
+    )
+    listing.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
+    listing.add_argument("--format", default="table", choices=["table", "json"], help="output (default table)")
     retry = outbox_sub.add_parser("retry", help="queue failed rows for delivery again")
     retry.add_argument("ids", nargs="*", type=int, help="row ids (default: every failed row)")
-    link = sub.add_parser("console-link", help="print a one-time sign-in link for the web console (15 minutes)")
+    link = _command(sub, "console-link", "print a one-time sign-in link for the web console (15 minutes)")
     link.add_argument(
         "--as", dest="person", help="whom it signs in: slack:T0TEAM/U0123 or teams:<id> (default: an admin)"
     )
-    config = sub.add_parser("config", help="configuration tools")
-    config_sub = config.add_subparsers(dest="config_command", required=True)
+    config = _command(sub, "config", "configuration tools")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     check = config_sub.add_parser("check", help="validate the YAML and print each community's effective policy")
-    check.add_argument("path", nargs="?", help="configuration file (default: ESCALATION_CONFIG)")
+    check.add_argument("path", nargs="?", help="configuration file (default: ESCALATION_CONFIG, else escalation.yaml)")
     _add_teams_package(sub)
     return parser
 
 
+def _port(text: str) -> int:
+    try:
+        return env.port_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_teams_package(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    package = sub.add_parser("teams-package", help="write the Microsoft Teams app package (zip) to upload")
+    package = _command(sub, "teams-package", "write the Microsoft Teams app package (zip) to upload")
     package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (MICROSOFT_APP_ID), a GUID")
     package.add_argument("--host", required=True, help="the bot's public host name, like bot.example.com")
     package.add_argument("--teams-app-id", help="the Teams app's own id (default: the same as --app-id)")
@@ -96,6 +141,8 @@ def _teams_package(args: argparse.Namespace) -> int:
         )
     except PackageError as exc:
         raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output} (--output): {exc.strerror or exc}") from None
     print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app)")
     return 0
 
@@ -103,150 +150,75 @@ def _teams_package(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        print(f"escalation-bot: {_settings_problem(exc)}", file=sys.stderr)
-        return 2
-    try:
-        if args.command == "demo":
-            from .demo import run_demo
-
-            setup_logging("text", "WARNING")
-            return asyncio.run(run_demo())
-        setup_logging(settings.log_format, settings.log_level)
-        if args.command == "teams-package":
-            return _teams_package(args)
-        if args.command == "config":
-            return _config_check(args.path or settings.escalation_config)
-        if args.command == "report":
-            return asyncio.run(_report(settings, args))
-        if args.command == "outbox":
-            return asyncio.run(_outbox(settings, args))
-        if args.command == "console-link":
-            return asyncio.run(_console_link(settings, args.person))
-        if args.command == "migrate":
-            asyncio.run(upgrade(settings.database_url))
-            print(f"database is up to date: {_safe_url(settings.database_url)}")
-            return 0
-        if args.command == "serve":
-            if args.port:
-                settings.port = args.port
-            try:
-                factory = loop_factory(settings.event_loop)
-            except LoopUnavailable as exc:
-                raise CliError(str(exc)) from None
-            with asyncio.Runner(loop_factory=factory) as runner:
-                return runner.run(_serve(settings, migrate=args.migrate))
-    except (ConfigError, CliError, SchemaNotCurrent) as exc:
+        code = _run(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
+    except (ConfigError, CliError, env.SettingsError, SchemaNotCurrent, LoopUnavailable) as exc:
         print(f"escalation-bot: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`config check | head -1`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         return 130
-    return 1
 
 
-_SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "DATABASE_URL")
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        from .demo import run_demo
 
+        setup_logging("text", "WARNING")
+        return asyncio.run(run_demo())
+    if args.command == "teams-package":
+        return _teams_package(args)
+    if args.command == "config":
+        return _config_check(args.path or env.load(env.ConfigFileSettings).escalation_config)
+    if args.command == "serve":
+        from .serve import serve
 
-def _settings_problem(exc: ValidationError) -> str:
-    """Which environment settings are wrong and why, one per line; secrets are not echoed."""
-    lines = []
-    for error in exc.errors():
-        name = ".".join(str(part) for part in error["loc"]) or "settings"
-        shown = "" if any(word in name.upper() for word in _SECRET_WORDS) else f" (got {error.get('input')!r})"
-        lines.append(f"{name}: {error['msg']}{shown}")
-    return "bad setting in the environment or .env:\n  " + "\n  ".join(lines)
+        overrides = {"PORT": args.port} if args.port else {}
+        settings = env.load(env.Settings, **overrides)
+        factory = loop_factory(settings.event_loop)
+        setup_logging(settings.log_format, settings.log_level)
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(serve(settings, migrate_first=args.migrate))
+    if args.command == "console-link":
+        from .console_link import console_link
 
+        settings = env.load(env.Settings)
+        setup_logging(settings.log_format, settings.log_level)
+        return asyncio.run(console_link(settings, args.person))
+    database, logs = env.load(env.DatabaseSettings), env.load(env.LogSettings)
+    setup_logging(logs.log_format, logs.log_level)
+    if args.command == "migrate":
+        from .database import migrate
 
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-async def _report(settings: Settings, args: argparse.Namespace) -> int:
-    from workflows.clock import SystemClock
-    from workflows.metrics import parse_since
-
-    from .report import build_report, render
-
-    now = SystemClock().now()
-    try:
-        since = parse_since(args.since, now)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    store = await _open_store(settings)
-    try:
-        report = await build_report(store, since, now, args.community)
-    finally:
-        await store.close()
-    print(render(report, args.format))
-    return 0
-
-
-async def _open_store(settings: Settings) -> Store:
-    """A store on a reachable, migrated database, or a clear error."""
-    store = Store(settings.database_url)
-    try:
-        await check_current(store.engine)
-    except SchemaNotCurrent:
-        await store.close()
-        raise
-    except Exception as exc:
-        await store.close()
-        raise CliError(f"cannot reach the database {_safe_url(settings.database_url)}: {exc}") from None
-    return store
-
-
-async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
-    from workflows.clock import SystemClock
-
-    store = await _open_store(settings)
-    try:
-        if args.outbox_command == "retry":
-            async with store.unit_of_work() as uow:
-                count = await uow.outbox.retry_failed(SystemClock().now(), args.ids or None)
-            print(f"{count} failed row(s) queued for delivery again")
-            return 0
-        status = getattr(args, "status", "failed")
-        limit = getattr(args, "limit", 50)
-        async with store.unit_of_work() as uow:
-            rows = await uow.outbox.list(None if status == "all" else status, limit)
-            counts = await uow.outbox.counts()
-        print("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty"))
-        if not rows:
-            print(f"no {status} rows" if status != "all" else "no rows")
-            return 0
-        print(f"{'id':>6}  {'status':<8} {'kind':<13} {'target':<24} {'tries':>5}  {'created (UTC)':<19}  error")
-        for row in rows:
-            print(
-                f"{row.id:>6}  {row.status:<8} {row.kind:<13} {(row.platform + ':' + row.target)[:24]:<24} "
-                f"{row.attempts:>5}  {row.created_at:%Y-%m-%d %H:%M:%S}  {(row.last_error or '')[:80]}"
-            )
-        if status == "failed":
-            print("retry with: escalation-bot outbox retry [ID ...]")
+        print(asyncio.run(migrate(database.database_url)))
         return 0
-    finally:
-        await store.close()
+    if args.command == "report":
+        from .report import run_report
 
+        # Names people as the configuration calls them today; a bot run without the file
+        # still reports, with the names the escalations recorded.
+        config = env.load(env.ConfigFileSettings).escalation_config
+        directory = load_config(config) if os.path.exists(config) else None
+        text = asyncio.run(
+            run_report(
+                database.database_url,
+                directory,
+                since_text=args.since,
+                community=args.community,
+                fmt=args.format,
+                table=args.table,
+                wide=args.wide,
+            )
+        )
+        print(text)
+        return 0
+    from .outbox_cli import run_outbox
 
-async def _console_link(settings: Settings, person_text: str | None) -> int:
-    from .config import parse_person
-    from .runtime import Runtime
-    from .web import build_console, first_admin
-
-    directory = load_config(settings.escalation_config)
-    try:
-        person = parse_person(person_text) if person_text else first_admin(directory)
-    except ValueError as exc:
-        raise CliError(f"--as: {exc}") from None
-    store = await _open_store(settings)
-    try:
-        console = build_console(settings, Runtime(store, directory, {}), directory)
-        print(await console.new_link(person))
-    finally:
-        await store.close()
-    return 0
+    return asyncio.run(run_outbox(database.database_url, args))
 
 
 def _config_check(path: str) -> int:
@@ -256,70 +228,6 @@ def _config_check(path: str) -> int:
         print("\n".join(describe_policy(community)))
         print()
     return 0
-
-
-async def _serve(settings: Settings, *, migrate: bool) -> int:
-    database = sqlite_path(settings.database_url)
-    if database is None:
-        return await _serve_locked(settings, migrate=migrate)
-    try:
-        with SingleProcessLock(database):
-            return await _serve_locked(settings, migrate=migrate)
-    except AlreadyRunning as exc:
-        raise CliError(str(exc)) from None
-
-
-async def _serve_locked(settings: Settings, *, migrate: bool) -> int:
-    from .wiring import build_server
-
-    directory = load_config(settings.escalation_config)
-    if migrate:
-        await upgrade(settings.database_url)
-    store = await _open_store(settings)
-    app = await build_server(settings, directory, store)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    # What start-up made (modules, configuration, the app) lives as long as the process:
-    # frozen, the collector's full passes skip it. They walked it all before, holding the
-    # event loop for 100-200 ms a few times a minute under load (bench/HISTORY.md, fifth pass).
-    gc.collect()
-    gc.freeze()
-    await site.start()
-    await _print_console_link(app, directory)
-    loop = asyncio.get_running_loop()
-    log.info(
-        "listening",
-        extra={
-            "host": settings.host,
-            "port": settings.port,
-            "gc_frozen": gc.get_freeze_count(),
-            "event_loop": loop_name(loop),
-        },
-    )
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    reloader = app[RUNTIME].config_reloader
-    if reloader is not None:
-        loop.add_signal_handler(signal.SIGHUP, reloader.on_signal)
-    await stop.wait()
-    log.info("shutting down")
-    # Stops accepting, lets in-flight requests finish, then runs cleanup (scheduler, db).
-    await runner.cleanup()
-    return 0
-
-
-async def _print_console_link(app: web.Application, directory: Directory) -> None:
-    """With no identity provider configured, the one way in: a link printed here."""
-    from .web import WEB_CONSOLE, first_admin
-
-    console = app[WEB_CONSOLE]
-    if console.config.providers:
-        return
-    person = first_admin(directory)
-    link = await console.new_link(person)
-    print(f"web console: sign in as {person.label()} at {link} (one-time link, valid 15 minutes)", flush=True)
 
 
 if __name__ == "__main__":

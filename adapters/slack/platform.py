@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -33,6 +35,28 @@ log = logging.getLogger("escalation_bot.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 API_TIMEOUT_S = 10.0
+
+
+# Bolt falls back on these when an argument is not given: it found SLACK_BOT_TOKEN next to
+# our client and warned at every start that the token would be unused, and SLACK_CLIENT_ID
+# with SLACK_CLIENT_SECRET would quietly turn its OAuth installation flow on. The bot's
+# settings are the one reader of the environment; Bolt is given exactly what they say.
+BOLT_ENVIRONMENT = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_VERIFICATION_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+)
+
+
+@contextlib.contextmanager
+def _bolt_reads_no_environment() -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in BOLT_ENVIRONMENT if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
@@ -101,14 +125,15 @@ class SlackPlatform:
         self.sender = SlackSender(self.client, self.links, clock, self.home)
         self.signing_secret = signing_secret or None
         self.app_token = app_token or None
-        self.bolt = AsyncApp(
-            client=self.client,
-            # Socket Mode alone needs no signing secret; the HTTP route is then not mounted.
-            signing_secret=signing_secret or "unused-in-socket-mode",
-            process_before_response=True,
-            name="escalation-bot",
-            logger=logging.getLogger("escalation_bot.slack.bolt"),
-        )
+        with _bolt_reads_no_environment():
+            self.bolt = AsyncApp(
+                client=self.client,
+                # Socket Mode alone needs no signing secret; the HTTP route is then not mounted.
+                signing_secret=signing_secret or "unused-in-socket-mode",
+                process_before_response=True,
+                name="escalation-bot",
+                logger=logging.getLogger("escalation_bot.slack.bolt"),
+            )
         self.inbound = SlackInbound(service, self.client, self.links, self.home, clock)
         self.inbound.register(self.bolt)
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None

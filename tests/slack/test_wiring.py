@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import pytest
 
 from adapters.slack import SlackSender
@@ -61,3 +64,21 @@ async def test_socket_mode_alone_mounts_no_http_route(store: Store) -> None:
     assert isinstance(app[RUNTIME].dispatcher.senders[Platform.slack], SlackSender)
     for hook in app.on_cleanup:
         await hook(app)
+
+
+async def test_bolt_reads_only_what_the_settings_give_it(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As serve runs: the token is in the environment, and the settings hand it to our client.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1.2")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "c")
+    caplog.set_level(logging.INFO, logger="escalation_bot.slack.bolt")
+    app = await build_server(settings(SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s"), parse_config(CONFIG), store)
+    try:
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("escalation_bot.slack.bolt")] == []
+        assert app[RUNTIME].dispatcher.senders[Platform.slack].client.token == "xoxb-1"  # type: ignore[attr-defined]
+        assert os.environ["SLACK_BOT_TOKEN"] == "xoxb-1"  # the environment is as it was
+    finally:
+        for hook in app.on_cleanup:
+            await hook(app)
