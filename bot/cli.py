@@ -214,7 +214,7 @@ def _run(args: argparse.Namespace) -> int:
                 wide=args.wide,
             )
         )
-        print(text)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
     from .outbox_cli import run_outbox
 

@@ -45,13 +45,16 @@ async def run_outbox(database_url: str, args: argparse.Namespace) -> int:
 
 
 def table(rows: list[OutboxRow]) -> list[str]:
-    """One line per row with the target last and whole; the error below it, wrapped."""
+    """One line per row with the target last and whole (on a line of its own when it would
+    not fit); the error below it, wrapped."""
     lines = [f"{'id':>6}  {'status':<8} {'kind':<13} {'tries':>5}  {'created (UTC)':<19}  target"]
     for row in rows:
-        lines.append(
-            f"{row.id:>6}  {row.status:<8} {row.kind:<13} {row.attempts:>5}  "
-            f"{row.created_at:%Y-%m-%d %H:%M:%S}  {row.platform}:{row.target}"
-        )
+        line = f"{row.id:>6}  {row.status:<8} {row.kind:<13} {row.attempts:>5}  {row.created_at:%Y-%m-%d %H:%M:%S}"
+        target = f"{row.platform}:{row.target}"
+        if len(line) + 2 + len(target) <= WIDTH:
+            lines.append(f"{line}  {target}")
+        else:
+            lines += [line, " " * 8 + target]
         if row.last_error:
             lines += textwrap.wrap(
                 row.last_error, WIDTH, initial_indent=" " * 8, subsequent_indent=" " * 8, break_on_hyphens=False
@@ -69,5 +72,7 @@ def _as_dict(row: OutboxRow) -> dict[str, object]:
         "escalation_id": row.escalation_id,
         "attempts": row.attempts,
         "created_at": row.created_at.isoformat(),
+        "next_attempt_at": row.next_attempt_at.isoformat(),
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
         "last_error": row.last_error,
     }

@@ -157,10 +157,11 @@ def load(group: type[S], **values: Any) -> S:
     try:
         return group(**values)
     except ValidationError as exc:
-        raise SettingsError(_problems(exc)) from None
+        raise SettingsError(describe_problems(exc)) from None
 
 
-def _problems(exc: ValidationError) -> str:
+def describe_problems(exc: ValidationError) -> str:
+    """Each bad setting named with why, on one line; a secret's value is never echoed."""
     problems = []
     for error in exc.errors():
         name = ".".join(str(part) for part in error["loc"]) or "settings"

@@ -129,17 +129,20 @@ def test_people_map_one_expert_across_platforms() -> None:
 
 
 def test_migrate_then_serve_checks_pass(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    from tests.test_cli_errors import free_port
+
+    database = tmp_path / "bot.db"
     config = tmp_path / "escalation.yaml"
     config.write_text((ROOT / "escalation.example.yaml").read_text())
-    env = {"DATABASE_URL": url, "ESCALATION_CONFIG": str(config)}
-    # An unmigrated database is refused with the fix in the message.
-    serve = run_cli("serve", "--port", "0", env=env)
+    env = {"DATABASE_URL": f"sqlite:///{database}", "ESCALATION_CONFIG": str(config), "HOST": "127.0.0.1"}
+    # A database that was never migrated is refused with the fix in the message, and not created.
+    serve = run_cli("serve", "--port", str(free_port()), env=env)
     assert serve.returncode == 2
-    assert "not migrated" in serve.stderr and "escalation-bot migrate" in serve.stderr
+    assert "no database" in serve.stderr and "escalation-bot migrate" in serve.stderr
+    assert not database.exists()
     migrated = run_cli("migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
-    assert "up to date" in migrated.stdout
+    assert "created the schema at revision" in migrated.stdout
 
 
 def test_main_returns_2_for_bad_config_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

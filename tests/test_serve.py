@@ -108,6 +108,8 @@ async def test_serve_answers_health_and_stops_cleanly_on_sigterm(
         [listening] = [json.loads(line) for line in stderr.splitlines() if '"event": "listening"' in line]
         assert listening["gc_frozen"] > 10_000
         assert listening["event_loop"] == loop
+        assert listening["port"] == port  # read from the bound socket
+        assert not [p for p in os.listdir(tmp_path) if p.endswith(".lock")]  # a stopped serve leaves none
     finally:
         if proc.poll() is None:
             proc.kill()
