@@ -34,6 +34,8 @@ class Form:
 OPEN_USAGE = "<community> <question>"
 COMPOSE_USAGE = ""
 
+AWAY_FORM = "away [until <date> | for <duration>] [note]"
+
 # The forms of the grammar, in the order help lists them.
 FORMS: tuple[Form, ...] = (
     Form(OPEN_USAGE, "posts the question to that community's experts at once"),
@@ -41,14 +43,16 @@ FORMS: tuple[Form, ...] = (
     Form("search <words>", "finds questions the experts already answered, for you alone"),
     Form("status", "your open questions and what you hold, with what happens next and when"),
     Form("whoami", "your id (and this channel's) as it goes in the bot's configuration"),
+    Form(AWAY_FORM, "you are away: no question is assigned to you and no nudge mentions you until then"),
+    Form("back", "you are back in the rotation"),
     Form("help", "shows this"),
 )
 SEARCH_USAGE = "search <words>"
 
 # Every word the grammar gives a meaning to, and the ones kept for the commands to come:
 # a community key may be none of them (``bot/config`` refuses it).
-COMMAND_WORDS = frozenset({VERB, "help", "?", "status", "search", "whoami"})
-RESERVED_FOR_LATER = frozenset({"away", "back", "join", "leave"})
+COMMAND_WORDS = frozenset({VERB, "help", "?", "status", "search", "whoami", "away", "back"})
+RESERVED_FOR_LATER = frozenset({"join", "leave"})
 RESERVED = COMMAND_WORDS | RESERVED_FOR_LATER
 
 
@@ -70,6 +74,19 @@ class WhoAmI:
 @dataclass(frozen=True)
 class Search:
     words: str
+
+
+@dataclass(frozen=True)
+class Away:
+    """``away [until <date> | for <duration>] [note]``: the words after ``away``, read by
+    ``workflows.availability`` in the person's time zone when the service stores them."""
+
+    words: str
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
 
 
 @dataclass(frozen=True)
@@ -107,7 +124,7 @@ class Mistake:
     usage: str
 
 
-Request = Help | Status | WhoAmI | Search | Compose | Open | UnknownCommunity | Mistake
+Request = Help | Status | WhoAmI | Search | Away | Back | Compose | Open | UnknownCommunity | Mistake
 
 
 def parse(text: str, communities: Collection[str]) -> Request:
@@ -122,6 +139,10 @@ def parse(text: str, communities: Collection[str]) -> Request:
         return Status()
     if word == "whoami":
         return WhoAmI()
+    if word == "away":
+        return Away(rest)
+    if word == "back":
+        return Back()
     if word == "search":
         return Search(rest) if rest else Mistake("Say what to look for:", SEARCH_USAGE)
     if not word:
@@ -176,6 +197,7 @@ def _split(text: str) -> tuple[str, str]:
 
 
 __all__ = [
+    "AWAY_FORM",
     "COMMAND_WORDS",
     "COMPOSE_USAGE",
     "FORMS",
@@ -184,6 +206,8 @@ __all__ = [
     "RESERVED_FOR_LATER",
     "SEARCH_USAGE",
     "VERB",
+    "Away",
+    "Back",
     "Compose",
     "Form",
     "Help",

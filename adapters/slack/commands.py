@@ -22,6 +22,8 @@ from workflows.model import ChannelRef, Community, Escalation, MessageRef, Perso
 from workflows.ports import Scope
 from workflows.requests import (
     FORMS,
+    Away,
+    Back,
     Compose,
     Help,
     Mistake,
@@ -144,6 +146,17 @@ class SlackCommands:
             await ack(text=whoami_text(person, communities, channel), response_type="ephemeral")
         elif isinstance(request, Search):
             await self._search(ack, body, request.words)
+        elif isinstance(request, Away | Back):
+            try:
+                said = (
+                    await self.service.presence.away(person, request.words)
+                    if isinstance(request, Away)
+                    else await self.service.presence.back(person)
+                )
+            except Refused as refusal:
+                await ack(text=escape(refusal.message), response_type="ephemeral")
+                return
+            await ack(text=escape(said.text), response_type="ephemeral")
         elif isinstance(request, Status):
             scope = scope_of(body)
             items = await self.home.listed(await self.service.requested_by(person, scope), scope)

@@ -18,6 +18,8 @@ from workflows.errors import Refused
 from workflows.model import Community, Escalation, MessageRef, Platform, Priority
 from workflows.requests import (
     FORMS,
+    Away,
+    Back,
     Compose,
     Help,
     Mistake,
@@ -93,6 +95,8 @@ class TeamsCommands:
             await self.say(turn_context, MessageFactory.text(escape_message_text(mistake_text(request))))
         elif isinstance(request, Search):
             await self._search(turn_context, request.words)
+        elif isinstance(request, Away | Back):
+            await self._presence(turn_context, request)
         elif isinstance(request, WhoAmI):
             await self._whoami(turn_context)
         elif isinstance(request, Status):
@@ -112,6 +116,20 @@ class TeamsCommands:
                 note=request.note if isinstance(request, UnknownCommunity) else None,
             )
             await self.say(turn_context, _card(form))
+
+    async def _presence(self, turn_context: TurnContext, request: Away | Back) -> None:
+        """``away …`` / ``back``: dates in the zone the person's Teams client says it is in."""
+        person = actor_of(turn_context.activity)
+        try:
+            if isinstance(request, Away):
+                zone = getattr(turn_context.activity, "local_timezone", None)
+                said = await self.service.presence.away(person, request.words, zone)
+            else:
+                said = await self.service.presence.back(person)
+            text = said.text
+        except Refused as refusal:
+            text = refusal.message
+        await self.say(turn_context, MessageFactory.text(escape_message_text(text)))
 
     async def open(
         self,

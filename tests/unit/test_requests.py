@@ -9,6 +9,8 @@ from workflows.requests import (
     COMMAND_WORDS,
     FORMS,
     RESERVED,
+    Away,
+    Back,
     Compose,
     Help,
     Mistake,
@@ -54,6 +56,11 @@ TABLE: list[tuple[str, Request]] = [
     ("escalate nope Something", UnknownCommunity("nope", "nope Something", KEYS)),
     ("escalate help", Help()),
     ("escalate search", Mistake("Say what to look for:", "search <words>")),
+    ("away", Away("")),
+    ("Away until friday at the offsite", Away("until friday at the offsite")),
+    ("escalate away for 3d", Away("for 3d")),
+    ("back", Back()),
+    ("BACK again", Back()),
 ]
 
 
@@ -71,9 +78,9 @@ def test_an_unknown_community_says_which_word_and_lists_the_known_ones() -> None
 
 def test_every_command_word_is_reserved_and_listed_in_help() -> None:
     listed = {form.words.split()[0] for form in FORMS if form.words and not form.words.startswith("<")}
-    assert listed == {"search", "status", "whoami", "help"}
+    assert listed == {"search", "status", "whoami", "away", "back", "help"}
     assert listed <= COMMAND_WORDS <= RESERVED
-    assert {"away", "back", "join", "leave"} <= RESERVED  # the commands to come
+    assert {"join", "leave"} <= RESERVED  # the commands to come
     for word in COMMAND_WORDS - {"?"}:
         # A community with a reserved key could never be reached by its key.
         assert not isinstance(parse(f"{word} question", (word,)), Open)

@@ -1,0 +1,42 @@
+"""away / back typed to the bot in Teams: dates in the zone the person's client reports, a
+date past refused to them alone, and the rotation passing over whoever is away."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .conftest import ADA, BEN, SAM, Teams, payload
+
+
+async def say_privately(teams: Teams, who: tuple[str, str], text: str, zone: str | None = None) -> str:
+    activity = payload("personal_message", **teams.values(user=who[0], name=who[1], text=text))
+    if zone:
+        activity["localTimezone"] = zone
+    teams.connector.clear()
+    response = await teams.post(activity)
+    assert response.status == 200, await response.text()
+    [reply] = teams.connector.of("reply")
+    return reply.text()
+
+
+async def test_away_in_my_zone_then_the_rotation_passes_me_over_then_back(teams: Teams) -> None:
+    await teams.install()
+    said = await say_privately(teams, ADA, "away until 2026-03-06 offsite", "America/New_York")
+    # Teams message text is markdown: the underscore comes escaped.
+    assert said.startswith("You are away until Fri 06 Mar 2026 00:00 America/New\\_York (offsite).")
+    await teams.say(SAM, "escalate sdk Why does login fail?")
+    esc = await teams.only_escalation()
+    teams.clock.advance(timedelta(hours=2, minutes=1))
+    await teams.runtime.sweep()
+    esc = await teams.reload(esc)
+    assert esc.owner is not None and esc.owner.person.id == BEN[0]
+    assert (await say_privately(teams, ADA, "back")).startswith("Welcome back")
+
+
+async def test_a_date_past_or_unknown_is_refused_and_nothing_changes(teams: Teams) -> None:
+    await teams.install()
+    said = await say_privately(teams, ADA, "away until 2026-03-01", "Europe/London")
+    assert said == "Sun 01 Mar 2026 00:00 Europe/London has already begun; say a date still to come."
+    said = await say_privately(teams, ADA, "away until someday")
+    assert said.startswith("“someday” is not a date I know")
+    assert (await say_privately(teams, ADA, "back")) == "You were not away; nothing changed."
