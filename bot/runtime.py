@@ -23,6 +23,7 @@ from workflows.delivery import Sender
 from workflows.digest import compose, digest_due
 from workflows.errors import Refused
 from workflows.model import SYSTEM, Escalation, PersonRef, Platform, Status
+from workflows.presence import away_now, people_of
 from workflows.service import HOME_IN_USE, Directory, EscalationService
 
 from .dispatcher import Dispatcher
@@ -142,7 +143,8 @@ class Runtime:
                 open_now = await uow.escalations.list_by_community(community.key, status=Status.open)
                 resolved = await uow.escalations.resolved_between(community.key, since, now)
                 week = await uow.escalations.created_between(community.key, now - timedelta(days=7), now)
-                digests = compose(community, day, open_now, resolved, week, now)
+                away = await away_now(uow, people_of(community), now)
+                digests = compose(community, day, open_now, resolved, week, now, away)
                 if digests:
                     await uow.outbox.append(digests[0].escalation_id, 0, digests, now)
                     queued += 1

@@ -53,7 +53,7 @@ from .model import (
     Status,
     Step,
 )
-from .rotation import cannot_hold, choose_expert, contact, mentions, nobody_available, skipped_away
+from .rotation import away_reason, cannot_hold, choose_expert, contact, mentions, nobody_available, skipped_away
 from .timers import reschedule
 
 APPLIED_MEMORY = 64
@@ -343,7 +343,7 @@ def _reassign(esc: Escalation, cmd: Reassign, now: datetime) -> Decision:
     chosen = choose_expert(esc, roster)
     if chosen is None:
         raise Refused(Reason.nobody_left, "There is nobody left in the rotation to reassign this to.")
-    because = nobody_available(esc, roster)
+    because = away_reason(esc, roster)
     to = contact(esc, chosen)
     return _give(esc, chosen.key, to, cmd.actor, now, action="reassigned", reassign=True, because=because)
 
@@ -372,7 +372,7 @@ def _give(
         if not previous.person.same(by):
             why = (
                 f"The question you held moved to {person.label()}: {because}."
-                if because
+                if because and not exclude_previous
                 else f"There was no update in time, so the bot moved the question you held to {person.label()}."
                 if by == SYSTEM
                 else f"{by.label()} moved the question you held to {person.label()}."
@@ -380,7 +380,7 @@ def _give(
             effects.append(_notify(esc, previous.person, Notice.unassigned, why))
     # Rotation never picks an excluded expert; a person naming one explicitly lifts the exclusion.
     excluded = tuple(k for k in excluded if k != key)
-    owner = Owner(expert=key, person=person, kind=Ownership.assigned, since=now, by=by)
+    owner = Owner(expert=key, person=person, kind=Ownership.assigned, since=now, by=by, because=because)
     new = esc.model_copy(
         update={
             "owner": owner,
@@ -453,7 +453,7 @@ def _decline(esc: Escalation, cmd: Decline, now: datetime) -> Decision:
     chosen = choose_expert(released, roster)
     if chosen is None:
         return _unowned(released, now, "declined", detail, f"{cmd.actor.label()} declined", roster)
-    because = nobody_available(released, roster)
+    because = away_reason(released, roster)
     to = contact(esc, chosen)
     decision = _give(released, chosen.key, to, SYSTEM, now, action="declined", reassign=True, because=because)
     decision.detail.update(detail)
@@ -643,7 +643,7 @@ def _step_assign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
     chosen = choose_expert(esc, roster)
     if chosen is None:
         return _unowned(esc, now, "assign_failed", {}, "Nobody answered", roster)
-    because = nobody_available(esc, roster)
+    because = away_reason(esc, roster)
     to = contact(esc, chosen)
     return _give(esc, chosen.key, to, SYSTEM, now, action="auto_assigned", reassign=False, because=because)
 
@@ -668,7 +668,7 @@ def _step_reassign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
     chosen = choose_expert(esc, roster)
     if chosen is None:  # the roster emptied since this was scheduled: stop pushing
         return Decision(esc.model_copy(update={"owner_reminded": True}), [], "reassign_skipped", {}, card_changed=False)
-    because = nobody_available(esc, roster)
+    because = away_reason(esc, roster)
     to = contact(esc, chosen)
     return _give(esc, chosen.key, to, SYSTEM, now, action="auto_reassigned", reassign=True, because=because)
 
@@ -831,7 +831,8 @@ def status_line(esc: Escalation) -> str:
     if esc.owner.kind == Ownership.claimed:
         return f"Claimed by {who}"
     if esc.owner.kind == Ownership.assigned:
-        return f"Assigned to {who} (not yet accepted)"
+        because = f", because {esc.owner.because}" if esc.owner.because else ""
+        return f"Assigned to {who} (not yet accepted){because}"
     return f"{who} is on it"
 
 
@@ -858,6 +859,7 @@ def card_view(esc: Escalation) -> CardView:
         ball=esc.ball,
         owner=esc.owner.person if esc.owner else None,
         ownership=esc.owner.kind if esc.owner else None,
+        because=esc.owner.because if esc.owner and esc.owner.kind == Ownership.assigned else None,
         status_line=status_line(esc),
         created_at=esc.created_at,
         next_step=esc.next_step,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .attachments import files_words
+from .availability import when
 from .calendar import WEEKDAYS
 from .durations import humanize
 from .effects import DigestItem, PostDigest
@@ -77,6 +78,7 @@ def compose(
     resolved_since: Sequence[Escalation],
     last_week: Sequence[Escalation],
     now: datetime,
+    away: Mapping[str, datetime | None] | None = None,
 ) -> list[PostDigest]:
     """What each channel reads in the morning. Nothing when there is nothing to say and
     the community prefers silence (``digest_when_empty: skip``)."""
@@ -135,6 +137,16 @@ def compose(
             for e in resolved
         ),
         week=week,
+        away=away_line(community, away or {}),
         empty=empty,
     )
     return [digest.model_copy(update={"channel": channel}) for channel in community.channels]
+
+
+def away_line(community: Community, away: Mapping[str, datetime | None]) -> str:
+    """ "Away: Ada until …; Ben until they say they are back." for the experts (and lead) away now."""
+    hours = community.policy.business_hours
+    zone = hours.zone if hours else None
+    people = [*community.experts, *([community.lead] if community.lead else [])]
+    names = [f"{e.label()} {when(away[e.key], zone)}" for e in dict.fromkeys(people) if e.key in away]
+    return f"Away: {'; '.join(names)}." if names else ""

@@ -61,6 +61,8 @@ class CardView(Frozen):
     ball: Ball
     owner: PersonRef | None = None
     ownership: Ownership | None = None
+    # Why the owner was given it rather than the next in line (someone away), while not yet accepted.
+    because: str | None = None
     status_line: str
     created_at: datetime
     next_step: Step | None = None
@@ -180,6 +182,7 @@ class PostDigest(BaseEffect):
     waiting: tuple[DigestItem, ...] = ()
     resolved: tuple[DigestItem, ...] = ()
     week: str = ""
+    away: str = ""  # who in the rotation is away, and until when
     empty: bool = False
 
     def text(self) -> str:
@@ -198,6 +201,8 @@ class PostDigest(BaseEffect):
                 lines += [f"  - {i.question[:120]} ({i.age}, {i.note})" for i in items]
         if self.week:
             lines.append(self.week)
+        if self.away:
+            lines.append(self.away)
         return "\n".join(lines)
 
 

@@ -232,6 +232,8 @@ class Owner(Frozen):
     kind: Ownership
     since: datetime
     by: PersonRef | None = None
+    # Why it came to them rather than the next in line ("Ada is away until …"), for the card.
+    because: str | None = None
 
 
 class Escalation(Frozen):

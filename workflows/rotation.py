@@ -83,6 +83,17 @@ def nobody_available(esc: Escalation, roster: Roster) -> str | None:
     return f"nobody in the {esc.community.name} rotation is available {until}"
 
 
+def away_reason(esc: Escalation, roster: Roster) -> str | None:
+    """Why the rotation's choice is not the next in line, in words: nobody available (the
+    lead gets it), or who it passed over for being away. None when nobody was away."""
+    nobody = nobody_available(esc, roster)
+    if nobody:
+        return nobody
+    zone = zone_of(esc)
+    away = [f"{e.label()} is away {when(roster.away[e.key], zone)}" for e in _rotating(esc) if e.key in roster.away]
+    return "; ".join(away[:3]) + ("; and others are away" if len(away) > 3 else "") if away else None
+
+
 def skipped_away(esc: Escalation, roster: Roster) -> dict[str, str]:
     """For the audit: who the rotation passed over because they are away, and until when."""
     return {

@@ -160,7 +160,8 @@ def status_text(view: CardView) -> str:
     if view.ownership == Ownership.claimed:
         return f":eyes: Claimed by {who}"
     if view.ownership == Ownership.assigned:
-        return f":bust_in_silhouette: Assigned to {who} (not yet accepted)"
+        because = f", because {escape(view.because)}" if view.because else ""
+        return f":bust_in_silhouette: Assigned to {who} (not yet accepted){because}"
     return f":hammer_and_wrench: {who} is on it"
 
 
@@ -612,6 +613,8 @@ def digest_blocks(digest: PostDigest, urls: Mapping[str, str | None] | None = No
     blocks: list[Block] = [SectionBlock(block_id=f"{DIGEST_BLOCK_PREFIX}:head", text=md(head))]
     week = [ContextBlock(block_id=f"{DIGEST_BLOCK_PREFIX}:week", elements=[md(escape(digest.week))])]
     week = week if digest.week else []
+    if digest.away:
+        week.append(ContextBlock(block_id=f"{DIGEST_BLOCK_PREFIX}:away", elements=[md(escape(digest.away))]))
     groups = [(key, title, tuple(getattr(digest, key))) for key, title in DIGEST_GROUPS]
     groups = [(key, title, items) for key, title, items in groups if items]
     if digest.empty or not groups:

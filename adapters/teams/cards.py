@@ -572,6 +572,10 @@ def digest_card(digest: PostDigest, *, max_bytes: int = MAX_CARD_BYTES) -> dict[
         ]
         if digest.week
         else []
+    ) + (
+        [{"type": "TextBlock", "text": escape_card_text(digest.away), "isSubtle": True, "wrap": True}]
+        if digest.away
+        else []
     )
     sections = [(title, getattr(digest, key), key == "resolved") for key, title in DIGEST_SECTIONS]
     sections = [s for s in sections if s[1]]

@@ -24,6 +24,9 @@ async def test_away_is_private_and_the_rotation_passes_over_who_is_away(slack: S
     await slack.wait(hours=2, minutes=1)
     esc = await slack.only_escalation()
     assert esc.owner is not None and esc.owner.person.id == "U0BEN"
+    # The card says why it went to Ben.
+    card = str(slack.fake.of("chat.update")[-1].args["blocks"])
+    assert "Assigned to <@U0BEN> (not yet accepted), because Ada is away until Fri 06 Mar 2026 00:00 UTC" in card
     nudges = [c for c in slack.fake.posts(thread=True) if "waited" in c.args["text"]]
     assert nudges and all("<@U0ADA>" not in c.args["text"] for c in nudges)
     assert (await said(slack, "back", "U0ADA")).startswith("Welcome back")

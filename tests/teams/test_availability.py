@@ -30,6 +30,11 @@ async def test_away_in_my_zone_then_the_rotation_passes_me_over_then_back(teams:
     await teams.runtime.sweep()
     esc = await teams.reload(esc)
     assert esc.owner is not None and esc.owner.person.id == BEN[0]
+    await teams.runtime.dispatch()
+    card = teams.connector.of("update")[-1].card()
+    assert card is not None
+    status = "Assigned to Ben (not yet accepted), because Ada is away until Fri 06 Mar 2026 05:00 UTC"
+    assert status in str(card)  # New York's midnight, said in the community's zone (UTC here)
     assert (await say_privately(teams, ADA, "back")).startswith("Welcome back")
 
 

@@ -29,8 +29,8 @@ from tests.unit.helpers import (
 )
 from workflows.availability import Away, AwayError, parse_away, when
 from workflows.commands import MoveOn, Roster
-from workflows.decide import decide
-from workflows.effects import ThreadReply
+from workflows.decide import card_view, decide
+from workflows.effects import ThreadReply, UpdateCard
 from workflows.model import SYSTEM, Rotation, Step
 from workflows.rotation import choose_expert
 
@@ -194,3 +194,31 @@ def test_an_accepted_question_stays_with_an_owner_who_goes_away() -> None:
 def test_an_owner_who_is_not_away_keeps_it() -> None:
     esc = run(opened(), (assign(LENA, ALICE), T0 + M))
     assert not decide(esc, move_on({"bob": BACK}), T0 + 2 * M).changed
+
+
+# ---------------------------------------------------------------- on the card
+
+
+def test_the_card_says_why_it_went_where_it_went() -> None:
+    esc = fire(opened()).escalation
+    decision = fire(esc, Roster(away={"alice": BACK}))
+    [card] = [e for e in decision.effects if isinstance(e, UpdateCard)]
+    assert card.view.status_line == (
+        "Assigned to Bob (not yet accepted), because Alice is away until Wed 07 Jan 2026 09:00 UTC"
+    )
+    [to_rita] = notices_to(decision.effects, RITA)
+    assert (
+        to_rita.text == "Your question is now assigned to Bob, because Alice is away until Wed 07 Jan 2026 09:00 UTC."
+    )
+    # Accepted: the reason has done its work.
+    accepted = run(decision.escalation, (accept(BOB), T0 + 2 * timedelta(hours=1)))
+    assert card_view(accepted).status_line == "Bob is on it"
+
+
+def test_a_reassignment_by_the_timer_still_tells_the_owner_there_was_no_update() -> None:
+    esc = run(opened(), (assign(LENA, ALICE), T0 + M))
+    esc = fire(esc).escalation  # the owner reminder
+    decision = fire(esc, Roster(away={"bob": BACK}))
+    assert decision.escalation.owner is not None and decision.escalation.owner.person == CAROL
+    [to_alice] = notices_to(decision.effects, ALICE)
+    assert to_alice.text.startswith("There was no update in time")
