@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, exists, false, func, or_, select, update
+from sqlalchemy import ColumnElement, String, Text, and_, exists, false, func, or_, select, update
 
 from workflows.console import (
     AuditEntry,
@@ -178,10 +178,14 @@ class ConsoleStore:
             await uow.session.flush()
         return True
 
-    async def open_now(self, reach: Reach, community: str | None = None) -> list[Escalation]:
-        query = select(EscalationRow.data).where(EscalationRow.status == Status.open.value, *_within(reach))
-        if community:
-            query = query.where(EscalationRow.community == community)
+    async def open_now(self, reach: Reach, communities: Sequence[str]) -> list[Escalation]:
+        """Open escalations of these communities (a range of the (community, status) index each)."""
+        if not communities:
+            return []
+        row = EscalationRow
+        query = select(row.data).where(
+            row.community.in_(list(communities)), row.status == Status.open.value, *_within(reach)
+        )
         async with self.store.unit_of_work() as uow:
             return [Escalation.model_validate(d) for d in (await uow.session.execute(query)).scalars()]
 
@@ -199,21 +203,23 @@ class ConsoleStore:
             return {str(owner): int(n) for owner, n in (await uow.session.execute(query)).all()}
 
     async def history(
-        self, reach: Reach, since: datetime, until: datetime, community: str | None = None
+        self, reach: Reach, since: datetime, until: datetime, communities: Sequence[str]
     ) -> tuple[list[Escalation], list[AuditEvent]]:
-        """What the report reads (``bot/report.py``), within the reach: escalations opened,
-        resolved or changed in [since, until), and who was handed a question then."""
+        """What the report reads (``bot/report.py``), within the reach and these communities:
+        escalations opened or closed (resolved, deflected) in [since, until), and who was
+        handed a question then. By community, the windows are ranges of its indexes
+        (community, created_at) and (community, resolved_at), however long the history."""
+        if not communities:
+            return [], []
         row = EscalationRow
         window = or_(
             and_(row.created_at >= since, row.created_at < until),
             and_(row.resolved_at >= since, row.resolved_at < until),
-            and_(row.updated_at >= since, row.updated_at < until),
         )
-        query = select(row.data).where(window, *_within(reach))
-        if community:
-            query = query.where(row.community == community)
+        # The documents as text, validated straight from JSON: a third of the time of a dict.
+        query = select(row.data.cast(Text)).where(row.community.in_(list(communities)), window, *_within(reach))
         async with self.store.unit_of_work() as uow:
-            escalations = [Escalation.model_validate(d) for d in (await uow.session.execute(query)).scalars()]
+            escalations = [Escalation.model_validate_json(d) for d in (await uow.session.execute(query)).scalars()]
             rows = await uow.audit.between(since, until, HANDED_ACTIONS)
         ids = {esc.id for esc in escalations}
         events = [

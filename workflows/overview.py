@@ -71,16 +71,28 @@ def overview(
     start = previous_since
     while start < until:
         end = min(start + WEEK, until)
-        weeks.append(compute(history, events, start, end))
+        weeks.append(compute(_touched(history, start, end), events, start, end))
         start = end
     return Overview(
         since=since,
         until=until,
         now=now_figures(open_escalations, until),
-        current=compute(history, events, since, until),
-        previous=compute(history, events, previous_since, since),
+        current=compute(_touched(history, since, until), events, since, until),
+        previous=compute(_touched(history, previous_since, since), events, previous_since, since),
         weeks=weeks,
     )
+
+
+def _touched(history: Sequence[Escalation], since: datetime, until: datetime) -> list[Escalation]:
+    """Those ``compute`` counts anything of in [since, until): opened, or closed, in it (an
+    escalation outside the window would only cost it time)."""
+    return [
+        e
+        for e in history
+        if since <= e.created_at < until
+        or (e.resolved_at is not None and since <= e.resolved_at < until)
+        or (not e.is_open and since <= e.updated_at < until)
+    ]
 
 
 def first_response_by_expert(history: Iterable[Escalation], since: datetime, until: datetime) -> dict[str, float]:

@@ -25,7 +25,7 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
     reach = viewer.reach()
     keys = [e.key for c in visible for e in (*c.experts, *([c.lead] if c.lead else []))]
     loads = await console.queries.loads(reach, keys)
-    history, events = await console.queries.history(reach, since, until)
+    history, events = await console.queries.history(reach, since, until, [c.key for c in visible])
     report = compute(history, events, since, until)
     speed = first_response_by_expert(history, since, until)
     rows = {}

@@ -84,8 +84,9 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
     until = console.clock.now()
     since = until - length
     reach = viewer.reach()
-    open_now = await console.queries.open_now(reach, community)
-    history, events = await console.queries.history(reach, since - length, until, community)
+    chosen_keys = [community] if community else sorted(keys)
+    open_now = await console.queries.open_now(reach, chosen_keys)
+    history, events = await console.queries.history(reach, since - length, until, chosen_keys)
     view = overview(open_now, history, events, since, until)
     context = {
         "period": period if period in PERIODS else "28d",
