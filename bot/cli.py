@@ -71,7 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--migrate", action="store_true", help="create or upgrade the database schema first")
     serve.add_argument("--port", type=_port, help="port to listen on, 1-65535 (default: PORT, else 3000)")
     _command(sub, "migrate", "create or upgrade the database schema, and say what was done")
-    _command(sub, "demo", "run a whole escalation story on a simulated clock, in the terminal")
+    demo = _command(sub, "demo", "run a whole escalation story on a simulated clock, in the terminal")
+    demo.add_argument(
+        "--console", nargs="?", const=3000, type=_port, metavar="PORT", help="then serve the web console on it"
+    )
     report = _command(sub, "report", "escalation figures over a period: speed, pull vs push, load", "\n".join(LEGEND))
     report.add_argument("--since", default="30d", help="how far back: 30d, 12h, 2w, or a past date (default 30d)")
     report.add_argument("--community", help="only this community (its key, as in the configuration)")
@@ -169,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
         from .demo import run_demo
 
         setup_logging("text", "WARNING")
-        return asyncio.run(run_demo())
+        return asyncio.run(run_demo(console_port=args.console))
     if args.command == "teams-package":
         return _teams_package(args)
     if args.command == "config":

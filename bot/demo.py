@@ -6,6 +6,9 @@ and dispatcher; only the platform is a console that prints what people would see
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+import signal
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -13,11 +16,12 @@ from pathlib import Path
 from typing import TextIO
 
 from storage import Store
-from workflows.clock import FakeClock
+from workflows.clock import FakeClock, SystemClock
 from workflows.commands import Accept, Reply, Resolve
+from workflows.console import OPERATOR
 from workflows.model import PersonRef, Platform
 
-from .config import parse_config
+from .config import Directory, parse_config
 from .console import ConsoleSender
 from .migrate import upgrade
 from .runtime import Runtime
@@ -66,7 +70,7 @@ def person(ident: str, name: str) -> PersonRef:
     return PersonRef(platform=Platform.slack, id=ident, tenant="T0DEMO", name=name)
 
 
-async def run_demo(out: TextIO = sys.stdout) -> int:
+async def run_demo(out: TextIO = sys.stdout, console_port: int | None = None) -> int:
     clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     directory = parse_config(DEMO_CONFIG, "demo")
     with tempfile.TemporaryDirectory(prefix="escalation-demo-") as tmp:
@@ -140,6 +144,43 @@ async def run_demo(out: TextIO = sys.stdout) -> int:
                 f" ({'pull' if final.first_response_pull else 'push'}); messages delivered: {counts.get('sent', 0)}, "
                 f"undelivered: {counts.get('pending', 0) + counts.get('failed', 0)}\n"
             )
-            return 0 if final.status.value == "resolved" and not counts.get("pending") else 1
+            ok = final.status.value == "resolved" and not counts.get("pending")
+            if console_port is None:
+                out.write("\nTo see this story in the web console: python3 tasks.py demo --console\n")
+                return 0 if ok else 1
+            await _serve_console(runtime, directory, esc.id, console_port, out)
+            return 0 if ok else 1
         finally:
             await runtime.stop()
+
+
+async def _serve_console(runtime: Runtime, directory: Directory, escalation_id: str, port: int, out: TextIO) -> None:
+    """The web console over the demo's database, until interrupted, with a link that signs
+    in as the local operator and opens the demo's escalation."""
+    from aiohttp import web
+
+    from adapters.web import ConsoleConfig, WebConsole
+    from storage.console import ConsoleStore
+
+    from .app import build_app
+    from .config import describe_policy
+
+    queries = ConsoleStore(runtime.store)
+    config = ConsoleConfig(secret=secrets.token_bytes(32), public_url=f"http://127.0.0.1:{port}")
+    # Sessions and the link run on the real clock; the story ran on a simulated one.
+    console = WebConsole(config, runtime.service, directory, queries, queries, SystemClock(), describe_policy)
+    app = build_app(runtime, mounts=[console.mount], start_jobs=False)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    link = await console.new_link(OPERATOR, f"/console/escalations/{escalation_id}")
+    out.write(f"\nThe web console shows this escalation (Ctrl-C to stop): {link}\n")
+    out.flush()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.shutdown()

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import jinja2
@@ -53,12 +54,14 @@ class WebConsole:
 
     # ------------------------------------------------------------ sign-in links
 
-    async def new_link(self, person: PersonRef) -> str:
-        """A one-time sign-in link for ``person``; only its hash is stored."""
+    async def new_link(self, person: PersonRef, then: str | None = None) -> str:
+        """A one-time sign-in link for ``person`` (leading to the page ``then``); only its
+        hash is stored."""
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
         await self.links.issue(token_hash(token), person, now, now + self.config.link_ttl)
-        return self.config.url(f"/console/signin/link?token={token}")
+        query = {"token": token, **({"next": then} if then else {})}
+        return self.config.url(f"/console/signin/link?{urlencode(query)}")
 
     # ------------------------------------------------------------ the viewer
 

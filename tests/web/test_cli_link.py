@@ -41,3 +41,48 @@ def test_admins_are_people_and_a_wrong_one_is_named() -> None:
     assert [a.key for a in directory.admins] == ["slack:U0ADMIN", "teams:entra-admin"]
     with pytest.raises(ConfigError, match=r"c.yaml: admins\[1\]: 'bob' is not a person"):
         parse_config(CONFIG.replace('"teams:entra-admin"', '"bob"'), "c.yaml")
+
+
+async def test_the_demo_ends_with_a_console_link_to_its_escalation(tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import aiohttp
+
+    from tests.test_cli import ROOT
+    from tests.test_serve import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: ASYNC220 - the demo as a person runs it
+        [sys.executable, "-m", "bot.cli", "demo", "--console", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = ""
+        while "web console shows this escalation" not in line:
+            line = await asyncio.to_thread(proc.stdout.readline)
+            assert line, proc.communicate()[1]
+        link = line.rsplit(": ", 1)[1].strip()
+        assert link.startswith(f"http://127.0.0.1:{port}/console/signin/link?token=")
+        # An IP address as host: aiohttp keeps its cookies only when told to (browsers do).
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as http, http.get(link) as response:
+            page = await response.text()
+            assert response.status == 200 and "/console/escalations/" in str(response.url)
+            assert "the iOS SDK crashes on launch" in page and "Add PrivacyInfo.xcprivacy" in page
+            assert "&lt;!channel&gt;" in page  # the question's markup, as text
+        proc.send_signal(signal.SIGINT)
+        await asyncio.to_thread(proc.wait, 30)
+        assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
