@@ -2,6 +2,7 @@
 """Set-up and everyday commands, needing nothing but Python 3.11+.
 
     python3 tasks.py demo    # create .venv if needed, install, run the demo story
+    python3 tasks.py playground  # the same, clickable: Slack and Teams side by side in a browser
     python3 tasks.py test    # create .venv if needed, install with test extras, run the tests
     python3 tasks.py lint    # ruff check, ruff format --check, mypy
     python3 tasks.py setup   # only create/refresh .venv
@@ -50,14 +51,14 @@ def setup() -> None:
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in {"setup", "demo", "test", "lint"}:
+    if command not in {"setup", "demo", "playground", "test", "lint"}:
         print(__doc__)
         return 0 if command in {"help", "-h", "--help"} else 2
     setup()
     if command == "setup":
         return 0
-    if command == "demo":
-        return _run(BIN / "escalation-bot", "demo", *rest)
+    if command in ("demo", "playground"):
+        return _run(BIN / "escalation-bot", command, *rest)
     if command == "test":
         return _run(PYTHON, "-m", "pytest", *rest)
     for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):

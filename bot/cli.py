@@ -27,6 +27,8 @@ READS: dict[str, tuple[type[BaseSettings], ...]] = {
     "serve": (env.Settings,),
     "migrate": (env.DatabaseSettings, env.LogSettings),
     "demo": (),
+    # Read only to refuse: the playground never runs beside a platform or a real database.
+    "playground": (env.Settings,),
     "report": (env.DatabaseSettings, env.ConfigFileSettings, env.LogSettings),
     "outbox": (env.DatabaseSettings, env.LogSettings),
     "config": (env.ConfigFileSettings,),
@@ -75,6 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--console", nargs="?", const=3000, type=_port, metavar="PORT", help="then serve the web console on it"
     )
+    playground = _command(
+        sub,
+        "playground",
+        "play every role in a browser: Slack and Teams side by side, on a simulated clock",
+        "Starts on 127.0.0.1 with a sample configuration and a scratch SQLite database, no platform; "
+        "prints the link to open. Refuses to start when a platform or DATABASE_URL is configured.",
+    )
+    playground.add_argument("--port", type=_port, default=8765, help="port to listen on (default 8765)")
+    playground.add_argument("--database", help="keep the story in this SQLite file (default: a scratch one)")
     report = _command(sub, "report", "escalation figures over a period: speed, pull vs push, load", "\n".join(LEGEND))
     report.add_argument("--since", default="30d", help="how far back: 30d, 12h, 2w, or a past date (default 30d)")
     report.add_argument("--community", help="only this community (its key, as in the configuration)")
@@ -173,6 +184,12 @@ def _run(args: argparse.Namespace) -> int:
 
         setup_logging("text", "WARNING")
         return asyncio.run(run_demo(console_port=args.console))
+    if args.command == "playground":
+        from .playground import run_playground
+
+        settings = env.load(env.Settings)
+        setup_logging("text", "WARNING")
+        return asyncio.run(run_playground(settings, args.port, args.database))
     if args.command == "teams-package":
         return _teams_package(args)
     if args.command == "config":

@@ -1,0 +1,208 @@
+"""The playground over HTTP: the sample story played with forms, what the page shows, and
+that it is a mode of its own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.web.playground import Playground
+from bot.errors import CliError
+from bot.playground import build_playground, refuse_outside_playground
+from bot.settings import Settings
+from storage import Store
+from workflows.model import Status
+
+
+@dataclass
+class Player:
+    client: TestClient[Any, Any]
+    playground: Playground
+    store: Store
+
+    async def page(self, query: str = "") -> str:
+        response = await self.client.get(f"/playground/{query}")
+        assert response.status == 200, await response.text()
+        return await response.text()
+
+    async def csrf(self) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', await self.page())
+        assert found is not None
+        return found.group(1)
+
+    async def post(self, path: str, **fields: str) -> str:
+        response = await self.client.post(
+            f"/playground/{path}", data={"csrf": await self.csrf(), "c": "sdk", **fields}, allow_redirects=False
+        )
+        assert response.status == 303, await response.text()
+        return await self.page(f"?{response.headers['Location'].partition('?')[2]}")
+
+    async def be(self, name: str) -> None:
+        person = next(p for p in self.playground.people if p.label().startswith(name))
+        await self.post("as", person=person.key)
+
+    def card(self, platform: str, channel: str) -> str:
+        cards = [p for p in self.playground.feed.channel(platform, channel) if p.kind == "card"]
+        return cards[-1].id
+
+
+@pytest.fixture
+async def player(store: Store) -> AsyncIterator[Player]:
+    app, playground = await build_playground(store, "http://localhost:8765")
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get(f"/playground/?key={playground.key}")
+        assert response.status == 200
+        yield Player(client, playground, store)
+
+
+SLACK, TEAMS = "C0SDKEXPERTS", "19:sdk-experts@thread.tacv2"
+
+
+async def test_the_link_is_the_way_in(store: Store) -> None:
+    app, playground = await build_playground(store, "http://localhost:8765")
+    async with TestClient(TestServer(app)) as client:
+        assert (await client.get("/playground/")).status == 403
+        assert (await client.get("/playground/?key=guessed")).status == 403
+        assert (await client.post("/playground/clock", data={"step": "1h"})).status == 403
+        response = await client.get(f"/playground/?key={playground.key}", allow_redirects=False)
+        assert response.status == 303
+        page = await client.get("/playground/")
+        assert page.status == 200
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+        # A POST without the page's CSRF token is refused.
+        assert (await client.post("/playground/clock", data={"step": "1h"})).status == 403
+
+
+async def test_a_story_played_in_both_panes(player: Player) -> None:
+    page = await player.post("say", platform="slack", text="sdk The iOS SDK crashes on launch <!channel> & more")
+    assert "Escalated to Mobile SDK" in page
+    # The card is in the Slack channel and in the Teams channel, each as its renderer made it.
+    slack_card = player.playground.feed.get(player.card("slack", SLACK))
+    teams_card = player.playground.feed.get(player.card("teams", TEAMS))
+    assert slack_card is not None and teams_card is not None
+    assert slack_card.body["blocks"][0]["type"] == "section"
+    assert teams_card.body["card"]["type"] == "AdaptiveCard"
+    # Shown escaped, never as a ping: Slack's own escaping, then HTML's.
+    assert "&lt;!channel&gt; &amp; more" in page
+    assert '<span class="mention">@channel' not in page
+
+    page = await player.post("clock", step="15m")
+    assert "Mon 02 Mar, 09:15 UTC" in page
+    nudges = [r for r in slack_card.replies if r.kind == "thread"]
+    assert nudges, "the nudge is posted in the card's thread"
+    assert '<span class="mention">@Ada</span>' in page  # Slack mentions the experts by id, shown by name
+
+    await player.be("Chen")  # on Teams only
+    page = await player.post("react", platform="teams", post=teams_card.id, emoji="like")
+    esc_id = teams_card.escalation_id
+    assert esc_id is not None
+    esc = await player.playground.service.get(esc_id, None)
+    assert esc is not None and esc.owner is not None and esc.owner.person.id == "29:chen"
+    assert "Chen" in str(player.playground.feed.get(slack_card.id).body)  # the Slack card updated too
+
+    page = await player.post("reply", platform="teams", post=teams_card.id, text="Add PrivacyInfo.xcprivacy <b>now</b>")
+    assert "Add PrivacyInfo.xcprivacy &lt;b&gt;now&lt;/b&gt;" in page
+    page = await player.post(
+        "act", platform="teams", post=teams_card.id, control="resolve", escalation=esc_id, answer="Add the manifest."
+    )
+    esc = await player.playground.service.get(esc_id, None)
+    assert esc is not None and esc.status == Status.resolved and esc.answer == "Add the manifest."
+    assert "Add the manifest." in page
+
+    page = await player.post("clock", step="morning")
+    assert "Tue 03 Mar, 09:00 UTC" in page
+    assert any(p.kind == "digest" for p in player.playground.feed.channel("slack", SLACK))
+    assert any(p.kind == "digest" for p in player.playground.feed.channel("teams", TEAMS))
+
+
+async def test_slack_buttons_and_pickers(player: Player) -> None:
+    await player.post("say", platform="slack", text="sdk Why does the build fail?")
+    card = player.card("slack", SLACK)
+    esc_id = player.playground.feed.get(card).escalation_id  # type: ignore[union-attr]
+    await player.be("Lee")  # the lead assigns with Slack's user picker
+    await player.post("act", platform="slack", post=card, control="assign", selected_user="U0BEN")
+    esc = await player.playground.service.get(esc_id, None)  # type: ignore[arg-type]
+    assert esc is not None and esc.owner is not None and esc.owner.person.id == "U0BEN"
+    await player.be("Ben")
+    page = await player.page("?c=sdk")
+    assert "Accept" in page and "Decline" in page  # Ben's DM, with its buttons
+    dm = player.playground.feed.channel("slack", "dm:slack:U0BEN")[-1]
+    buttons = [e for b in dm.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    value = next(e["value"] for e in buttons if e.get("text", {}).get("text") == "Decline")
+    await player.post("act", platform="slack", post=dm.id, control="decline", value=value)
+    esc = await player.playground.service.get(esc_id, None)  # type: ignore[arg-type]
+    assert esc is not None and esc.owner is not None and esc.owner.person.id != "U0BEN"
+
+
+async def test_the_grammar_and_refusals_answer_privately(player: Player) -> None:
+    page = await player.post("say", platform="slack", text="help")
+    assert "Only visible to you" in page and "search &lt;words&gt;" in page
+    await player.be("Ben")
+    page = await player.post("say", platform="slack", text="away for 2d on holiday")
+    assert "You are away" in page
+    page = await player.post("say", platform="slack", text="back")
+    assert "Welcome back" in page
+    page = await player.post("say", platform="slack", text="away yesterday")
+    assert "Only visible to you" in page  # refused, in the core's words, to Ben alone
+    page = await player.post("say", platform="slack", text="search crash")
+    assert "Nothing found" in page
+    page = await player.post("say", platform="slack", text="nosuch My question")
+    assert "There is no community called" in page and '<details class="form" open>' in page
+    # Someone on Slack only cannot act in the Teams pane.
+    page = await player.page()
+    assert "Ben has no Microsoft Teams account" in page
+
+
+async def test_this_answers_it(player: Player) -> None:
+    await player.post("say", platform="slack", text="sdk The app crashes on launch after the upgrade")
+    card = player.card("slack", SLACK)
+    esc_id = player.playground.feed.get(card).escalation_id  # type: ignore[union-attr]
+    await player.post("act", platform="slack", post=card, control="resolve", answer="Add the privacy manifest.")
+    await player.post("say", platform="slack", text="sdk The app crashes on launch after upgrading")
+    dm = player.playground.feed.channel("slack", "dm:slack:U0SAM")[-1]
+    assert "This answers it" in str(dm.body)
+    page = await player.post("act", platform="slack", post=dm.id, control="deflect")
+    held = dm.escalation_id
+    assert held is not None and held != esc_id
+    esc = await player.playground.service.get(held, None)
+    assert esc is not None and esc.status == Status.deflected
+    assert page
+
+
+def test_never_beside_a_platform_or_a_real_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "SLACK_BOT_TOKEN", "MICROSOFT_APP_ID", "TEAMS_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    refuse_outside_playground(Settings(_env_file=None))  # type: ignore[call-arg]
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    with pytest.raises(CliError, match="SLACK_BOT_TOKEN is set"):
+        refuse_outside_playground(Settings(_env_file=None))  # type: ignore[call-arg]
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    monkeypatch.setenv("TEAMS_ENABLED", "true")
+    with pytest.raises(CliError, match="TEAMS_ENABLED is set"):
+        refuse_outside_playground(Settings(_env_file=None))  # type: ignore[call-arg]
+    monkeypatch.delenv("TEAMS_ENABLED")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://bot@db.example.com/escalations")
+    with pytest.raises(CliError, match="DATABASE_URL is set"):
+        refuse_outside_playground(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("platform", [{}, {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}])
+async def test_serve_never_mounts_it(store: Store, platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import parse_config
+    from bot.playground import PLAYGROUND_CONFIG
+    from bot.wiring import build_server
+
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MICROSOFT_APP_ID", "TEAMS_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in platform.items():
+        monkeypatch.setenv(name, value)
+    app = await build_server(Settings(_env_file=None), parse_config(PLAYGROUND_CONFIG), store)  # type: ignore[call-arg]
+    async with TestClient(TestServer(app)) as client:
+        for path in ("/playground/", "/playground/static/playground.css"):
+            assert (await client.get(path, allow_redirects=False)).status == 404
+        assert (await client.post("/playground/clock", data={"step": "1h"})).status in (404, 405)
