@@ -22,7 +22,8 @@ from workflows.console import (
     Reach,
 )
 from workflows.metrics import AuditEvent
-from workflows.model import Escalation, PersonRef, Status
+from workflows.model import Escalation, Expert, PersonRef, Status
+from workflows.presence import away_now
 
 from .tables import AuditRow, EscalationRow, OutboxRow, ScopeRow, SignInLinkRow
 from .unit_of_work import Store
@@ -201,6 +202,11 @@ class ConsoleStore:
         )
         async with self.store.unit_of_work() as uow:
             return {str(owner): int(n) for owner, n in (await uow.session.execute(query)).all()}
+
+    async def away(self, experts: Sequence[Expert], now: datetime) -> dict[str, datetime | None]:
+        """Expert key -> when they are back (None: until they say so), for those away now."""
+        async with self.store.unit_of_work() as uow:
+            return await away_now(uow, experts, now)
 
     async def history(
         self, reach: Reach, since: datetime, until: datetime, communities: Sequence[str]

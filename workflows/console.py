@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .metrics import AuditEvent
-from .model import Community, Escalation, MessageRef, PersonRef, Platform, Priority, Status
+from .model import Community, Escalation, Expert, MessageRef, PersonRef, Platform, Priority, Status
 from .ports import Scope
 
 # The person behind a sign-in link printed on the server's terminal when no identity
@@ -151,6 +151,7 @@ class ConsoleQueries(Protocol):
     async def retry_delivery(self, reach: Reach, delivery_id: int, actor: PersonRef, now: datetime) -> bool: ...
     async def open_now(self, reach: Reach, communities: Sequence[str]) -> list[Escalation]: ...
     async def loads(self, reach: Reach, expert_keys: Sequence[str]) -> dict[str, int]: ...
+    async def away(self, experts: Sequence[Expert], now: datetime) -> dict[str, datetime | None]: ...
     async def history(
         self, reach: Reach, since: datetime, until: datetime, communities: Sequence[str]
     ) -> tuple[list[Escalation], list[AuditEvent]]: ...

@@ -63,7 +63,10 @@ class Presence:
                 return hours.zone
         return ZoneInfo("UTC")
 
-    async def away(self, person: PersonRef, words: str, zone_name: str | None = None) -> Said:
+    async def away(
+        self, person: PersonRef, words: str, zone_name: str | None = None, *, by: PersonRef | None = None
+    ) -> Said:
+        """``by``: someone else who says so for them (an admin or lead in the console)."""
         now = self.service.clock.now()
         zone = self._zone(person, zone_name)
         try:
@@ -71,7 +74,7 @@ class Presence:
         except AwayError as exc:
             raise Refused(Reason.invalid, str(exc)) from None
         async with self.service.store.unit_of_work() as uow:
-            await uow.absences.set(person, said.until, said.note, person, now)
+            await uow.absences.set(person, said.until, said.note, by or person, now)
         moved = await self._move_on_from(person)
         text = f"You are away {when(said.until, zone)}" if said.until else "You are away until you say `back`"
         text += f" ({said.note})." if said.note else "."

@@ -143,7 +143,7 @@ CONSOLE: web.AppKey[WebConsole] = web.AppKey("console", WebConsole)
 SESSION: web.RequestKey[Session | None] = web.RequestKey("console.session", Session)
 VIEWER: web.RequestKey[Viewer] = web.RequestKey("console.viewer", Viewer)
 
-_TITLES = {403: "Not allowed", 404: "Not found", 405: "Not allowed", 500: "Something went wrong"}
+_TITLES = {400: "Not understood", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 500: "Something went wrong"}
 
 
 def error_page(request: web.Request, status: int, message: str | None) -> web.Response:

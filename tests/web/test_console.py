@@ -277,3 +277,32 @@ async def test_communities_and_people(web: Console) -> None:
     await web.sign_in(ADA)
     html = await web.page("/console/communities")
     assert "Mobile SDK" in html and "Billing" not in html
+
+
+async def test_an_admin_or_the_lead_sets_someones_availability_and_a_member_may_not(web: Console) -> None:
+    page = "/console/communities"
+    ben = "/console/communities/sdk/people/slack:U0BEN"
+    await web.sign_in(ADA)  # an sdk expert, not its lead
+    assert f"{ben}/away" not in await web.page(page)
+    response = await web.post(f"{ben}/away", {"words": "for 3d"}, from_page=page)
+    assert response.status == 403
+    async with web.runtime.store.unit_of_work() as uow:
+        assert await uow.absences.away(web.clock.now()) == []
+
+    web.sign_out_locally()
+    await web.sign_in(ADMIN)
+    response = await web.post(f"{ben}/away", {"words": "for 3d at a conference"}, from_page=page)
+    assert response.status == 303
+    html = await web.page(page)
+    assert "until 2026-03-05 09:00 UTC" in html and f"{ben}/back" in html
+    async with web.runtime.store.unit_of_work() as uow:
+        [absence] = await uow.absences.away(web.clock.now())
+    assert absence.person == "slack:U0BEN" and absence.note == "at a conference"
+    bad = await web.post(f"{ben}/away", {"words": "until yesterday"}, from_page=page)
+    assert bad.status == 400
+
+    web.sign_out_locally()
+    await web.sign_in(LEE)  # the sdk lead
+    assert (await web.post(f"{ben}/back", {}, from_page=page)).status == 303
+    async with web.runtime.store.unit_of_work() as uow:
+        assert await uow.absences.away(web.clock.now()) == []

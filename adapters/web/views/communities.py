@@ -8,10 +8,12 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from workflows.errors import Refused
 from workflows.metrics import compute
 from workflows.overview import first_response_by_expert
+from workflows.presence import people_of
 
-from ..console import console_of, render, viewer_of
+from ..console import console_of, error_page, render, viewer_of
 from .overview import PERIODS, duration
 
 
@@ -28,6 +30,7 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
     history, events = await console.queries.history(reach, since, until, [c.key for c in visible])
     report = compute(history, events, since, until)
     speed = first_response_by_expert(history, since, until)
+    away = await console.queries.away([p for c in visible for p in people_of(c)], until)
     rows = {}
     for community in visible:
         people = [*community.experts, *([community.lead] if community.lead else [])]
@@ -42,6 +45,9 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
                 "answers": report.experts[person.key].resolved if person.key in report.experts else 0,
                 "handed": report.experts[person.key].handed if person.key in report.experts else 0,
                 "out_of_hours": report.experts[person.key].out_of_hours if person.key in report.experts else 0,
+                "key": person.key,
+                "away": person.key in away,
+                "back_at": away.get(person.key),
             }
             for person in people
         ]
@@ -51,9 +57,38 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
         "people": rows,
         "period": period if period in PERIODS else "28d",
         "periods": list(PERIODS),
+        "may_set": {c.key: viewer.leads_or_admin(c.key) for c in visible},
     }
     return render(request, "communities.html", context)
 
 
+async def availability(request: web.Request) -> web.StreamResponse:
+    """Someone's away or back, said for them by an admin or their community's lead."""
+    console, viewer = console_of(request), viewer_of(request)
+    community = next(
+        (c for c in viewer.visible_communities(console.communities()) if c.key == request.match_info["community"]),
+        None,
+    )
+    if community is None:
+        raise web.HTTPNotFound()
+    expert = next((p for p in people_of(community) if p.key == request.match_info["person"]), None)
+    if expert is None:
+        raise web.HTTPNotFound()
+    if not viewer.leads_or_admin(community.key):
+        raise web.HTTPForbidden(text=f"Only an admin or the {community.name} lead can set someone's availability.")
+    form = await request.post()
+    presence = console.service.presence
+    try:
+        if request.match_info["what"] == "away":
+            await presence.away(expert.refs[0], str(form.get("words") or "")[:200], by=viewer.person)
+        else:
+            for ref in expert.refs:
+                await presence.back(ref)
+    except Refused as refusal:
+        return error_page(request, 400, refusal.message)
+    return web.Response(status=303, headers={"Location": "/console/communities"})
+
+
 def routes(app: web.Application) -> None:
     app.router.add_get("/communities", communities_page)
+    app.router.add_post(r"/communities/{community}/people/{person}/{what:away|back}", availability)
