@@ -120,6 +120,7 @@ class CommunityConfig(_Strict):
     lead: str | PersonConfig | None = None
     rotation: Rotation = Rotation.round_robin
     policy: PolicyConfig = PolicyConfig()
+    open_roster: bool = False
 
     @field_validator("key")
     @classmethod
@@ -272,6 +273,7 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
                 experts=tuple(experts),
                 lead=lead,
                 policy=policy,
+                open_roster=item.open_roster,
             )
         )
     if not communities:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workflows.model import PersonRef
 
 from .direct import Repository
-from .tables import AbsenceRow
+from .tables import AbsenceRow, RosterMemberRow
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,27 @@ class AbsenceRepository(Repository):
             query = query.where(AbsenceRow.person.in_(list(person_keys)))
         rows = (await self.session.execute(query.order_by(AbsenceRow.person))).scalars()
         return [Absence(r.person, r.until, r.note, r.set_by, r.set_at) for r in rows]
+
+
+class RosterMemberRepository(Repository):
+    """Joins and leaves of open communities' rotations."""
+
+    async def set(self, community: str, person: PersonRef, member: bool, at: datetime) -> None:
+        insert = pg_insert if self._postgres else sqlite_insert
+        values = {"ref": person.model_dump(mode="json"), "member": member, "set_at": at}
+        stmt = insert(RosterMemberRow).values(community=community, person=person.key, **values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[RosterMemberRow.community, RosterMemberRow.person], set_=values
+        )
+        await self.session.execute(stmt)
+
+    async def of(self, community: str) -> list[tuple[PersonRef, bool]]:
+        """Each person who joined (True) or left (False) ``community``, in the order they did."""
+        query = (
+            select(RosterMemberRow.ref, RosterMemberRow.member)
+            .where(RosterMemberRow.community == community)
+            .order_by(RosterMemberRow.set_at, RosterMemberRow.person)
+        )
+        return [
+            (PersonRef.model_validate(ref), bool(member)) for ref, member in (await self.session.execute(query)).all()
+        ]

@@ -274,3 +274,16 @@ class AbsenceRow(Base):
     note: Mapped[str | None] = mapped_column(String(200))
     set_by: Mapped[str] = mapped_column(String(300))
     set_at: Mapped[datetime]
+
+
+class RosterMemberRow(Base):
+    """Who joined an open community's rotation (``member``) or left it (not ``member``: a
+    configured expert who left stays out until they join again), by their own word."""
+
+    __tablename__ = "roster_members"
+
+    community: Mapped[str] = mapped_column(String(100), primary_key=True)
+    person: Mapped[str] = mapped_column(String(300), primary_key=True)  # PersonRef.key
+    ref: Mapped[dict[str, Any]]  # the PersonRef, to reach them
+    member: Mapped[bool]
+    set_at: Mapped[datetime]

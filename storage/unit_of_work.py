@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from .availability import AbsenceRepository
+from .availability import AbsenceRepository, RosterMemberRepository
 from .db import create_engine, is_sqlite
 from .direct import Direct, Observer
 from .knowledge import KnowledgeRepository
@@ -45,6 +45,7 @@ class UnitOfWork:
         self.digests = DigestRepository(self)
         self.home_views = HomeViewRepository(self)
         self.absences = AbsenceRepository(self)
+        self.roster_members = RosterMemberRepository(self)
 
     @property
     def session(self) -> AsyncSession:

@@ -180,6 +180,8 @@ class Community(Frozen):
     experts: tuple[Expert, ...] = ()
     lead: Expert | None = None
     policy: Policy = Policy()
+    # People may add themselves to the rotation (``join``) and take themselves out (``leave``).
+    open_roster: bool = False
 
     def expert_for(self, person: PersonRef | None) -> Expert | None:
         for expert in self.experts:

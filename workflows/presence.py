@@ -15,9 +15,21 @@ from .availability import AwayError, moment, parse_away, when
 from .commands import MoveOn
 from .errors import Reason, Refused
 from .model import SYSTEM, Community, Expert, PersonRef
+from .requests import Away, Back, Join, Leave
 
 if TYPE_CHECKING:
     from .service import EscalationService
+
+
+def with_members(community: Community, changes: Sequence[tuple[PersonRef, bool]]) -> Community:
+    """An open community's rotation after who joined (True) and who left (False), in order."""
+    experts = list(community.experts)
+    for person, member in changes:
+        if not member:
+            experts = [e for e in experts if not e.is_(person)]
+        elif not any(e.is_(person) for e in experts):
+            experts.append(Expert(key=person.key, refs=(person,), name=person.name))
+    return community.model_copy(update={"experts": tuple(experts)})
 
 
 def people_of(community: Community) -> list[Expert]:
@@ -49,6 +61,44 @@ class Said:
 class Presence:
     def __init__(self, service: EscalationService) -> None:
         self.service = service
+
+    async def respond(
+        self, person: PersonRef, request: Away | Back | Join | Leave, zone_name: str | None = None
+    ) -> Said:
+        """What the person typed (``away``, ``back``, ``join``, ``leave``), done; raises
+        ``Refused`` with a sentence for them alone when it cannot be."""
+        if isinstance(request, Away):
+            return await self.away(person, request.words, zone_name)
+        if isinstance(request, Back):
+            return await self.back(person)
+        return await self.membership(person, request.community, isinstance(request, Join))
+
+    async def membership(self, person: PersonRef, key: str, join: bool) -> Said:
+        community = self.service.directory.get(key)
+        if community is None:
+            known = ", ".join(c.key for c in self.service.directory.all() if c.open_roster) or "none"
+            raise Refused(Reason.unknown_community, f"There is no community called “{key}”. Open to join: {known}.")
+        if not community.open_roster:
+            lead = f" (its lead is {community.lead.label()})" if community.lead else ""
+            raise Refused(
+                Reason.forbidden,
+                f"The {community.name} rotation is not open to join or leave yourself: ask its lead{lead}.",
+            )
+        now = self.service.clock.now()
+        async with self.service.store.unit_of_work() as uow:
+            live = await self.service.live_community(uow, key)
+            assert live is not None
+            if live.is_expert(person) == join:
+                already = "already in" if join else "not in"
+                return Said(f"You are {already} the {community.name} rotation; nothing changed.")
+            await uow.roster_members.set(key, person, join, now)
+        if join:
+            return Said(f"You joined the {community.name} rotation: questions may be assigned to you from now on.")
+        moved = await self._move_on_from(person)
+        text = f"You left the {community.name} rotation."
+        if moved:
+            text += f" {moved} question{'s' if moved != 1 else ''} assigned to you moved on to the next expert."
+        return Said(text, moved)
 
     def _zone(self, person: PersonRef, zone_name: str | None) -> ZoneInfo:
         """The person's own zone when their platform says it; else their community's hours'."""

@@ -45,14 +45,16 @@ FORMS: tuple[Form, ...] = (
     Form("whoami", "your id (and this channel's) as it goes in the bot's configuration"),
     Form(AWAY_FORM, "you are away: no question is assigned to you and no nudge mentions you until then"),
     Form("back", "you are back in the rotation"),
+    Form("join <community>", "adds you to an open community's rotation"),
+    Form("leave <community>", "takes you out of an open community's rotation"),
     Form("help", "shows this"),
 )
 SEARCH_USAGE = "search <words>"
 
 # Every word the grammar gives a meaning to, and the ones kept for the commands to come:
 # a community key may be none of them (``bot/config`` refuses it).
-COMMAND_WORDS = frozenset({VERB, "help", "?", "status", "search", "whoami", "away", "back"})
-RESERVED_FOR_LATER = frozenset({"join", "leave"})
+COMMAND_WORDS = frozenset({VERB, "help", "?", "status", "search", "whoami", "away", "back", "join", "leave"})
+RESERVED_FOR_LATER: frozenset[str] = frozenset()
 RESERVED = COMMAND_WORDS | RESERVED_FOR_LATER
 
 
@@ -90,6 +92,16 @@ class Back:
 
 
 @dataclass(frozen=True)
+class Join:
+    community: str
+
+
+@dataclass(frozen=True)
+class Leave:
+    community: str
+
+
+@dataclass(frozen=True)
 class Compose:
     """The escalation form, with what was already said filled in."""
 
@@ -124,7 +136,7 @@ class Mistake:
     usage: str
 
 
-Request = Help | Status | WhoAmI | Search | Away | Back | Compose | Open | UnknownCommunity | Mistake
+Request = Help | Status | WhoAmI | Search | Away | Back | Join | Leave | Compose | Open | UnknownCommunity | Mistake
 
 
 def parse(text: str, communities: Collection[str]) -> Request:
@@ -143,6 +155,11 @@ def parse(text: str, communities: Collection[str]) -> Request:
         return Away(rest)
     if word == "back":
         return Back()
+    if word in ("join", "leave"):
+        key = rest.split()[0].lower() if rest else ""
+        if not key:
+            return Mistake("Say which community:", f"{word} <community>")
+        return Join(key) if word == "join" else Leave(key)
     if word == "search":
         return Search(rest) if rest else Mistake("Say what to look for:", SEARCH_USAGE)
     if not word:
@@ -212,6 +229,8 @@ __all__ = [
     "Form",
     "Help",
     "Identity",
+    "Join",
+    "Leave",
     "Mistake",
     "Open",
     "Request",

@@ -23,7 +23,7 @@ from .effects import Suggestion
 from .errors import Reason, Refused
 from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Priority, Status, Step
 from .ports import Scope, StorePort
-from .presence import Presence, away_now, people_of
+from .presence import Presence, away_now, people_of, with_members
 
 log = logging.getLogger("escalation_bot.service")
 
@@ -237,7 +237,7 @@ class EscalationService:
             current = read if read is not None else await uow.escalations.get(command.escalation_id, scope, lock=True)
             if current is None:
                 raise Refused(Reason.not_found, "That escalation does not exist, or is not visible to you.")
-            current = self._with_live_roster(current)
+            current = self._with_live_roster(current, await self.live_community(uow, current.community.key))
             if self._needs_roster(command, current):
                 keys = [e.key for e in current.community.experts]
                 if current.community.lead:
@@ -249,7 +249,12 @@ class EscalationService:
             existing = None if found.new else await uow.escalations.get(command.escalation_id)
             if existing is not None:
                 current = existing
-            elif command.community is not None and command.community.policy.deflection_wait:
+            elif command.community is not None and command.community.open_roster:
+                # Those who joined are in the roster the question starts with.
+                command = command.model_copy(
+                    update={"community": await self.live_community(uow, command.community.key)}
+                )
+            if current is None and command.community is not None and command.community.policy.deflection_wait:
                 command = command.model_copy(update={"suggestions": await self._suggestions(uow, command)})
         decision = decide(current, command, now)
         if decision.changed:
@@ -310,10 +315,16 @@ class EscalationService:
             hits = await uow.knowledge.search(query, scope, community=community, limit=limit)
             return await _as_suggestions(uow, hits)
 
-    def _with_live_roster(self, esc: Escalation) -> Escalation:
-        """``esc`` with its community's experts and lead as configured now. The rest of the
+    async def live_community(self, uow: Any, key: str) -> Community | None:
+        """The community as configured now, with who joined or left its rotation if it is open."""
+        community = self.directory.get(key)
+        if community is None or not community.open_roster:
+            return community
+        return with_members(community, await uow.roster_members.of(key))
+
+    def _with_live_roster(self, esc: Escalation, live: Community | None) -> Escalation:
+        """``esc`` with its community's experts and lead as they are now. The rest of the
         policy (timers, hours) stays as it was when the question opened."""
-        live = self.directory.get(esc.community.key)
         if live is None or (live.experts, live.lead) == (esc.community.experts, esc.community.lead):
             return esc
         community = esc.community.model_copy(update={"experts": live.experts, "lead": live.lead})

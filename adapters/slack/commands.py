@@ -26,6 +26,8 @@ from workflows.requests import (
     Back,
     Compose,
     Help,
+    Join,
+    Leave,
     Mistake,
     Open,
     Search,
@@ -146,13 +148,9 @@ class SlackCommands:
             await ack(text=whoami_text(person, communities, channel), response_type="ephemeral")
         elif isinstance(request, Search):
             await self._search(ack, body, request.words)
-        elif isinstance(request, Away | Back):
+        elif isinstance(request, Away | Back | Join | Leave):
             try:
-                said = (
-                    await self.service.presence.away(person, request.words)
-                    if isinstance(request, Away)
-                    else await self.service.presence.back(person)
-                )
+                said = await self.service.presence.respond(person, request)
             except Refused as refusal:
                 await ack(text=escape(refusal.message), response_type="ephemeral")
                 return

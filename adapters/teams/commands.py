@@ -22,6 +22,8 @@ from workflows.requests import (
     Back,
     Compose,
     Help,
+    Join,
+    Leave,
     Mistake,
     Open,
     Search,
@@ -95,7 +97,7 @@ class TeamsCommands:
             await self.say(turn_context, MessageFactory.text(escape_message_text(mistake_text(request))))
         elif isinstance(request, Search):
             await self._search(turn_context, request.words)
-        elif isinstance(request, Away | Back):
+        elif isinstance(request, Away | Back | Join | Leave):
             await self._presence(turn_context, request)
         elif isinstance(request, WhoAmI):
             await self._whoami(turn_context)
@@ -117,16 +119,12 @@ class TeamsCommands:
             )
             await self.say(turn_context, _card(form))
 
-    async def _presence(self, turn_context: TurnContext, request: Away | Back) -> None:
-        """``away …`` / ``back``: dates in the zone the person's Teams client says it is in."""
+    async def _presence(self, turn_context: TurnContext, request: Away | Back | Join | Leave) -> None:
+        """``away …``, ``back``, ``join``, ``leave``: dates in the zone the Teams client says it is in."""
         person = actor_of(turn_context.activity)
+        zone = getattr(turn_context.activity, "local_timezone", None)
         try:
-            if isinstance(request, Away):
-                zone = getattr(turn_context.activity, "local_timezone", None)
-                said = await self.service.presence.away(person, request.words, zone)
-            else:
-                said = await self.service.presence.back(person)
-            text = said.text
+            text = (await self.service.presence.respond(person, request, zone)).text
         except Refused as refusal:
             text = refusal.message
         await self.say(turn_context, MessageFactory.text(escape_message_text(text)))

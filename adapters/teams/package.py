@@ -59,6 +59,8 @@ COMMAND_DESCRIPTIONS = {
     "whoami": "Your id (and this channel's) as the bot's configuration takes them",
     "away": "away [until <date> | for <duration>] [note]: no questions assigned to you until then",
     "back": "You are back in the rotation",
+    "join": "join <community>: add yourself to an open community's rotation",
+    "leave": "leave <community>: take yourself out of an open community's rotation",
     "help": "How to use the bot",
 }
 

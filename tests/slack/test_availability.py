@@ -3,7 +3,11 @@ past is refused and nothing stored, and the rotation passes over whoever is away
 
 from __future__ import annotations
 
-from .conftest import SlackHarness
+from storage import Store
+from workflows.clock import FakeClock
+
+from .conftest import CONFIG, SlackHarness, make_harness
+from .fake_slack import FakeSlack
 
 
 async def said(slack: SlackHarness, text: str, user: str) -> str:
@@ -37,3 +41,21 @@ async def test_a_date_past_or_unknown_is_refused_privately_and_nothing_changes(s
     assert answer == "Sun 01 Mar 2026 00:00 UTC has already begun; say a date still to come."
     assert (await said(slack, "away for ages", "U0ADA")).startswith("“ages” is not a duration")
     assert await said(slack, "back", "U0ADA") == "You were not away; nothing changed."
+
+
+async def test_join_and_leave_an_open_rotation(store: Store, clock: FakeClock, fake_slack: FakeSlack) -> None:
+    config = CONFIG.replace('    lead: "slack:U0LEE"\n', '    lead: "slack:U0LEE"\n    open_roster: true\n', 1)
+    slack, client = await make_harness(store, clock, fake_slack, config=config)
+    try:
+        joined = await said(slack, "join sdk", "U0DANA")
+        assert joined == "You joined the Mobile SDK rotation: questions may be assigned to you from now on."
+        assert (await said(slack, "leave sdk", "U0ADA")) == "You left the Mobile SDK rotation."
+        refused = await said(slack, "join billing", "U0DANA")
+        assert refused.startswith("The Billing rotation is not open to join or leave yourself")
+        assert (await said(slack, "join", "U0DANA")).startswith("Say which community:")
+        reply = await slack.command("sdk Why does the build fail on arm64?")
+        assert reply.status == 200
+        esc = await slack.only_escalation()
+        assert [e.key for e in esc.community.experts] == ["slack:U0BEN", "slack:U0CHEN", "slack:U0DANA"]
+    finally:
+        await client.close()

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .conftest import ADA, BEN, SAM, Teams, payload
+from storage import Store
+from workflows.clock import FakeClock
+
+from .conftest import ADA, BEN, CONFIG, EVE, SAM, Teams, make_teams, payload
+from .fakes import FakeConnector, FakeLogin
 
 
 async def say_privately(teams: Teams, who: tuple[str, str], text: str, zone: str | None = None) -> str:
@@ -45,3 +49,15 @@ async def test_a_date_past_or_unknown_is_refused_and_nothing_changes(teams: Team
     said = await say_privately(teams, ADA, "away until someday")
     assert said.startswith("“someday” is not a date I know")
     assert (await say_privately(teams, ADA, "back")) == "You were not away; nothing changed."
+
+
+async def test_join_and_leave_an_open_rotation(
+    store: Store, clock: FakeClock, login: FakeLogin, connector: FakeConnector
+) -> None:
+    config = CONFIG.replace('    lead: "teams:29:lee"\n', '    lead: "teams:29:lee"\n    open_roster: true\n', 1)
+    async for teams in make_teams(store, clock, login, connector, communities=config):
+        await teams.install()
+        assert (await say_privately(teams, EVE, "join sdk")).startswith("You joined the Mobile SDK rotation")
+        assert (await say_privately(teams, ADA, "leave sdk")) == "You left the Mobile SDK rotation."
+        refused = await say_privately(teams, EVE, "join billing")
+        assert refused.startswith("The Billing rotation is not open to join or leave yourself")

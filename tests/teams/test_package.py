@@ -139,4 +139,4 @@ def test_the_command_list_has_every_word_of_the_grammar(tmp_path: Path) -> None:
     [commands] = [c["commands"] for c in bots[0]["commandLists"]]
     titles = [c["title"] for c in commands]
     assert titles == list(dict.fromkeys(usage(f.words).split()[0] for f in FORMS))
-    assert {"escalate", "search", "status", "whoami", "away", "back", "help"} == set(titles)
+    assert {"escalate", "search", "status", "whoami", "away", "back", "join", "leave", "help"} == set(titles)

@@ -13,6 +13,8 @@ from workflows.requests import (
     Back,
     Compose,
     Help,
+    Join,
+    Leave,
     Mistake,
     Open,
     Request,
@@ -61,6 +63,10 @@ TABLE: list[tuple[str, Request]] = [
     ("escalate away for 3d", Away("for 3d")),
     ("back", Back()),
     ("BACK again", Back()),
+    ("join SDK", Join("sdk")),
+    ("leave sdk please", Leave("sdk")),
+    ("join", Mistake("Say which community:", "join <community>")),
+    ("escalate leave", Mistake("Say which community:", "leave <community>")),
 ]
 
 
@@ -78,9 +84,8 @@ def test_an_unknown_community_says_which_word_and_lists_the_known_ones() -> None
 
 def test_every_command_word_is_reserved_and_listed_in_help() -> None:
     listed = {form.words.split()[0] for form in FORMS if form.words and not form.words.startswith("<")}
-    assert listed == {"search", "status", "whoami", "away", "back", "help"}
+    assert listed == {"search", "status", "whoami", "away", "back", "join", "leave", "help"}
     assert listed <= COMMAND_WORDS <= RESERVED
-    assert {"join", "leave"} <= RESERVED  # the commands to come
     for word in COMMAND_WORDS - {"?"}:
         # A community with a reserved key could never be reached by its key.
         assert not isinstance(parse(f"{word} question", (word,)), Open)
