@@ -40,7 +40,7 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PLAYGROUND_CONFIG = f"""
 defaults:
   policy: {{nudge_after: 15m, assign_after: 1h, owner_reminder_after: 1h, reassign_after: 2h,
-           requester_reminder_after: 1d, deflection_wait: 10m}}
+           requester_reminder_after: 1d, deflection_wait: 10m, digest_when_empty: skip}}
 people:
   - {{name: Sam (support), slack: U0SAM}}
   - {{name: Ada, slack: U0ADA, teams: "29:ada"}}
@@ -140,6 +140,9 @@ async def build_playground(
     # The clock moves only when someone moves it, and every click settles what it caused:
     # no scheduler runs beside the page.
     app = build_app(runtime, mounts=[playground.mount], start_jobs=False)
+    # The story starts at 09:00 on a Monday with empty channels: that morning's digest has
+    # nothing to say; the next morning's tells what happened.
+    await runtime.digest()
 
     async def home(_: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/playground/")
