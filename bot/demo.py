@@ -80,8 +80,11 @@ async def run_demo(out: TextIO = sys.stdout, console_port: int | None = None) ->
         sender = ConsoleSender(out, clock, Platform.slack)
         runtime = Runtime(store, directory, {Platform.slack: sender}, clock=clock, holder="demo")
         story = Story(runtime, clock, out)
-        sam, ben = person("U0SAM", "Sam"), person("U0BEN", "Ben")
+        sam, ada, chen = person("U0SAM", "Sam"), person("U0ADA", "Ada"), person("U0CHEN", "Chen")
         try:
+            story.say("Ada is at an offsite until Wednesday: /escalate away until wednesday offsite")
+            said = await runtime.service.presence.away(ada, "until wednesday offsite")
+            out.write(f"  (to Ada alone) {said.text}\n")
             story.say("Sam (support) escalates a customer's question to the Mobile SDK experts in #C0SDKEXPERTS")
             outcome = await runtime.service.open(
                 requester=sam,
@@ -93,21 +96,23 @@ async def run_demo(out: TextIO = sys.stdout, console_port: int | None = None) ->
             assert esc is not None
             await story.settle()
             await story.wait(timedelta(minutes=30), "30 minutes pass and nobody answers: the bot nudges")
-            await story.wait(timedelta(minutes=90), "2 hours without an answer: the bot assigns by rotation")
-            await story.wait(timedelta(hours=1), "Ada stays silent for an hour: a private reminder")
+            await story.wait(
+                timedelta(minutes=90), "2 hours without an answer: the bot assigns by rotation, passing over Ada (away)"
+            )
+            await story.wait(timedelta(hours=1), "Ben stays silent for an hour: a private reminder")
             await story.wait(timedelta(hours=1), "Still silent after 2 hours: the bot reassigns to the next expert")
 
-            story.say("Ben accepts from his DM")
-            await runtime.service.handle(Accept(id="demo-accept", escalation_id=esc.id, actor=ben))
+            story.say("Chen accepts from his DM")
+            await runtime.service.handle(Accept(id="demo-accept", escalation_id=esc.id, actor=chen))
             await story.settle()
 
             clock.advance(timedelta(minutes=20))
-            story.say("Ben answers in the thread")
+            story.say("Chen answers in the thread")
             await runtime.service.handle(
                 Reply(
                     id="demo-reply",
                     escalation_id=esc.id,
-                    actor=ben,
+                    actor=chen,
                     text="5.2 needs the new privacy manifest; add PrivacyInfo.xcprivacy and it launches.",
                 )
             )
