@@ -46,6 +46,7 @@ class Open(BaseCommand):
     customer: Annotated[str, Field(max_length=500)] | None = None
     link: Annotated[str, Field(max_length=2000)] | None = None
     source: MessageRef | None = None
+    source_thread: str | None = None  # as Escalation.source_thread
     # The community's configuration at this moment; the service resolves the key.
     community: Community | None = None
     # Similar resolved questions, found by the service before deciding.

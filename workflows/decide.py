@@ -37,6 +37,7 @@ from .effects import (
     Notice,
     Notify,
     PostCard,
+    SourceNote,
     ThreadReply,
     UpdateCard,
 )
@@ -54,6 +55,7 @@ from .model import (
     Step,
 )
 from .rotation import away_reason, cannot_hold, choose_expert, contact, mentions, nobody_available, skipped_away
+from .source_notes import escalated_note, outcome_note
 from .timers import reschedule
 
 APPLIED_MEMORY = 64
@@ -107,6 +109,7 @@ def decide(escalation: Escalation | None, command: Command | BaseCommand, now: d
         }
     )
     effects = [_refresh_view(effect, esc) for effect in decision.effects]
+    effects += outcome_note(escalation, esc, card_view(esc))
     # Every visible change shows on the card in each channel, in place.
     if decision.card_changed and not any(isinstance(e, (UpdateCard, PostCard)) for e in effects):
         effects = [
@@ -173,6 +176,7 @@ def _open(cmd: Open, now: datetime) -> Decision:
         customer=(cmd.customer or "").strip() or None,
         link=(cmd.link or "").strip() or None,
         source=cmd.source,
+        source_thread=cmd.source_thread if cmd.source else None,
         created_at=now,
         updated_at=now,
         experts_since=now,
@@ -198,7 +202,9 @@ def _open(cmd: Open, now: datetime) -> Decision:
 
 def _post_cards(esc: Escalation) -> list[Effect]:
     view = card_view(esc)
-    return [PostCard(escalation_id=esc.id, channel=ch, view=view) for ch in esc.community.channels]
+    cards: list[Effect] = [PostCard(escalation_id=esc.id, channel=ch, view=view) for ch in esc.community.channels]
+    # After the cards: the note links to one, so it is delivered once a card is posted.
+    return [*cards, *escalated_note(esc, view)]
 
 
 # ---------------------------------------------------------------- deflection
@@ -806,7 +812,7 @@ def _notify(
 
 def _refresh_view(effect: Effect, esc: Escalation) -> Effect:
     """Effects were built mid-decision; give them the final version of the card."""
-    if isinstance(effect, (PostCard, UpdateCard, Notify)):
+    if isinstance(effect, (PostCard, UpdateCard, Notify, SourceNote)):
         return effect.model_copy(update={"view": card_view(esc)})
     return effect
 

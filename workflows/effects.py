@@ -99,6 +99,7 @@ class Notice(StrEnum):
     delivery_failed = "delivery_failed"
     suggestions = "suggestions"
     deflected = "deflected"
+    escalated = "escalated"  # said where the question came from: it went to the experts
 
 
 class BaseEffect(Frozen):
@@ -128,6 +129,18 @@ class ThreadReply(BaseEffect):
     # A delivery_failed notice: the failed message's outbox key. Not sent once that message
     # has been delivered after all (an admin's retry), so nobody hears of a fixed failure.
     about: str | None = None
+
+
+class SourceNote(BaseEffect):
+    """A note in the thread of the message a question was escalated from (with an emoji), so
+    the conversation it came from sees what became of it. The adapter adds a link to the card."""
+
+    kind: Literal["source_note"] = "source_note"
+    source: MessageRef  # the message escalated
+    thread: str  # the id of the thread to reply in (the message's own, or its parent's)
+    notice: Notice
+    text: str
+    view: CardView
 
 
 class Suggestion(Frozen):
@@ -206,7 +219,7 @@ class PostDigest(BaseEffect):
         return "\n".join(lines)
 
 
-Effect = Annotated[PostCard | UpdateCard | ThreadReply | Notify | PostDigest, Field(discriminator="kind")]
+Effect = Annotated[PostCard | UpdateCard | ThreadReply | Notify | PostDigest | SourceNote, Field(discriminator="kind")]
 EFFECT_ADAPTER: TypeAdapter[Effect] = TypeAdapter(Effect)
 
 
@@ -214,4 +227,6 @@ def effect_target(effect: Effect) -> tuple[Platform, str]:
     """The conversation an effect lands in, for pacing and routing."""
     if isinstance(effect, Notify):
         return effect.person.platform, f"dm:{effect.person.id}"
+    if isinstance(effect, SourceNote):
+        return effect.source.platform, effect.source.channel
     return effect.channel.platform, effect.channel.id

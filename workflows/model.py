@@ -248,6 +248,9 @@ class Escalation(Frozen):
     customer: str | None = None
     link: str | None = None
     source: MessageRef | None = None
+    # Set when the question was escalated with an emoji: the thread of ``source`` to tell what
+    # became of it (escalated, answered, closed), where the conversation started.
+    source_thread: str | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1

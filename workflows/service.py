@@ -120,6 +120,7 @@ class EscalationService:
         customer: str | None = None,
         link: str | None = None,
         source: MessageRef | None = None,
+        source_thread: str | None = None,
         event: tuple[str, str] | None = None,
         escalation_id: str | None = None,
     ) -> Outcome:
@@ -134,6 +135,7 @@ class EscalationService:
             customer=customer,
             link=link,
             source=source,
+            source_thread=source_thread,
         )
         # An id made here is new: no escalation can have it, so there is nothing to look up.
         return await self._run(Found(self._resolve_community(command), new=escalation_id is None), None, event)
