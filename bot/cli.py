@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings
 from . import settings as env
 from .config import ConfigError, describe_policy, load_config
 from .errors import CliError
+from .escalate_reactions import describe as describe_escalate_reactions
 from .eventloop import LoopUnavailable, loop_factory
 from .logs import setup_logging
 from .migrate import SchemaNotCurrent
@@ -247,6 +248,7 @@ def _config_check(path: str) -> int:
     for community in directory.all():
         print("\n".join(describe_policy(community)))
         print()
+    print("\n".join(describe_escalate_reactions(directory.escalate_reactions, directory.all())))
     return 0
 
 

@@ -13,9 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from workflows.calendar import BusinessHours
 from workflows.durations import DurationError, parse_duration
+from workflows.escalate_reactions import EscalateReactions
 from workflows.model import ChannelRef, Community, Expert, PersonRef, Platform, Policy, Priority, Rotation, Timers
 from workflows.requests import RESERVED
 
+from .escalate_reactions import ChannelSettings, emoji_map
+from .escalate_reactions import build as build_escalate_reactions
 from .priorities import PriorityConfig, describe_priorities, priority_rules
 
 TIMER_FIELDS = (
@@ -139,6 +142,11 @@ class ConfigFile(_Strict):
     admins: list[str] = Field(default_factory=list)
     people: list[PersonConfig] = Field(default_factory=list)
     communities: list[CommunityConfig]
+    # Emoji that escalate the message they are put on (bot/escalate_reactions.py).
+    escalate_reactions: dict[str, str] = Field(default_factory=dict)
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+
+    _emoji = field_validator("escalate_reactions", mode="before")(emoji_map)
 
     @field_validator("defaults")
     @classmethod
@@ -169,10 +177,17 @@ def parse_person(text: str) -> PersonRef:
 class Directory:
     """Communities by key, as built from one configuration file."""
 
-    def __init__(self, communities: Sequence[Community], source: str = "", admins: Sequence[PersonRef] = ()) -> None:
+    def __init__(
+        self,
+        communities: Sequence[Community],
+        source: str = "",
+        admins: Sequence[PersonRef] = (),
+        escalate_reactions: EscalateReactions | None = None,
+    ) -> None:
         self._by_key = {c.key: c for c in communities}
         self.source = source
         self.admins = tuple(admins)
+        self.escalate_reactions = escalate_reactions or EscalateReactions()
 
     def get(self, key: str) -> Community | None:
         return self._by_key.get(key)
@@ -284,7 +299,11 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
             admins.append(parse_person(spec))
         except ValueError as exc:
             raise ConfigError(f"{source or 'configuration'}: admins[{index}]: {exc}") from None
-    return Directory(communities, source, admins)
+    try:
+        escalating = build_escalate_reactions(config.escalate_reactions, config.channels, communities)
+    except ValueError as exc:
+        raise ConfigError(f"{source or 'configuration'}: {exc}") from None
+    return Directory(communities, source, admins, escalating)
 
 
 def _describe(error: ValidationError, raw: dict[str, Any], source: str) -> str:

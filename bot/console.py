@@ -10,7 +10,7 @@ from adapters.slack.text import escape as slack_escape
 from workflows.clock import Clock
 from workflows.delivery import Delivered, DeliveryContext, PermanentDeliveryError
 from workflows.durations import humanize
-from workflows.effects import CardView, Effect, Notify, PostCard, PostDigest, ThreadReply, UpdateCard
+from workflows.effects import CardView, Effect, Notify, PostCard, PostDigest, SourceNote, ThreadReply, UpdateCard
 from workflows.model import MessageRef, Platform
 
 _STEP_WORDS = {
@@ -91,6 +91,9 @@ class ConsoleSender:
         if isinstance(effect, ThreadReply):
             mentions = " ".join(f"@{m.label()}" for m in effect.mentions)
             self._print(f"#{effect.channel.id} thread", f"{mentions} {effect.text}".strip())
+            return Delivered()
+        if isinstance(effect, SourceNote):
+            self._print(f"#{effect.source.channel} thread", effect.text)
             return Delivered()
         if isinstance(effect, PostDigest):
             title = _TITLES.get(self.stands_for, self.stands_for.value)

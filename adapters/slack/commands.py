@@ -109,11 +109,21 @@ def held_words(esc: Escalation) -> str:
     )
 
 
-def _from_slack_markup(text: str) -> str:
-    """Message text as a person would read it, for prefilling the escalation form."""
+def readable(text: str) -> str:
+    """Message text as a person would read it, for the question of an escalated message."""
     text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
     return html.unescape(text)
+
+
+async def message_link(client: AsyncWebClient, channel: str, ts: str) -> str | None:
+    """The permalink of a message escalated from, for the card's link; None if Slack will not say."""
+    try:
+        response = await client.chat_getPermalink(channel=channel, message_ts=ts)
+        return str(response["permalink"])
+    except SlackClientError:
+        log.info("no permalink for the escalated message", extra={"channel": channel})
+        return None
 
 
 class SlackCommands:
@@ -222,18 +232,12 @@ class SlackCommands:
         message = body.get("message") or {}
         channel = str((body.get("channel") or {}).get("id") or "")
         ts = str(message.get("ts") or "")
-        permalink: str | None = None
-        if channel and ts:
-            try:
-                response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
-                permalink = str(response["permalink"])
-            except SlackClientError:
-                log.info("no permalink for the shortcut's message", extra={"channel": channel})
+        permalink = await message_link(self.client, channel, ts) if channel and ts else None
         await self._open_view(
             str(body["trigger_id"]),
             ui.escalate_modal(
                 self.service.directory.all(),
-                question=_from_slack_markup(str(message.get("text") or "")),
+                question=readable(str(message.get("text") or "")),
                 link_url=permalink,
                 metadata={"source": {"c": channel, "ts": ts}} if channel and ts else {},
             ),
@@ -302,4 +306,15 @@ class SlackCommands:
         await ack(response_action="update", view=notice)
 
 
-__all__ = ["MAX_TEXT", "SLASH", "SlackCommands", "help_text", "person_of", "scope_of", "team_of"]
+__all__ = [
+    "MAX_TEXT",
+    "SLASH",
+    "SlackCommands",
+    "held_words",
+    "help_text",
+    "message_link",
+    "person_of",
+    "readable",
+    "scope_of",
+    "team_of",
+]

@@ -38,12 +38,14 @@ from workflows.commands import (
 )
 from workflows.decide import card_view
 from workflows.errors import Refused
+from workflows.escalate_reactions import configured
 from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority, Status
 from workflows.ports import Scope
 from workflows.service import EscalationService
 
 from . import blocks as ui
 from .commands import MAX_TEXT, SLASH, SlackCommands, person_of, scope_of, team_of
+from .reactions import ReactionEscalations
 from .sender import SlackHome, SlackLinks
 from .text import escape, slack_markup
 from .thread_messages import person_reply
@@ -101,6 +103,7 @@ class SlackInbound:
         self.home = home
         self.clock = clock
         self.commands = SlackCommands(service, client, links, home, clock)
+        self.escalations = ReactionEscalations(service, client)
 
     # ------------------------------------------------------------ registration
 
@@ -353,6 +356,11 @@ class SlackInbound:
             return
         channel = str(item.get("channel") or "")
         reaction = _skin_tone_free(str(event.get("reaction") or ""))
+        # An escalate emoji is never a claim or resolve one (config check refuses that).
+        community = configured(self.service.directory).community_for(channel, reaction)
+        if community is not None:
+            await self.escalations.on_reaction(body, context, community)
+            return
         person = self._person(body, str(event["user"]))
         event_id = str(body.get("event_id") or f"reaction:{channel}:{item.get('ts')}:{person.id}:{reaction}")
 

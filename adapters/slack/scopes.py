@@ -12,7 +12,7 @@ from __future__ import annotations
 # says "no scope required" have none.
 WEB_API: dict[str, tuple[str, ...]] = {
     "auth.test": (),  # the bot's own user id and team (Bolt calls it too)
-    "chat.getPermalink": (),  # the message shortcut links the message it came from
+    "chat.getPermalink": (),  # the shortcut and an escalate emoji link the message escalated
     "chat.postEphemeral": ("chat:write",),  # refusals shown to one person
     "chat.postMessage": ("chat:write",),  # cards, thread replies, DMs, digests
     "chat.update": ("chat:write",),  # the card kept up to date
@@ -23,8 +23,12 @@ WEB_API: dict[str, tuple[str, ...]] = {
     # delivery looks for its own earlier post (by metadata) in a community's channel, public
     # or private, and in a person's DM.
     "conversations.history": ("channels:history", "groups:history", "im:history"),
-    # The same look-up in a card's thread, which is always in a community's channel.
+    # The same look-up in a card's thread, which is always in a community's channel; and the
+    # message an escalate emoji was put on, in any channel the bot is in.
     "conversations.replies": ("channels:history", "groups:history"),
+    # An escalate emoji: whether the person who reacted is a person of this workspace (not a
+    # bot, not a Slack Connect guest of another), and the message author's name.
+    "users.info": ("users:read",),
     "views.open": (),  # the escalation, resolve and question modals
     "views.publish": (),  # the App Home tab
 }
@@ -34,7 +38,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "app_home_opened": (),
     "message.channels": ("channels:history",),  # replies in a card's thread, public channels
     "message.groups": ("groups:history",),  # the same in private channels
-    "reaction_added": ("reactions:read",),  # claim or resolve with an emoji
+    "reaction_added": ("reactions:read",),  # claim or resolve with an emoji; escalate a message
 }
 
 # Manifest features that need a scope of their own.

@@ -21,7 +21,7 @@ from workflows.delivery import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, ThreadReply, UpdateCard
+from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, SourceNote, ThreadReply, UpdateCard
 from workflows.model import MessageRef, PersonRef, Platform
 from workflows.ports import Scope
 from workflows.service import EscalationService, Home
@@ -245,6 +245,8 @@ class SlackSender:
             return await self._notify(effect, context)
         if isinstance(effect, PostDigest):
             return await self._post_digest(effect, context)
+        if isinstance(effect, SourceNote):
+            return await self._source_note(effect, context)
         raise PermanentDeliveryError(f"cannot render {type(effect).__name__}", code="unknown_effect")
 
     async def _post_card(self, effect: PostCard, context: DeliveryContext) -> Delivered:
@@ -334,6 +336,30 @@ class SlackSender:
             ts = str(response["ts"])
         ref = MessageRef(platform=Platform.slack, channel=card.channel, id=ts, tenant=card.tenant)
         return Delivered(refs=[("thread", ref, {"notice": effect.notice.value})], result={"ts": ref.id})
+
+    async def _source_note(self, effect: SourceNote, context: DeliveryContext) -> Delivered:
+        """In the thread of the message escalated with an emoji: what became of it, linking the card."""
+        card = context.any_card(Platform.slack)
+        text, _ = truncated(effect.text, 2800)
+        if card is not None:
+            text += f" {link(await self.links.archive_url(card), 'See the question')}"
+        channel, thread = effect.source.channel, effect.thread
+        ts = await self._already_posted(channel, context, thread_ts=thread)
+        if ts is None:
+            response = await call_slack(
+                lambda: self.client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread,
+                    text=slack_markup(text),
+                    metadata=self._metadata("escalation_message", effect.escalation_id, context),
+                    unfurl_links=False,
+                ),
+                "chat.postMessage (source thread)",
+            )
+            context.arrived()
+            ts = str(response["ts"])
+        ref = MessageRef(platform=Platform.slack, channel=channel, id=ts, tenant=effect.source.tenant)
+        return Delivered(refs=[("source", ref, {"notice": effect.notice.value})], result={"ts": ts})
 
     async def _notify(self, effect: Notify, context: DeliveryContext) -> Delivered:
         card = context.any_card(Platform.slack)

@@ -47,6 +47,8 @@ class FakeSlack:
     # Per-channel limit on chat.postMessage, as Slack enforces it: (spacing, tolerance).
     _enforced: tuple[float, float] | None = None
     _last_post: dict[str, float] = field(default_factory=dict)
+    # users.info answers: user id -> user object (anyone else: a person of TEAM named by id).
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ control
 
@@ -250,6 +252,10 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, "text": args.get("text")}}
         if method in ("conversations.history", "conversations.replies"):
             return self._history(method, args)
+        if method == "users.info":
+            user = str(args.get("user"))
+            found = self.users.get(user) or {"id": user, "team_id": TEAM, "name": user.lower(), "is_bot": False}
+            return {"ok": True, "user": found}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "chat.getPermalink":
