@@ -19,7 +19,8 @@ from storage import Store
 from workflows.clock import FakeClock, SystemClock
 from workflows.commands import Accept, Reply, Resolve
 from workflows.console import OPERATOR
-from workflows.model import PersonRef, Platform
+from workflows.escalate_reactions import escalate_message
+from workflows.model import MessageRef, PersonRef, Platform
 
 from .config import Directory, parse_config
 from .console import ConsoleSender
@@ -43,6 +44,7 @@ communities:
     experts: ["slack:U0ADA", "slack:U0BEN", "slack:U0CHEN"]
     lead: "slack:U0LEE"
     rotation: round_robin
+escalate_reactions: {sos: sdk}
 """
 
 
@@ -85,12 +87,19 @@ async def run_demo(out: TextIO = sys.stdout, console_port: int | None = None) ->
             story.say("Ada is at an offsite until Wednesday: /escalate away until wednesday offsite")
             said = await runtime.service.presence.away(ada, "until wednesday offsite")
             out.write(f"  (to Ada alone) {said.text}\n")
-            story.say("Sam (support) escalates a customer's question to the Mobile SDK experts in #C0SDKEXPERTS")
-            outcome = await runtime.service.open(
+            story.say(
+                "Sam (support) reacts :sos: to a customer's message in #C0SUPPORT: "
+                "it goes to the Mobile SDK experts in #C0SDKEXPERTS"
+            )
+            asked = MessageRef(platform=Platform.slack, channel="C0SUPPORT", id="1772442000.000100", tenant="T0DEMO")
+            outcome = await escalate_message(
+                runtime.service,
                 requester=sam,
                 community_key="sdk",
                 question="Customer ACME: the iOS SDK crashes on launch after upgrading to 5.2 <!channel>",
-                customer="ACME Corp",
+                customer="Message by Dana (ACME Corp)",
+                source=asked,
+                thread=asked.id,
             )
             esc = outcome.escalation
             assert esc is not None

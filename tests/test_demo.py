@@ -28,8 +28,12 @@ async def test_the_demo_reads_as_people_would_see_it() -> None:
     out = await story()
     # The question's <!channel> is shown as it is sent to Slack: escaped, so it pings nobody.
     assert "5.2 &lt;!channel&gt;" in out and "<!channel>" not in out
-    # One channel, one name: the card, its edits, its thread and the digest.
-    assert set(re.findall(r"#(\w+)", out)) == {"C0SDKEXPERTS"}
+    # One channel, one name: the card, its edits, its thread and the digest; and the customer
+    # conversation the question was escalated from with an emoji, which hears what became of it.
+    assert set(re.findall(r"#(\w+)", out)) == {"C0SDKEXPERTS", "C0SUPPORT"}
+    support = [line for line in out.splitlines() if "#C0SUPPORT thread" in line]
+    assert "Escalated to Mobile SDK experts." in support[0]
+    assert "Answered by Sam: " in support[1] and len(support) == 2
     assert "#C0SDKEXPERTS (new)" in out and "#C0SDKEXPERTS thread" in out and "#C0SDKEXPERTS digest" in out
     # The digest says which platform it stands for.
     assert "Daily Slack digest for Mobile SDK" in out
