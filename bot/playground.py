@@ -9,21 +9,27 @@ to start where a platform or a real database is configured."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from aiohttp import web
 
+from adapters.slack.blocks import Listed, home_view
+from adapters.web import ConsoleConfig, WebConsole
 from adapters.web.playground import Feed, Playground
 from storage import Store
+from storage.console import ConsoleStore
 from workflows.clock import FakeClock
-from workflows.model import Expert, Platform
+from workflows.decide import card_view
+from workflows.model import Escalation, Expert, MessageRef, PersonRef, Platform
 
 from .app import build_app
-from .config import ConfigFile, parse_config, parse_person
+from .config import ConfigFile, describe_policy, parse_config, parse_person
 from .database import open_store
 from .errors import CliError
 from .migrate import upgrade
@@ -128,6 +134,31 @@ async def build_playground(
         await runtime.digest()
         await runtime.dispatch()
 
+    async def slack_home(person: PersonRef) -> dict[str, Any]:
+        """The App Home tab as ``adapters/slack/sender.SlackHome`` publishes it."""
+        home = await runtime.service.home_opened(person)
+
+        def listed(escalations: list[Escalation]) -> list[Listed]:
+            def url(cards: list[MessageRef]) -> str | None:
+                card = next((c for c in cards if c.platform == Platform.slack), None)
+                return f"{page}#m{card.id}" if card else None
+
+            return [Listed(card_view(esc), url(home.cards.get(esc.id, []))) for esc in escalations]
+
+        return home_view(listed(home.requested), listed(home.held), clock.now())
+
+    # The web console over the same story; its links and sessions run on the story's clock.
+    queries = ConsoleStore(store)
+    console = WebConsole(
+        ConsoleConfig(secret=secrets.token_bytes(32), public_url=public_url),
+        runtime.service,
+        directory,
+        queries,
+        queries,
+        clock,
+        describe_policy,
+    )
+
     playground = Playground(
         service=runtime.service,
         feed=feed,
@@ -136,18 +167,16 @@ async def build_playground(
         tenants={Platform.slack: SLACK_TEAM, Platform.teams: TEAMS_TENANT},
         settle=settle,
         public_url=public_url,
+        home=slack_home,
+        console_link=console.new_link,
     )
     # The clock moves only when someone moves it, and every click settles what it caused:
     # no scheduler runs beside the page.
-    app = build_app(runtime, mounts=[playground.mount], start_jobs=False)
+    app = build_app(runtime, mounts=[playground.mount, console.mount], start_jobs=False)
     # The story starts at 09:00 on a Monday with empty channels: that morning's digest has
     # nothing to say; the next morning's tells what happened.
     await runtime.digest()
 
-    async def home(_: web.Request) -> web.StreamResponse:
-        raise web.HTTPFound("/playground/")
-
-    app.router.add_get("/", home)
     return app, playground
 
 

@@ -206,3 +206,31 @@ async def test_serve_never_mounts_it(store: Store, platform: dict[str, str], mon
         for path in ("/playground/", "/playground/static/playground.css"):
             assert (await client.get(path, allow_redirects=False)).status == 404
         assert (await client.post("/playground/clock", data={"step": "1h"})).status in (404, 405)
+
+
+async def test_app_home_join_and_the_console(player: Player) -> None:
+    page = await player.post("say", platform="slack", text="sdk Where are the SDK's release notes?")
+    short = player.playground.feed.get(player.card("slack", SLACK)).escalation_id[:8]  # type: ignore[union-attr]
+    assert "Home tab of Sam (support)" in page and "My escalations" in page and f"#{short}" in page
+    page = await player.post("say", platform="slack", text="join billing")
+    assert "Only visible to you" in page  # the core's answer (billing's roster is not open)
+    # The web console over the same story, signed in as whoever plays now.
+    response = await player.client.post(
+        "/playground/console", data={"csrf": await player.csrf()}, allow_redirects=False
+    )
+    assert response.status == 303
+    link = response.headers["Location"]
+    assert link.startswith("http://localhost:8765/console/signin/link?token=")
+    signed_in = await player.client.get(link.removeprefix("http://localhost:8765"))
+    assert signed_in.status == 200 and "Sam (support)" in await signed_in.text()
+
+
+async def test_teams_reassign_from_the_card(player: Player) -> None:
+    await player.post("say", platform="slack", text="sdk Which Android versions are supported?")
+    card = player.card("teams", TEAMS)
+    esc_id = player.playground.feed.get(card).escalation_id  # type: ignore[union-attr]
+    await player.be("Dana")
+    await player.post("act", platform="teams", post=card, control="claim", escalation=esc_id)
+    await player.post("act", platform="teams", post=card, control="reassign", escalation=esc_id, to="")
+    esc = await player.playground.service.get(esc_id, None)  # type: ignore[arg-type]
+    assert esc is not None and esc.owner is not None and esc.owner.person.id != "29:dana"

@@ -56,6 +56,10 @@ class Playground:
     # Runs due timers and the digest and delivers the outbox: after every click and clock move.
     settle: Callable[[], Awaitable[None]]
     public_url: str
+    # The Slack App Home tab of a person, as the Slack adapter would publish it.
+    home: Callable[[PersonRef], Awaitable[dict[str, Any]]] | None = None
+    # A one-time sign-in link to the web console over the same story.
+    console_link: Callable[[PersonRef], Awaitable[str]] | None = None
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     notes: dict[str, list[Note]] = field(default_factory=dict)  # by the person's key

@@ -1,0 +1,143 @@
+"""What people type to the bot (``/escalate …`` in Slack, a message to the bot in Teams) and
+the escalation form: the core's grammar parses the words, the service answers, and the
+answer is shown to that person alone."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from workflows.errors import Refused
+from workflows.model import Escalation, Expert, Platform, Priority
+from workflows.ports import Scope
+from workflows.requests import (
+    FORMS,
+    Away,
+    Back,
+    Compose,
+    Help,
+    Join,
+    Leave,
+    Mistake,
+    Open,
+    Search,
+    Status,
+    UnknownCommunity,
+    WhoAmI,
+    whoami,
+)
+from workflows.requests import parse as parse_words
+
+from .app import Playground
+from .common import back, form_of, platform_of, settled, you_of
+
+
+async def say(request: web.Request) -> web.StreamResponse:
+    """What a person types: ``/escalate …`` in Slack, a message to the bot in Teams."""
+    playground, you = you_of(request)
+    fields = await form_of(request)
+    platform = platform_of(fields)
+    ref = playground.ref(you, platform)
+    community = fields.get("c", "")
+    if ref is None:
+        raise web.HTTPBadRequest(text=f"{you.label()} has no {platform.value} account in the sample configuration")
+    communities = playground.service.directory.all()
+    words = parse_words(fields.get("text", "")[:4000], [c.key for c in communities])
+    scope = Scope(platform.value, ref.tenant)
+    prefix = "/escalate " if platform == Platform.slack else ""
+    service = playground.service
+    try:
+        if isinstance(words, Help):
+            lines = [f"{prefix}{form.words or '(nothing)'} — {form.does}" for form in FORMS]
+            playground.tell(you, platform, "\n".join(lines))
+        elif isinstance(words, Mistake):
+            playground.tell(you, platform, f"{words.problem} {prefix}{words.usage}")
+        elif isinstance(words, WhoAmI):
+            identity = whoami(ref, communities, None)
+            playground.tell(you, platform, "\n".join([*(f"{a}: {b}" for a, b in identity.facts), identity.roles]))
+        elif isinstance(words, Search):
+            found = await service.search(words.words[:500], scope, limit=5)
+            lines = [f"#{s.escalation_id[:8]} {s.question[:200]} — answer: {s.answer[:300]}" for s in found]
+            playground.tell(you, platform, "\n".join(lines) or f"Nothing found for “{words.words[:100]}”.")
+        elif isinstance(words, Away | Back | Join | Leave):
+            playground.tell(you, platform, (await service.presence.respond(ref, words)).text)
+        elif isinstance(words, Status):
+            mine = await service.requested_by(ref, scope)
+            lines = [f"#{e.short_id()} {e.question[:120]} — {e.status.value}" for e in mine]
+            playground.tell(you, platform, "\n".join(lines) or "You have no open questions.")
+        elif isinstance(words, Open):
+            await _open(playground, you, platform, words.community, words.question)
+        elif isinstance(words, Compose | UnknownCommunity):
+            if isinstance(words, UnknownCommunity):
+                playground.tell(you, platform, words.note)
+            return back(
+                words.community if isinstance(words, Compose) and words.community else community,
+                form=platform.value,
+                question=words.question,
+            )
+    except Refused as refusal:
+        playground.tell(you, platform, refusal.message)
+    return await settled(playground, community)
+
+
+async def _open(
+    playground: Playground,
+    you: Expert,
+    platform: Platform,
+    community_key: str,
+    question: str,
+    priority: Priority = Priority.normal,
+    customer: str | None = None,
+    link: str | None = None,
+) -> Escalation | None:
+    ref = playground.ref(you, platform)
+    assert ref is not None
+    outcome = await playground.service.open(
+        requester=ref,
+        community_key=community_key,
+        question=question,
+        priority=priority,
+        customer=customer,
+        link=link,
+        event=("playground", f"open:{uuid.uuid4().hex}"),
+    )
+    esc = outcome.escalation
+    if esc is not None:
+        if esc.held:
+            text = (
+                f"Similar questions were answered before: their answers are in your messages (#{esc.short_id()}). "
+                "Press “This answers it” there, or “Still escalate”."
+            )
+        else:
+            text = f"Escalated to {esc.community.name} as #{esc.short_id()}."
+        playground.tell(you, platform, text)
+    return esc
+
+
+async def open_form(request: web.Request) -> web.StreamResponse:
+    """The escalation form (Slack's modal, Teams' card), submitted."""
+    playground, you = you_of(request)
+    fields = await form_of(request)
+    platform = platform_of(fields)
+    priority = fields.get("priority") or "normal"
+    question = fields.get("question", "").strip()
+    link = fields.get("link", "").strip() or None
+    if not question or priority not in Priority.__members__ or (link and not link.startswith(("http://", "https://"))):
+        problem = "Say what you need help with, pick a priority, and give a link as https://… or none."
+        playground.tell(you, platform, problem)
+        return back(fields.get("community", ""), form=platform.value, question=question)
+    try:
+        await _open(
+            playground,
+            you,
+            platform,
+            fields.get("community", ""),
+            question[:40_000],
+            priority=Priority(priority),
+            customer=fields.get("customer", "").strip()[:500] or None,
+            link=link,
+        )
+    except Refused as refusal:
+        playground.tell(you, platform, refusal.message)
+    return await settled(playground, fields.get("c", ""))
