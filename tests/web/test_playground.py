@@ -234,3 +234,42 @@ async def test_teams_reassign_from_the_card(player: Player) -> None:
     await player.post("act", platform="teams", post=card, control="reassign", escalation=esc_id, to="")
     esc = await player.playground.service.get(esc_id, None)  # type: ignore[arg-type]
     assert esc is not None and esc.owner is not None and esc.owner.person.id != "29:dana"
+
+
+async def test_the_clock_runs_every_timer(player: Player) -> None:
+    """Nobody answers: nudge at 15 min, assignment at 1 h, the owner reminded an hour later
+    and the question reassigned after two silent hours: each in front of you."""
+    await player.post("say", platform="slack", text="sdk Is there a Flutter plugin?")
+    card = player.playground.feed.get(player.card("slack", SLACK))
+    assert card is not None and card.escalation_id is not None
+    esc_id = card.escalation_id
+    await player.post("clock", step="15m")
+    await player.post("clock", step="1h")
+    esc = await player.playground.service.get(esc_id, None)
+    assert esc is not None and esc.owner is not None
+    first = esc.owner.person
+    dms = player.playground.feed.channel(first.platform.value, f"dm:{first.key}")
+    assert dms and "Accept" in str(dms[-1].body), "the assignee is told, with Accept and Decline"
+    await player.post("clock", step="1h")
+    dms = player.playground.feed.channel(first.platform.value, f"dm:{first.key}")
+    assert len(dms) >= 2, "the silent owner is reminded"
+    await player.post("clock", step="1h")
+    await player.post("clock", step="1h")
+    esc = await player.playground.service.get(esc_id, None)
+    assert esc is not None and esc.owner is not None and not esc.owner.person.same(first)
+
+
+def test_the_command_refuses_in_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir("/")  # no .env read
+    for name in ("DATABASE_URL", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MICROSOFT_APP_ID", "TEAMS_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    assert main(["playground", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SLACK_BOT_TOKEN is set" in err
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    assert main(["playground", "--database", "/no/such/folder/play.db"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a folder that does not exist" in err
