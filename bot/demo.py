@@ -88,7 +88,7 @@ async def run_demo(out: TextIO = sys.stdout, console_port: int | None = None) ->
             said = await runtime.service.presence.away(ada, "until wednesday offsite")
             out.write(f"  (to Ada alone) {said.text}\n")
             story.say(
-                "Sam (support) reacts :sos: to a customer's message in #C0SUPPORT: "
+                "Sam (support) escalates a customer's message in #C0SUPPORT with the :sos: emoji: "
                 "it goes to the Mobile SDK experts in #C0SDKEXPERTS"
             )
             asked = MessageRef(platform=Platform.slack, channel="C0SUPPORT", id="1772442000.000100", tenant="T0DEMO")
