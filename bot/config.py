@@ -124,6 +124,7 @@ class CommunityConfig(_Strict):
     rotation: Rotation = Rotation.round_robin
     policy: PolicyConfig = PolicyConfig()
     open_roster: bool = False
+    away_statuses: list[str] | None = None
 
     @field_validator("key")
     @classmethod
@@ -289,6 +290,7 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
                 lead=lead,
                 policy=policy,
                 open_roster=item.open_roster,
+                **({"away_statuses": tuple(item.away_statuses)} if item.away_statuses is not None else {}),
             )
         )
     if not communities:

@@ -40,6 +40,13 @@ class AbsenceRepository(Repository):
         res = await self.session.execute(delete(AbsenceRow).where(AbsenceRow.person == person.key))
         return bool(res.rowcount)  # type: ignore[attr-defined]
 
+    async def clear_set_by(self, person: PersonRef, by: PersonRef) -> bool:
+        """End an absence only if ``by`` set it (a Slack status never ends one said in words)."""
+        res = await self.session.execute(
+            delete(AbsenceRow).where(AbsenceRow.person == person.key, AbsenceRow.set_by == by.key)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
     async def away(self, now: datetime, person_keys: Sequence[str] | None = None) -> list[Absence]:
         """Who is away at ``now`` (of ``person_keys``; everyone when None). A past end date
         simply stops counting: nobody has to say ``back``."""

@@ -4,8 +4,9 @@ read in their own time zone, and how the rest of the core words it (pure)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .durations import DurationError, parse_duration
@@ -91,3 +92,25 @@ def earliest_return(away: dict[str, datetime | None], experts: list[Expert]) -> 
     """When the first of ``experts`` is back (None: none of them said)."""
     returns = [away[e.key] for e in experts if e.key in away and away[e.key] is not None]
     return min((r for r in returns if r is not None), default=None)
+
+
+def status_away_until(
+    emoji: str, text: str, expiration: int, statuses: Iterable[str], now: datetime
+) -> datetime | None:
+    """When a Slack status means away, until when: it has an expiry still to come, and its
+    emoji (``:palm_tree:``) or its text ("Out of office until Monday") is on the list. A
+    status without an expiry never counts (nobody could tell when it ends)."""
+    if expiration <= 0:
+        return None
+    until = datetime.fromtimestamp(expiration, UTC)
+    if until <= now:
+        return None
+    emoji, text = emoji.strip().lower(), text.strip().lower()
+    for status in statuses:
+        wanted = status.strip().lower()
+        if wanted.startswith(":") and wanted.endswith(":") and len(wanted) > 2:
+            if emoji == wanted:
+                return until
+        elif wanted and wanted in text:
+            return until
+    return None

@@ -173,6 +173,9 @@ class Policy(Frozen):
         return rule is not None and rule.mention_lead
 
 
+DEFAULT_AWAY_STATUSES = (":palm_tree:", ":face_with_thermometer:", "out of office", "vacationing", "on leave")
+
+
 class Community(Frozen):
     key: str
     name: str
@@ -182,6 +185,8 @@ class Community(Frozen):
     policy: Policy = Policy()
     # People may add themselves to the rotation (``join``) and take themselves out (``leave``).
     open_roster: bool = False
+    # A Slack status with an expiry whose emoji or text is one of these means away until it expires.
+    away_statuses: tuple[str, ...] = DEFAULT_AWAY_STATUSES
 
     def expert_for(self, person: PersonRef | None) -> Expert | None:
         for expert in self.experts:

@@ -11,14 +11,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .availability import AwayError, moment, parse_away, when
+from .availability import AwayError, moment, parse_away, status_away_until, when
 from .commands import MoveOn
 from .errors import Reason, Refused
-from .model import SYSTEM, Community, Expert, PersonRef
+from .model import SYSTEM, Community, Expert, PersonRef, Platform
 from .requests import Away, Back, Join, Leave
 
 if TYPE_CHECKING:
     from .service import EscalationService
+
+
+# Who set an absence read from a person's Slack status.
+SLACK_STATUS = PersonRef(platform=Platform.system, id="slack-status", name="Slack status")
 
 
 def with_members(community: Community, changes: Sequence[tuple[PersonRef, bool]]) -> Community:
@@ -132,6 +136,23 @@ class Presence:
         if moved:
             text += f" {moved} question{'s' if moved != 1 else ''} assigned to you moved on to the next expert."
         return Said(text, moved)
+
+    async def slack_status(self, person: PersonRef, emoji: str, text: str, expiration: int) -> bool:
+        """Slack told us ``person``'s status changed (an event, cached here: no Web API call per
+        assignment). Away until it expires when a community they are in lists it; True when
+        that changed whether they are away."""
+        communities = [c for c in self.service.directory.all() if c.expert_for(person) is not None]
+        if not communities:
+            return False  # Slack sends everyone's profile changes: only the rotations' people count
+        statuses = {s for c in communities for s in c.away_statuses}
+        now = self.service.clock.now()
+        until = status_away_until(emoji, text, expiration, statuses, now)
+        async with self.service.store.unit_of_work() as uow:
+            if until is None:
+                return bool(await uow.absences.clear_set_by(person, SLACK_STATUS))
+            await uow.absences.set(person, until, (text or emoji).strip()[:200] or None, SLACK_STATUS, now)
+        await self._move_on_from(person)
+        return True
 
     async def back(self, person: PersonRef) -> Said:
         async with self.service.store.unit_of_work() as uow:

@@ -56,12 +56,14 @@ log = logging.getLogger("escalation_bot.slack")
 COMMAND = SLASH
 MESSAGE_SHORTCUT = "escalate_message"
 # In the order Bolt is to try them: the most frequent first (see ``register``).
-EVENTS = ("message", "reaction_added", "app_home_opened")
+EVENTS = ("message", "reaction_added", "app_home_opened", "user_status_changed", "user_change")
 # Bot events as the manifest names them, per event type the code handles.
 MANIFEST_EVENTS = {
     "app_home_opened": ("app_home_opened",),
     "message": ("message.channels", "message.groups"),
     "reaction_added": ("reaction_added",),
+    "user_status_changed": ("user_status_changed",),
+    "user_change": ("user_change",),
 }
 
 Listener = Callable[..., Awaitable[Any]]
@@ -115,6 +117,8 @@ class SlackInbound:
             "app_home_opened": self.on_app_home_opened,
             "message": self.on_message,
             "reaction_added": self.on_reaction_added,
+            "user_status_changed": self.on_user_status,
+            "user_change": self.on_user_status,
         }
         assert set(handlers) == set(EVENTS)
         for event in EVENTS:
@@ -312,6 +316,24 @@ class SlackInbound:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
         await self.home.publish(self._person(body, str(event["user"])))
+
+    async def on_user_status(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        """A profile or status changed: whether the status says away is the core's to decide."""
+        await ack()
+        user = (body.get("event") or {}).get("user") or {}
+        profile = user.get("profile") or {}
+        if not user.get("id") or user.get("is_bot"):
+            return
+        try:
+            expiration = int(profile.get("status_expiration") or 0)
+        except (TypeError, ValueError):
+            expiration = 0
+        await self.service.presence.slack_status(
+            self._person(body, str(user["id"])),
+            str(profile.get("status_emoji") or ""),
+            str(profile.get("status_text") or ""),
+            expiration,
+        )
 
     async def on_message(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
         await ack()

@@ -39,6 +39,9 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "message.channels": ("channels:history",),  # replies in a card's thread, public channels
     "message.groups": ("groups:history",),  # the same in private channels
     "reaction_added": ("reactions:read",),  # claim or resolve with an emoji; escalate a message
+    # A status that says away (issue 22): read from the events, never asked for per assignment.
+    "user_status_changed": ("users:read",),
+    "user_change": ("users:read",),
 }
 
 # Manifest features that need a scope of their own.

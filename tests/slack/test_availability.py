@@ -59,3 +59,43 @@ async def test_join_and_leave_an_open_rotation(store: Store, clock: FakeClock, f
         assert [e.key for e in esc.community.experts] == ["slack:U0BEN", "slack:U0CHEN", "slack:U0DANA"]
     finally:
         await client.close()
+
+
+async def status(slack: SlackHarness, user: str, emoji: str, text: str, expiration: int) -> None:
+    reply = await slack.event("user_status_changed", user=user, emoji=emoji, text=text, expiration=expiration)
+    assert reply.status == 200
+
+
+async def test_a_slack_status_that_says_away_counts_until_it_expires(slack: SlackHarness) -> None:
+    expires = int(slack.clock.now().timestamp()) + 3 * 86400  # Thu 5 Mar 09:00 UTC
+    await status(slack, "U0ADA", ":palm_tree:", "Skiing", expires)
+    async with slack.runtime.store.unit_of_work() as uow:
+        [absence] = await uow.absences.away(slack.clock.now())
+    assert (absence.person, absence.note, absence.set_by) == ("slack:U0ADA", "Skiing", "system:slack-status")
+    reply = await slack.command("sdk Why does the build fail on arm64?")
+    assert reply.status == 200
+    await slack.settle()
+    await slack.wait(hours=2, minutes=1)
+    esc = await slack.only_escalation()
+    assert esc.owner is not None and esc.owner.person.id == "U0BEN"
+    card = str(slack.fake.of("chat.update")[-1].args["blocks"])
+    assert "because Ada is away until Thu 05 Mar 2026 09:00 UTC" in card
+    # The status cleared: back at once.
+    await status(slack, "U0ADA", "", "", 0)
+    async with slack.runtime.store.unit_of_work() as uow:
+        assert await uow.absences.away(slack.clock.now()) == []
+
+
+async def test_statuses_that_do_not_say_away_change_nothing_and_never_end_a_spoken_away(slack: SlackHarness) -> None:
+    later = int(slack.clock.now().timestamp()) + 86400
+    await status(slack, "U0ADA", ":palm_tree:", "", 0)  # no expiry: nobody can tell when it ends
+    await status(slack, "U0BEN", ":coffee:", "lunch", later)  # not an away status
+    await status(slack, "U0DANA", ":palm_tree:", "", later)  # in no rotation
+    async with slack.runtime.store.unit_of_work() as uow:
+        assert await uow.absences.away(slack.clock.now()) == []
+    await status(slack, "U0CHEN", ":house:", "Out of Office", later)  # the text counts too
+    await said(slack, "away for 1w", "U0BEN")
+    await status(slack, "U0BEN", "", "", 0)  # a cleared status does not end what Ben said
+    async with slack.runtime.store.unit_of_work() as uow:
+        away = {a.person: a.set_by for a in await uow.absences.away(slack.clock.now())}
+    assert away == {"slack:U0BEN": "slack:U0BEN", "slack:U0CHEN": "system:slack-status"}

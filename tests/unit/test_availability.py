@@ -27,11 +27,11 @@ from tests.unit.helpers import (
     run,
     summary,
 )
-from workflows.availability import Away, AwayError, parse_away, when
+from workflows.availability import Away, AwayError, parse_away, status_away_until, when
 from workflows.commands import MoveOn, Roster
 from workflows.decide import card_view, decide
 from workflows.effects import ThreadReply, UpdateCard
-from workflows.model import SYSTEM, Rotation, Step
+from workflows.model import DEFAULT_AWAY_STATUSES, SYSTEM, Rotation, Step
 from workflows.rotation import choose_expert
 
 LONDON = ZoneInfo("Europe/London")
@@ -222,3 +222,25 @@ def test_a_reassignment_by_the_timer_still_tells_the_owner_there_was_no_update()
     assert decision.escalation.owner is not None and decision.escalation.owner.person == CAROL
     [to_alice] = notices_to(decision.effects, ALICE)
     assert to_alice.text.startswith("There was no update in time")
+
+
+# ---------------------------------------------------------------- a Slack status
+
+
+NOW_TS = int(WEDNESDAY.timestamp())
+
+
+@pytest.mark.parametrize(
+    ("emoji", "text", "expiration", "expected"),
+    [
+        (":palm_tree:", "", NOW_TS + 3600, WEDNESDAY + timedelta(hours=1)),
+        (":PALM_TREE:", "", NOW_TS + 3600, WEDNESDAY + timedelta(hours=1)),
+        (":house:", "Out of office until Monday", NOW_TS + 3600, WEDNESDAY + timedelta(hours=1)),
+        (":palm_tree:", "", 0, None),  # no expiry
+        (":palm_tree:", "", NOW_TS - 1, None),  # expired
+        (":coffee:", "lunch", NOW_TS + 3600, None),
+        ("", "", NOW_TS + 3600, None),
+    ],
+)
+def test_a_slack_status_means_away(emoji: str, text: str, expiration: int, expected: datetime | None) -> None:
+    assert status_away_until(emoji, text, expiration, DEFAULT_AWAY_STATUSES, WEDNESDAY) == expected
