@@ -124,6 +124,7 @@ async def run(args: Any) -> dict[str, Any]:
             results["sizes_measured"][str(size)] = figures
             for page in PAGES:
                 rows.append([size, page, figures[page]["p50"], figures[page]["p99"], figures[page]["n"]])
+                print(f"{size} {page}: p50 {figures[page]['p50']} ms, p99 {figures[page]['p99']} ms", flush=True)
             print(f"{size} escalations: seeded in {seed_s:.1f} s", flush=True)
     table(f"Console pages, db={args.db} (ms per request, over loopback)", ["history", "page", "p50", "p99", "n"], rows)
     last = results["sizes_measured"][str(sizes[-1])]

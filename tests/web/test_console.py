@@ -306,3 +306,16 @@ async def test_an_admin_or_the_lead_sets_someones_availability_and_a_member_may_
     assert (await web.post(f"{ben}/back", {}, from_page=page)).status == 303
     async with web.runtime.store.unit_of_work() as uow:
         assert await uow.absences.away(web.clock.now()) == []
+
+
+async def test_every_page_weighs_under_300_kb_with_what_it_loads(web: Console) -> None:
+    await web.weeks_of_history(4)
+    await web.sign_in(ADMIN)
+    for path in ("/console/overview", "/console/escalations", "/console/communities", "/console/knowledge?q=gradle"):
+        html = await web.page(path)
+        total = len(html.encode())
+        for asset in re.findall(r'(?:href|src)="(/console/static/[^"]+)"', html):
+            response = await web.client.get(asset.replace("&amp;", "&"))
+            assert response.status == 200, asset
+            total += len(await response.read())
+        assert total < 300_000, (path, total)
