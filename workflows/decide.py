@@ -723,6 +723,8 @@ def _delivery_failed(esc: Escalation, cmd: DeliveryFailed, now: datetime) -> Dec
     effects: list[Effect] = []
     platform = {"slack": "Slack", "teams": "Teams"}.get(cmd.platform, cmd.platform)
     where = "privately" if cmd.person else f"in the {esc.community.name} channel on {platform}"
+    if cmd.effect == "source_note":
+        where = f"in the thread of the message it was escalated from, on {platform}"
     who = cmd.person.label() if cmd.person else None
     if cmd.person is not None:
         # A private message failed: say it in the thread, where the person may still see it.
@@ -742,12 +744,10 @@ def _delivery_failed(esc: Escalation, cmd: DeliveryFailed, now: datetime) -> Dec
             if not (cmd.platform == ch.platform.value and cmd.target == ch.id)
         ]
     elif not esc.requester.same(SYSTEM):
-        told = _notify(
-            esc,
-            esc.requester,
-            Notice.delivery_failed,
-            f"Your question could not be posted {where}. The community's lead has been told.",
-        )
+        said = f"Your question could not be posted {where}."
+        if cmd.effect == "source_note":
+            said = f"I could not post what became of your question {where}; the question itself is fine."
+        told = _notify(esc, esc.requester, Notice.delivery_failed, f"{said} The community's lead has been told.")
         effects.append(told.model_copy(update={"about": cmd.outbox_key}))
     lead = esc.community.lead
     if lead is not None:

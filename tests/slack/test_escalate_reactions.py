@@ -172,3 +172,22 @@ async def test_similar_answers_are_shown_first_and_the_note_waits_for_the_card(s
     assert len(slack.fake.posts(CHANNEL, thread=False)) == 1
     [note] = notes(slack)
     assert note.startswith("Escalated to Mobile SDK experts.")
+
+
+async def test_a_note_that_cannot_be_posted_is_told_to_the_requester(slack: SlackHarness) -> None:
+    await react(slack, "U0SAM")
+    await slack.settle()
+    esc = await slack.only_escalation()
+    slack.fake.clear()
+    slack.fake.fail("chat.postMessage", "not_in_channel")  # the bot was removed from the support channel
+    values = {"answer": {"value": {"type": "plain_text_input", "value": "Fixed in 4.2.1"}}}
+    reply = await slack.submit("resolve_modal", values, user="U0SAM", private_metadata=json.dumps({"e": esc.id}))
+    assert reply.status == 200
+    await slack.settle()
+    assert notes(slack) == []
+    [told] = slack.fake.posts("U0SAM")
+    assert (
+        "I could not post what became of your question in the thread of the message it was escalated from, "
+        "on Slack; the question itself is fine." in told.args["text"]
+    )
+    assert "could not be posted in the Mobile SDK channel" not in dump(told.args)
