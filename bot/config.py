@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -51,7 +51,7 @@ class PolicyConfig(_Strict):
     claim_reactions: list[str] | None = None
     resolve_reactions: list[str] | None = None
     digest_at: time | None = None
-    digest_when_empty: Literal["say", "skip"] | None = None
+    digest_when_empty: bool | None = None
     deflection_wait: timedelta | None = None
     anyone_can_claim: bool | None = None
     priority: dict[Priority, PriorityConfig] | None = None
@@ -70,6 +70,12 @@ class PolicyConfig(_Strict):
     @classmethod
     def _digest_off(cls, value: Any) -> Any:
         return None if value in ("off", "never", False) else value
+
+    @field_validator("digest_when_empty", mode="before")
+    @classmethod
+    def _say_or_skip(cls, value: Any) -> Any:
+        # "say" and "skip" were the values before true/false; files that use them keep working.
+        return {"say": True, "skip": False}.get(value, value) if isinstance(value, str) else value
 
     @field_validator("claim_reactions", "resolve_reactions", mode="before")
     @classmethod

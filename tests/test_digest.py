@@ -10,7 +10,7 @@ from storage import Store
 from tests.support import ADA, BEN, SAM, RecordingSender, directory
 from workflows.clock import FakeClock
 from workflows.commands import Claim, Reply, Resolve
-from workflows.digest import digest_due, digest_moment, next_digest
+from workflows.digest import DIGEST_LATE_LIMIT, digest_due, digest_moment, next_digest
 from workflows.effects import PostDigest
 from workflows.model import Platform
 
@@ -35,6 +35,7 @@ communities:
     policy:
       business_hours: {timezone: America/New_York, days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}
       digest_at: "09:30"
+      digest_when_empty: true
   - key: quiet
     name: Quiet
     slack: {channel: C0QUIET01}
@@ -120,19 +121,68 @@ async def test_the_digest_says_what_is_open_overdue_waiting_and_resolved(databas
         await runtime.stop()
 
 
-async def test_an_empty_digest_says_so_or_is_skipped(database_url: str) -> None:
-    clock = FakeClock(utc(2026, 3, 3, 16, 0))  # Tuesday: every community's digest time has passed
+async def test_an_empty_digest_is_posted_only_where_the_community_asks_for_it(database_url: str) -> None:
+    clock = FakeClock(utc(2026, 3, 3, 8, 0))  # Tuesday
     sender = RecordingSender()
     runtime = Runtime(Store(database_url), directory(CONFIG), {Platform.slack: sender}, clock=clock)
     try:
-        assert await runtime.digest() == 2  # sdk and web say "nothing"; quiet skips
+        assert await runtime.digest() == 0  # quiet, 08:00: "digest_when_empty: skip" (the old spelling of false)
+        clock.set(utc(2026, 3, 3, 9, 0))
+        assert await runtime.digest() == 0  # sdk, 09:00 London: empty, and empty digests are not posted by default
+        clock.set(utc(2026, 3, 3, 14, 30))
+        assert await runtime.digest() == 1  # web, 09:30 New York: "digest_when_empty: true"
         await runtime.dispatch()
-        digests = [e for _, e in sender.delivered if isinstance(e, PostDigest)]
-        assert sorted(d.community_key for d in digests) == ["sdk", "web"]
-        assert all(d.empty for d in digests)
-        assert "Nothing open" in digests[0].text().splitlines()[1]
+        [digest] = [e for _, e in sender.delivered if isinstance(e, PostDigest)]
+        assert digest.community_key == "web" and digest.empty
+        assert "Nothing open" in digest.text().splitlines()[1]
     finally:
         await runtime.stop()
+
+
+async def test_the_first_start_after_install_posts_no_digest(database_url: str) -> None:
+    """Started at 20:34 for the first time: every digest of the day was missed by hours, so none is sent."""
+    clock = FakeClock(utc(2026, 3, 3, 10, 0))  # Tuesday
+    sender = RecordingSender()
+    runtime = Runtime(Store(database_url), directory(CONFIG), {Platform.slack: sender}, clock=clock)
+    try:
+        for key in ("sdk", "web", "quiet"):
+            await runtime.service.open(requester=SAM, community_key=key, question=f"open in {key}")
+        await runtime.dispatch()
+        clock.set(utc(2026, 3, 3, 20, 34))
+        assert await runtime.digest() == 0
+        await runtime.dispatch()
+        assert not [e for _, e in sender.delivered if isinstance(e, PostDigest)]
+    finally:
+        await runtime.stop()
+
+
+async def test_a_missed_digest_is_sent_late_only_within_the_limit(database_url: str) -> None:
+    assert timedelta(hours=3) == DIGEST_LATE_LIMIT  # as README.md says
+    clock = FakeClock(utc(2026, 3, 3, 8, 0))  # Tuesday
+    sender = RecordingSender()
+    runtime = Runtime(Store(database_url), directory(CONFIG), {Platform.slack: sender}, clock=clock)
+    try:
+        await runtime.service.open(requester=SAM, community_key="sdk", question="still open")
+        clock.set(utc(2026, 3, 3, 12, 0))  # sdk's 09:00 digest is 3h late: still sent
+        assert await runtime.digest() == 1
+        clock.set(utc(2026, 3, 4, 12, 1))  # the next day's, 3h01m late: not sent
+        assert await runtime.digest() == 0
+        clock.set(utc(2026, 3, 5, 9, 0))  # and the day after, on time, again
+        assert await runtime.digest() == 1
+        await runtime.dispatch()
+        days = [e.day for _, e in sender.delivered if isinstance(e, PostDigest)]
+        assert days == [date(2026, 3, 3), date(2026, 3, 5)]
+    finally:
+        await runtime.stop()
+
+
+def test_a_late_digest_just_before_midnight_is_sent_just_after() -> None:
+    late = directory("communities: [{key: late, slack: {channel: C0LATE001}, policy: {digest_at: '23:30'}}]").get(
+        "late"
+    )
+    assert late is not None
+    assert digest_due(late, utc(2026, 3, 4, 0, 30)) == date(2026, 3, 3)  # Tuesday's, an hour late
+    assert digest_due(late, utc(2026, 3, 4, 2, 31)) is None
 
 
 async def test_two_replicas_send_one_digest(database_url: str) -> None:
@@ -178,5 +228,7 @@ def test_a_held_question_is_not_in_the_digest() -> None:
         now,
     ).escalation
     assert held.held
-    [digest] = compose(community, now.date(), [held], [], [held], now)
+    assert compose(community, now.date(), [held], [], [held], now) == []  # empty, so not posted
+    saying = community.model_copy(update={"policy": community.policy.model_copy(update={"digest_when_empty": True})})
+    [digest] = compose(saying, now.date(), [held], [], [held], now)
     assert digest.unanswered == () and digest.empty

@@ -15,6 +15,10 @@ from .metrics import median
 from .model import Ball, Community, Escalation, PersonRef, Status
 
 WEEKDAYS_ONLY = ("mon", "tue", "wed", "thu", "fri")
+# A digest missed while the bot was down (a deploy, an outage, the first start after
+# install) is still sent up to this late; later than that it would land in the middle of
+# the day as old news, and the next working day's digest covers the same questions.
+DIGEST_LATE_LIMIT = timedelta(hours=3)
 
 
 def _zone(community: Community) -> ZoneInfo:
@@ -30,14 +34,16 @@ def is_digest_day(community: Community, day: date) -> bool:
 
 
 def digest_due(community: Community, now: datetime) -> date | None:
-    """The local day whose digest is due at ``now`` (at or after its time, same day), if any."""
-    at: time | None = community.policy.digest_at
-    if at is None:
+    """The local day whose digest is due at ``now``: its time has come, at most
+    ``DIGEST_LATE_LIMIT`` ago (yesterday's, for a digest just before midnight), if any."""
+    if community.policy.digest_at is None:
         return None
-    local = now.astimezone(_zone(community))
-    if local.time().replace(tzinfo=None) < at or not is_digest_day(community, local.date()):
-        return None
-    return local.date()
+    today = now.astimezone(_zone(community)).date()
+    for day in (today, today - timedelta(days=1)):
+        moment = digest_moment(community, day)
+        if moment <= now <= moment + DIGEST_LATE_LIMIT and is_digest_day(community, day):
+            return day
+    return None
 
 
 def digest_moment(community: Community, day: date) -> datetime:
@@ -80,8 +86,10 @@ def compose(
     now: datetime,
     away: Mapping[str, datetime | None] | None = None,
 ) -> list[PostDigest]:
-    """What each channel reads in the morning. Nothing when there is nothing to say and
-    the community prefers silence (``digest_when_empty: skip``)."""
+    """What each channel reads in the morning. Nothing when there is nothing to say, unless
+    the community asks for it (``digest_when_empty: true``), or no channel to say it in."""
+    if not community.channels:
+        return []
     # A held question has no card yet (its requester is reading earlier answers): not the experts' to see.
     open_escalations = [e for e in open_escalations if not e.held]
     unanswered = sorted(
@@ -116,7 +124,7 @@ def compose(
         + "."
     )
     empty = not (unanswered or overdue or waiting or resolved)
-    if empty and community.policy.digest_when_empty == "skip":
+    if empty and not community.policy.digest_when_empty:
         return []
     digest = PostDigest(
         escalation_id=f"digest:{community.key}:{day.isoformat()}",

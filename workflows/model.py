@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .calendar import BusinessHours
 
@@ -154,7 +154,8 @@ class Policy(Frozen):
     claim_reactions: tuple[str, ...] = ("eyes", "raising_hand")
     resolve_reactions: tuple[str, ...] = ("white_check_mark",)
     digest_at: time | None = time(9, 0)
-    digest_when_empty: str = "say"  # "say": one line; "skip": no digest
+    # A digest with nothing in it is posted only when the community asks for it.
+    digest_when_empty: bool = False
     # Similar answered questions are shown to the requester first; the card waits this
     # long (wall time) for "This answers it" or "Still escalate". None: no deflection.
     deflection_wait: timedelta | None = timedelta(minutes=10)
@@ -171,6 +172,12 @@ class Policy(Frozen):
     def mentions_lead(self, priority: Priority) -> bool:
         rule = self.priorities.get(priority)
         return rule is not None and rule.mention_lead
+
+    @field_validator("digest_when_empty", mode="before")
+    @classmethod
+    def _say_or_skip(cls, value: object) -> object:
+        # Escalations stored before the setting became true/false say "say" or "skip".
+        return {"say": True, "skip": False}.get(value, value) if isinstance(value, str) else value
 
 
 DEFAULT_AWAY_STATUSES = (":palm_tree:", ":face_with_thermometer:", "out of office", "vacationing", "on leave")

@@ -49,6 +49,7 @@ communities:
     policy:
       claim_reactions: [eyes, raising_hand]
       resolve_reactions: [white_check_mark]
+      digest_when_empty: true
   - key: billing
     name: Billing
     slack: {channel: C0BILL001}
