@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from pydantic_settings import BaseSettings
 
 from . import settings as env
-from .config import ConfigError, describe_policy, load_config
+from .config import ConfigError, load_config
 from .errors import CliError
-from .escalate_reactions import describe as describe_escalate_reactions
 from .eventloop import LoopUnavailable, loop_factory
 from .logs import setup_logging
 from .migrate import SchemaNotCurrent
@@ -32,7 +31,7 @@ READS: dict[str, tuple[type[BaseSettings], ...]] = {
     "playground": (env.Settings,),
     "report": (env.DatabaseSettings, env.ConfigFileSettings, env.LogSettings),
     "outbox": (env.DatabaseSettings, env.LogSettings),
-    "config": (env.ConfigFileSettings,),
+    "config": (env.ConfigFileSettings, env.PlatformSettings),
     # The link is made for the address serve is reached at (CONSOLE_URL, else PORT).
     "console-link": (env.Settings,),
     "teams-package": (),
@@ -113,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     check = config_sub.add_parser("check", help="validate the YAML and print each community's effective policy")
     check.add_argument("path", nargs="?", help="configuration file (default: ESCALATION_CONFIG, else escalation.yaml)")
+    check.add_argument(
+        "--strict", action="store_true", help="refuse (exit 1) when there are warnings, such as a channel not used"
+    )
     _add_teams_package(sub)
     return parser
 
@@ -194,7 +196,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "teams-package":
         return _teams_package(args)
     if args.command == "config":
-        return _config_check(args.path or env.load(env.ConfigFileSettings).escalation_config)
+        from .config_check import check
+
+        path = args.path or env.load(env.ConfigFileSettings).escalation_config
+        return check(path, env.load(env.PlatformSettings).platforms(), strict=args.strict)
     if args.command == "serve":
         from .serve import serve
 
@@ -240,16 +245,6 @@ def _run(args: argparse.Namespace) -> int:
     from .outbox_cli import run_outbox
 
     return asyncio.run(run_outbox(database.database_url, args))
-
-
-def _config_check(path: str) -> int:
-    directory = load_config(path)
-    print(f"{path}: OK, {len(directory.all())} communities\n")
-    for community in directory.all():
-        print("\n".join(describe_policy(community)))
-        print()
-    print("\n".join(describe_escalate_reactions(directory.escalate_reactions, directory.all())))
-    return 0
 
 
 if __name__ == "__main__":

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import difflib
 import re
-from collections.abc import Sequence
+import types
+import typing
+from collections.abc import Collection, Sequence
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,7 @@ from workflows.requests import RESERVED
 
 from .escalate_reactions import ChannelSettings, emoji_map
 from .escalate_reactions import build as build_escalate_reactions
-from .priorities import PriorityConfig, describe_priorities, priority_rules
+from .priorities import PriorityConfig, priority_rules
 
 TIMER_FIELDS = (
     "nudge_after",
@@ -202,6 +206,32 @@ class Directory:
     def all(self) -> Sequence[Community]:
         return list(self._by_key.values())
 
+    def on_platforms(self, enabled: Collection[Platform]) -> Directory:
+        """The communities as a process with only ``enabled`` platforms can serve them: a
+        channel, or a person's id, on any other platform is left out, so nothing is ever
+        addressed there (no card, no failure notice, no digest). ``config check`` and ``serve``
+        name what is left out."""
+        served = copy.copy(self)  # everything else the file says (admins, ...) stays as it is
+        served._by_key = {key: _reachable(c, frozenset(enabled)) for key, c in self._by_key.items()}
+        return served
+
+
+def _reachable(community: Community, enabled: frozenset[Platform]) -> Community:
+    def on(expert: Expert | None) -> Expert | None:
+        if expert is None:
+            return None
+        refs = tuple(ref for ref in expert.refs if ref.platform in enabled)
+        return expert.model_copy(update={"refs": refs}) if refs else None
+
+    experts = tuple(e for e in (on(expert) for expert in community.experts) if e is not None)
+    return community.model_copy(
+        update={
+            "channels": tuple(c for c in community.channels if c.platform in enabled),
+            "experts": experts,
+            "lead": on(community.lead),
+        }
+    )
+
 
 def _merge(defaults: PolicyConfig | None, own: PolicyConfig) -> dict[str, Any]:
     merged: dict[str, Any] = {}
@@ -220,6 +250,8 @@ def _merge(defaults: PolicyConfig | None, own: PolicyConfig) -> dict[str, Any]:
 
 def build_directory(config: ConfigFile, source: str = "") -> Directory:
     aliases: dict[str, tuple[str, tuple[PersonRef, ...], str | None]] = {}
+    # Experts and leads may be written by their name in ``people`` (any case): ``experts: [ada]``.
+    names: dict[str, tuple[str, tuple[PersonRef, ...], str | None]] = {}
 
     def refs_of(spec: PersonConfig) -> tuple[PersonRef, ...]:
         return tuple(
@@ -233,12 +265,27 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
         entry = (refs[0].key, refs, person.name)
         for ref in refs:
             aliases[ref.key] = entry
+        if person.name:
+            name = person.name.strip().lower()
+            if name in names:
+                raise ConfigError(f"{source or 'configuration'}: people: the name {person.name!r} is used twice")
+            names[name] = entry
 
     def expert_of(spec: str | PersonConfig, where: str) -> Expert:
         if isinstance(spec, PersonConfig):
             refs = refs_of(spec)
             known = aliases.get(refs[0].key)
             return Expert(key=known[0] if known else refs[0].key, refs=refs, name=spec.name)
+        if ":" not in spec:
+            named = names.get(spec.strip().lower())
+            if named is None:
+                people = ", ".join(sorted(p.name for p in config.people if p.name)) or "none has a name"
+                raise ConfigError(
+                    f"{where}: {spec!r} is not a person: no one in people is called that ({people}); "
+                    "write a name from people, or an id such as slack:U0123ABC or teams:29:1abc..."
+                )
+            key, refs, name = named
+            return Expert(key=key, refs=refs, name=name)
         try:
             ref = parse_person(spec)
         except ValueError as exc:
@@ -315,8 +362,14 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
 
 
 def _describe(error: ValidationError, raw: dict[str, Any], source: str) -> str:
-    lines = [f"{source}: invalid configuration"]
-    for err in error.errors():
+    errors = error.errors()
+    suggested = {err["loc"]: _did_you_mean(list(err["loc"])) for err in errors if err["type"] == "extra_forbidden"}
+    # `chanel:` is reported once, as a typo of `channel`, not also as `channel` missing.
+    meant = {(*loc[:-1], name) for loc, name in suggested.items() if name}
+    problems = []
+    for err in errors:
+        if err["type"] == "missing" and err["loc"] in meant:
+            continue
         loc = list(err["loc"])
         where = []
         if len(loc) >= 2 and loc[0] == "communities" and isinstance(loc[1], int):
@@ -328,8 +381,37 @@ def _describe(error: ValidationError, raw: dict[str, Any], source: str) -> str:
             loc = loc[2:]
         field = ".".join(str(p) for p in loc if not (isinstance(p, str) and p in {"str", "PersonConfig"}))
         message = err["msg"].removeprefix("Value error, ")
-        lines.append(f"  - {', '.join(where + ([f'field {field!r}'] if field else []))}: {message}")
-    return "\n".join(lines)
+        if err["type"] == "extra_forbidden":
+            name = suggested[err["loc"]]
+            message = "unknown field" + (f"; did you mean `{name}`?" if name else "")
+        problems.append(f"{', '.join(where + ([f'field {field!r}'] if field else []))}: {message}")
+    if len(problems) == 1:
+        return f"{source}: {problems[0]}"
+    return "\n".join([f"{source}: invalid configuration", *(f"  - {p}" for p in problems)])
+
+
+def _did_you_mean(loc: list[int | str]) -> str | None:
+    """The field of the model at ``loc`` spelled most like the unknown one, if any is close."""
+    model: type[BaseModel] = ConfigFile
+    for part in loc[:-1]:
+        info = model.model_fields.get(part) if isinstance(part, str) else None
+        inner = _model_in(info.annotation) if info is not None else None
+        if inner is not None:
+            model = inner
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The configuration model inside ``list[X]``, ``dict[str, X]``, ``X | None``, ``str | X``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (list, dict, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
 
 
 def parse_config(text: str, source: str = "<config>") -> Directory:
@@ -360,36 +442,3 @@ def load_config(path: str | Path) -> Directory:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     return parse_config(text, str(path))
-
-
-def describe_policy(community: Community) -> list[str]:
-    """Each community's effective policy, for ``config check``."""
-    from workflows.durations import format_duration
-
-    policy = community.policy
-    lines = [f"{community.key} — {community.name}"]
-    lines.append("  channels: " + ", ".join(f"{c.platform.value}:{c.id}" for c in community.channels))
-    lines.append("  experts: " + (", ".join(e.label() for e in community.experts) or "(none)"))
-    lines.append(f"  lead: {community.lead.label() if community.lead else '(none)'}")
-    lines.append(f"  rotation: {policy.rotation.value}")
-    for name in TIMER_FIELDS:
-        value = getattr(policy.timers, name)
-        lines.append(f"  {name}: {format_duration(value) if value else 'off'}")
-    lines += describe_priorities(policy.priorities)
-    hours = policy.business_hours
-    if hours:
-        lines.append(
-            f"  business hours: {', '.join(hours.days)} {hours.start:%H:%M}-{hours.end:%H:%M} {hours.timezone}"
-            + (f", holidays {hours.holidays}" if hours.holidays else "")
-        )
-    else:
-        lines.append("  business hours: 24/7")
-    lines.append(f"  claim reactions: {', '.join(policy.claim_reactions)}")
-    lines.append(f"  resolve reactions: {', '.join(policy.resolve_reactions)}")
-    lines.append(f"  anyone can claim: {'yes' if policy.anyone_can_claim else 'no'}")
-    lines.append(f"  digest at: {policy.digest_at:%H:%M}" if policy.digest_at else "  digest: off")
-    wait = policy.deflection_wait
-    lines.append(
-        f"  similar answers shown first, for up to {format_duration(wait)}" if wait else "  similar answers: not shown"
-    )
-    return lines

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workflows.model import Platform
+
 from .config import ConfigError, load_config
+from .config_check import serving
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -19,9 +23,11 @@ log = logging.getLogger("escalation_bot.config")
 
 
 class ConfigReloader:
-    def __init__(self, runtime: Runtime, path: str | Path) -> None:
+    def __init__(self, runtime: Runtime, path: str | Path, *, platforms: Collection[Platform] = ()) -> None:
         self.runtime = runtime
         self.path = Path(path)
+        # What this process talks to: a reloaded file is served like the first (bot/config_check.serving).
+        self.platforms = frozenset(platforms)
         self._seen = self._stamp()
         self._lock = asyncio.Lock()
         # Why the file on disk is not the configuration in use; None when it is.
@@ -63,6 +69,7 @@ class ConfigReloader:
                 return False
             self.problem = None
             self._settled = True
+            directory = serving(directory, self.platforms, log)
             self.runtime.use_directory(directory)
             moved = await self.runtime.service.move_on_from_departed()
             log.info(

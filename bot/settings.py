@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from workflows.model import Platform
+
 from .eventloop import EventLoopChoice
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -79,7 +81,27 @@ class ConfigFileSettings(_FromEnvironment):
     escalation_config: str = Field(default="escalation.yaml", validation_alias="ESCALATION_CONFIG")
 
 
-class Settings(LogSettings, DatabaseSettings, ConfigFileSettings):
+class PlatformSettings(_FromEnvironment):
+    """What turns each chat platform on: ``config check`` names the channels on the others."""
+
+    # Slack: on when SLACK_BOT_TOKEN is set (with a signing secret, or an app token for Socket Mode).
+    slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    # Microsoft Teams: on when MICROSOFT_APP_ID is set (JWT-validated), or TEAMS_ENABLED without
+    # an app id for the Bot Framework Emulator (authentication off, loudly).
+    microsoft_app_id: str | None = Field(default=None, validation_alias="MICROSOFT_APP_ID")
+    teams_enabled: bool = Field(default=False, validation_alias="TEAMS_ENABLED")
+
+    def platforms(self) -> frozenset[Platform]:
+        """The chat platforms these settings turn on (``serve`` refuses half a configuration)."""
+        on = set()
+        if self.slack_bot_token:
+            on.add(Platform.slack)
+        if (self.microsoft_app_id or "").strip() or self.teams_enabled:
+            on.add(Platform.teams)
+        return frozenset(on)
+
+
+class Settings(LogSettings, DatabaseSettings, ConfigFileSettings, PlatformSettings):
     """Everything ``serve`` reads."""
 
     host: str = Field(default="0.0.0.0", validation_alias="HOST")  # noqa: S104 - a server listens on all interfaces
@@ -92,19 +114,15 @@ class Settings(LogSettings, DatabaseSettings, ConfigFileSettings):
     # the standard library's; "asyncio" opts out, "uvloop" insists on it.
     event_loop: EventLoopChoice = Field(default="auto", validation_alias="EVENT_LOOP")
 
-    # Slack: on when SLACK_BOT_TOKEN is set (with a signing secret, or an app token for Socket Mode).
-    slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    # Slack (on with SLACK_BOT_TOKEN, above): a signing secret, or an app token for Socket Mode.
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
 
-    # Microsoft Teams: on when MICROSOFT_APP_ID is set (JWT-validated), or TEAMS_ENABLED without
-    # an app id for the Bot Framework Emulator (authentication off, loudly).
-    microsoft_app_id: str | None = Field(default=None, validation_alias="MICROSOFT_APP_ID")
+    # Microsoft Teams (on with MICROSOFT_APP_ID or TEAMS_ENABLED, above).
     microsoft_app_password: str | None = Field(default=None, validation_alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = Field(default=None, validation_alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str = Field(default="MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
-    teams_enabled: bool = Field(default=False, validation_alias="TEAMS_ENABLED")
     # Comma-separated service URL prefixes; empty means the public and US government clouds.
     teams_service_url_allowlist: str = Field(default="", validation_alias="TEAMS_SERVICE_URL_ALLOWLIST")
     # The privacy statement and terms of use served at /privacy and /terms (the Teams app

@@ -11,7 +11,8 @@ from storage.console import ConsoleStore
 from workflows.console import OPERATOR
 from workflows.model import PersonRef
 
-from .config import ConfigError, Directory, describe_policy
+from .config import ConfigError, Directory
+from .config_check import describe_policy
 from .runtime import Runtime
 from .settings import Settings
 

@@ -12,11 +12,13 @@ from adapters.slack import SlackPlatform
 from adapters.teams import DEFAULT_SERVICE_URL_ALLOWLIST, TeamsConfig, TeamsIntegration
 from storage import Store
 from storage.teams_conversations import TeamsConversationStore
+from workflows.clock import Clock
 from workflows.delivery import Sender
 from workflows.model import Platform
 
 from .app import build_app
 from .config import ConfigError, Directory
+from .config_check import serving
 from .console import ConsoleSender
 from .legal import DEFAULT_PRIVACY, DEFAULT_TERMS, legal_pages, read_text
 from .loopwatch import LoopWatch
@@ -29,18 +31,23 @@ from .web import WEB_CONSOLE, build_console
 log = logging.getLogger("escalation_bot.wiring")
 
 
-async def build_server(settings: Settings, directory: Directory, store: Store) -> web.Application:
+async def build_server(
+    settings: Settings, directory: Directory, store: Store, *, clock: Clock | None = None, start_jobs: bool = True
+) -> web.Application:
     senders: dict[Platform, Sender] = {}
+    enabled = settings.platforms()
+    directory = serving(directory, enabled, log)
     runtime = Runtime(
         store,
         directory,
         senders,
+        clock=clock,
         holder=settings.replica_id,
         sweep_interval=settings.sweep_interval,
         dispatch_interval=settings.dispatch_interval,
         pacer=Pacer(),
     )
-    runtime.config_reloader = ConfigReloader(runtime, settings.escalation_config)
+    runtime.config_reloader = ConfigReloader(runtime, settings.escalation_config, platforms=enabled)
     mounts: list[Callable[[web.Application], None]] = []
     slack = _enable_slack(settings, runtime)
     if slack is not None:
@@ -58,7 +65,7 @@ async def build_server(settings: Settings, directory: Directory, store: Store) -
         read_text(settings.privacy_file, "PRIVACY_FILE", DEFAULT_PRIVACY),
         read_text(settings.terms_file, "TERMS_FILE", DEFAULT_TERMS),
     )
-    app = build_app(runtime, mounts=mounts, pages=pages)
+    app = build_app(runtime, mounts=mounts, pages=pages, start_jobs=start_jobs)
     app[WEB_CONSOLE] = console
     watch = LoopWatch(runtime.metrics.loop_lag.observe)
 

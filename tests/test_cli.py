@@ -75,7 +75,7 @@ def test_config_check_prints_effective_policy(tmp_path: Path) -> None:
         ("communities: [{key: sdk}]", "community 'sdk': needs a slack or a teams channel"),
         ("communities: [{key: sdk, slack: {channel: '#general'}}]", "is not a Slack channel id"),
         ("communities: [{key: sdk, slack: {channel: C0123ABCD}, experts: ['U1']}]", "is not a person"),
-        ("communities: [{key: sdk, slack: {channel: C0123ABCD}, colour: red}]", "field 'colour': Extra inputs"),
+        ("communities: [{key: sdk, slack: {channel: C0123ABCD}, colour: red}]", "field 'colour': unknown field"),
         ("communities: [\n  - key: [", "not valid YAML"),
         (
             "communities: [{key: sdk, slack: {channel: C0123ABCD}, experts: ['slack:U1'],"

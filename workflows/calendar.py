@@ -37,20 +37,29 @@ def _holiday_dates(code: str, year: int) -> frozenset[date]:
     return frozenset(table.keys())
 
 
-def check_holiday_code(code: str) -> None:
-    try:
-        _holiday_dates(code, 2026)
-    except (NotImplementedError, KeyError, ValueError) as exc:
-        raise CalendarError(
-            f"unknown holiday calendar {code!r}: use a country code such as GB or US, "
-            f"optionally with a subdivision such as US-CA ({exc})"
-        ) from None
+def check_holiday_code(code: str) -> str:
+    """The calendar's code as the ``holidays`` package knows it (``gb`` is ``GB``)."""
+    country, dash, subdiv = code.strip().partition("-")
+    # Country codes are upper case; a few subdivision codes are not, so those are tried as written first.
+    candidates = dict.fromkeys((f"{country.upper()}{dash}{subdiv}", f"{country.upper()}{dash}{subdiv.upper()}"))
+    error: Exception | None = None
+    for candidate in candidates:
+        try:
+            _holiday_dates(candidate, 2026)
+        except (NotImplementedError, KeyError, ValueError) as exc:
+            error = exc
+        else:
+            return candidate
+    raise CalendarError(
+        f"unknown holiday calendar {code!r}: use a country code such as GB or US, "
+        f"optionally with a subdivision such as US-CA ({error})"
+    ) from None
 
 
 class BusinessHours(BaseModel):
     """Working days and hours in one time zone, optionally minus public holidays."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     timezone: str
     days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
@@ -91,10 +100,10 @@ class BusinessHours(BaseModel):
     def _known_holidays(cls, value: str | None) -> str | None:
         if value:
             try:
-                check_holiday_code(value)
+                return check_holiday_code(value)
             except CalendarError as exc:
                 raise ValueError(str(exc)) from None
-        return value or None
+        return None
 
     @model_validator(mode="after")
     def _start_before_end(self) -> BusinessHours:

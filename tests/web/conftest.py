@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.web import ConsoleConfig, OidcProvider, WebConsole
 from bot.app import build_app
-from bot.config import describe_policy, parse_config
+from bot.config import parse_config
+from bot.config_check import describe_policy
 from bot.runtime import Runtime
 from storage import Store
 from storage.console import ConsoleStore
