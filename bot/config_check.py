@@ -79,12 +79,14 @@ def _platform_warnings(community: Community, where: str, enabled: frozenset[Plat
 def _policy_warnings(community: Community, where: str) -> list[str]:
     out = []
     policy = community.policy
-    nudge, assign = policy.timers.nudge_after, policy.timers.assign_after
-    if nudge is not None and assign is not None and nudge > assign:
-        out.append(
-            f"{where}: nudge_after ({format_duration(nudge)}) is longer than assign_after "
-            f"({format_duration(assign)}): questions are assigned before any nudge, so the channel is never nudged"
-        )
+    clocks = [("", policy.timers)] + [(f", priority {p.value}", policy.timers_for(p)) for p in policy.priorities]
+    for which, timers in clocks:
+        nudge, assign = timers.nudge_after, timers.assign_after
+        if nudge is not None and assign is not None and nudge > assign:
+            out.append(
+                f"{where}{which}: nudge_after ({format_duration(nudge)}) is longer than assign_after "
+                f"({format_duration(assign)}): questions are assigned before any nudge, so the channel is never nudged"
+            )
     both = [emoji for emoji in policy.claim_reactions if emoji in policy.resolve_reactions]
     if both:
         out.append(

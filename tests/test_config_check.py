@@ -170,6 +170,11 @@ communities:
         ),
         (
             '"slack:U0ADA"',
+            "nudge_after: 10m, assign_after: 1h, priority: {urgent: {nudge_after: 20m, assign_after: 15m}}",
+            "community 'sdk', priority urgent: nudge_after (20m) is longer than assign_after (15m)",
+        ),
+        (
+            '"slack:U0ADA"',
             "claim_reactions: [eyes, white_check_mark], resolve_reactions: [white_check_mark]",
             "community 'sdk': :white_check_mark: is in both claim_reactions and resolve_reactions",
         ),

@@ -57,7 +57,7 @@ def test_defaults_give_every_community_the_priorities_unless_it_has_its_own() ->
     [
         ("{urgnt: {nudge_after: 5m}}", "field 'policy.priority.urgnt.[key]': Input should be 'low', 'normal'"),
         ("{urgent: {nudge_after: soon}}", "field 'policy.priority.urgent.nudge_after': 'soon' is not a duration"),
-        ("{urgent: {page_after: 5m}}", "field 'policy.priority.urgent.page_after': Extra inputs are not permitted"),
+        ("{urgent: {page_after: 5m}}", "field 'policy.priority.urgent.page_after': unknown field"),
         ("{urgent: {business_hours: maybe}}", "business_hours under a priority is on or off"),
         ("{urgent: 5m}", "field 'policy.priority.urgent'"),
     ],
@@ -70,6 +70,6 @@ def test_a_bad_priority_is_one_line_naming_it(
     with pytest.raises(ConfigError) as error:
         load_config(path)
     lines = str(error.value).splitlines()
-    assert len(lines) == 2 and expected in lines[1], lines
+    assert len(lines) == 1 and expected in lines[0], lines
     assert main(["config", "check", str(path)]) == 2
     assert expected in capsys.readouterr().err

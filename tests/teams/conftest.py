@@ -58,7 +58,6 @@ communities:
     teams: {{channel: "{CHANNEL}", team: "{TEAM}", tenant: "{TENANT}"}}
     experts: ["teams:29:ada", "teams:29:ben", "teams:29:chen"]
     lead: "teams:29:lee"
-    policy: {{digest_at: "14:00", digest_when_empty: true}}
   - key: billing
     name: Billing
     teams: {{channel: "19:billing@thread.tacv2", team: "{TEAM}", tenant: "{TENANT}"}}

@@ -73,6 +73,7 @@ async def test_no_card_uses_date_functions_and_times_read_in_a_named_zone(paris:
         teams.clock.advance(timedelta(hours=3))
         await teams.runtime.sweep()
         await teams.runtime.dispatch()
+    teams.clock.set(datetime(2026, 3, 3, 8, 0, tzinfo=UTC))  # Tuesday 09:00 in Paris: digest time
     await teams.runtime.digest()
     await teams.runtime.dispatch()
     kinds = {call.kind for call in teams.connector.calls}
