@@ -155,14 +155,14 @@ def check(path: str, enabled: Collection[Platform], *, strict: bool = False) -> 
     if strict and found:
         print(f"{path}: refused (--strict): {len(found)} warning(s)", file=sys.stderr)
         return 1
+    summary = f", {len(found)} warning(s)" if found else ""
+    print(f"{path}: OK, {len(directory.all())} communities{summary}")
     if not enabled:
         print(
-            "note: no chat platform is configured here (SLACK_BOT_TOKEN, MICROSOFT_APP_ID or TEAMS_ENABLED), "
-            "so channels were not checked against the platforms in use",
-            file=sys.stderr,
+            "no chat platform is configured here (SLACK_BOT_TOKEN, MICROSOFT_APP_ID or TEAMS_ENABLED), "
+            "so channels were not checked against the platforms in use"
         )
-    summary = f", {len(found)} warning(s)" if found else ""
-    print(f"{path}: OK, {len(directory.all())} communities{summary}\n")
+    print()
     for community in directory.all():
         print("\n".join(describe_policy(community, enabled)))
         print()
