@@ -177,7 +177,7 @@ async def _serve_console(runtime: Runtime, directory: Directory, escalation_id: 
     from storage.console import ConsoleStore
 
     from .app import build_app
-    from .config import describe_policy
+    from .config_check import describe_policy
 
     queries = ConsoleStore(runtime.store)
     config = ConsoleConfig(secret=secrets.token_bytes(32), public_url=f"http://127.0.0.1:{port}")
