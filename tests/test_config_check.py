@@ -113,7 +113,10 @@ async def test_serve_names_the_channel_and_never_addresses_it(store: Store, capl
         "community 'sdk'" in r.getMessage() and "teams channel 19:abc@thread.tacv2" in r.getMessage()
         for r in caplog.records
     )
-    sdk = app[RUNTIME].service.directory.get("sdk")
+    served = app[RUNTIME].service.directory
+    # What the file says beyond communities stays as it is.
+    assert (served.admins, served.escalate_reactions) == (directory.admins, directory.escalate_reactions)
+    sdk = served.get("sdk")
     assert sdk is not None
     assert [c.platform for c in sdk.channels] == [Platform.slack]
     assert all(ref.platform == Platform.slack for e in sdk.experts for ref in e.refs)
