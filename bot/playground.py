@@ -34,6 +34,7 @@ from .config_check import describe_policy
 from .database import open_store
 from .errors import CliError
 from .migrate import upgrade
+from .playground_answers import SlackAnswers, TeamsAnswers
 from .playground_senders import PlaygroundSlack, PlaygroundTeams
 from .runtime import Runtime
 from .serve import listen
@@ -168,6 +169,7 @@ async def build_playground(
         tenants={Platform.slack: SLACK_TEAM, Platform.teams: TEAMS_TENANT},
         settle=settle,
         public_url=public_url,
+        answers={Platform.slack: SlackAnswers(directory, page), Platform.teams: TeamsAnswers(directory)},
         home=slack_home,
         console_link=console.new_link,
     )

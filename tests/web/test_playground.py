@@ -150,7 +150,7 @@ async def test_the_grammar_and_refusals_answer_privately(player: Player) -> None
     page = await player.post("say", platform="slack", text="away yesterday")
     assert "Only visible to you" in page  # refused, in the core's words, to Ben alone
     page = await player.post("say", platform="slack", text="search crash")
-    assert "Nothing found" in page
+    assert "Nothing in the knowledge base matches" in page  # Slack's own words (search_blocks)
     page = await player.post("say", platform="slack", text="nosuch My question")
     assert "There is no community called" in page and '<details class="form" open>' in page
     # Someone on Slack only cannot act in the Teams pane.
@@ -166,6 +166,12 @@ async def test_this_answers_it(player: Player) -> None:
     await player.post("say", platform="slack", text="sdk The app crashes on launch after upgrading")
     dm = player.playground.feed.channel("slack", "dm:slack:U0SAM")[-1]
     assert "This answers it" in str(dm.body)
+    await player.be("Chen")  # Teams answers a search with its own card
+    page = await player.post("say", platform="teams", text="search crashes launch")
+    assert "Add the privacy manifest." in page and 'class="ac-card"' in page
+    page = await player.post("say", platform="teams", text="help")
+    assert "Escalate a customer question to the experts" in page  # Teams' help, not Slack's
+    await player.be("Sam")
     page = await player.post("act", platform="slack", post=dm.id, control="deflect")
     held = dm.escalation_id
     assert held is not None and held != esc_id

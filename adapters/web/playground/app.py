@@ -17,7 +17,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from workflows.model import Expert, PersonRef, Platform
+from workflows.effects import Suggestion
+from workflows.model import Community, Expert, PersonRef, Platform
+from workflows.requests import Mistake
 from workflows.service import EscalationService
 
 from ..console import CSP
@@ -40,10 +42,26 @@ class SimulatedClock(Protocol):
 
 @dataclass
 class Note:
-    """An answer only its reader sees (Slack's ephemeral message, Teams' reply to them alone)."""
+    """An answer only its reader sees (Slack's ephemeral message, Teams' reply in the 1:1
+    chat), as a ``Post`` body: blocks, a card, a Teams message's HTML, or plain text."""
 
     platform: str
-    text: str
+    body: dict[str, Any]
+
+
+class Answers(Protocol):
+    """How one platform's adapter words its answers to a person alone, by its own functions
+    (``bot/playground_senders.py``): the page shows them as that platform would."""
+
+    def help(self, communities: Sequence[Community]) -> dict[str, Any]: ...
+
+    def mistake(self, mistake: Mistake) -> dict[str, Any]: ...
+
+    def text(self, text: str) -> dict[str, Any]: ...
+
+    def whoami(self, person: PersonRef, communities: Sequence[Community]) -> dict[str, Any]: ...
+
+    def search(self, words: str, hits: Sequence[Suggestion]) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -56,6 +74,8 @@ class Playground:
     # Runs due timers and the digest and delivers the outbox: after every click and clock move.
     settle: Callable[[], Awaitable[None]]
     public_url: str
+    # Each platform's wording of answers for one person alone.
+    answers: Mapping[Platform, Answers]
     # The Slack App Home tab of a person, as the Slack adapter would publish it.
     home: Callable[[PersonRef], Awaitable[dict[str, Any]]] | None = None
     # A one-time sign-in link to the web console over the same story.
@@ -91,7 +111,11 @@ class Playground:
         return {ref.id: ref.label() for ref in self.slack_people().values()}
 
     def tell(self, person: Expert, platform: Platform, text: str) -> None:
-        self.notes.setdefault(person.key, []).append(Note(platform.value, text))
+        """A sentence of the core (or the page's own) for ``person`` alone, as ``platform`` says it."""
+        self.show(person, platform, self.answers[platform].text(text))
+
+    def show(self, person: Expert, platform: Platform, body: dict[str, Any]) -> None:
+        self.notes.setdefault(person.key, []).append(Note(platform.value, body))
 
     # ------------------------------------------------------------ the app
 

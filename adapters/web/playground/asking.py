@@ -12,7 +12,6 @@ from workflows.errors import Refused
 from workflows.model import Escalation, Expert, Platform, Priority
 from workflows.ports import Scope
 from workflows.requests import (
-    FORMS,
     Away,
     Back,
     Compose,
@@ -25,7 +24,6 @@ from workflows.requests import (
     Status,
     UnknownCommunity,
     WhoAmI,
-    whoami,
 )
 from workflows.requests import parse as parse_words
 
@@ -43,23 +41,23 @@ async def say(request: web.Request) -> web.StreamResponse:
     if ref is None:
         raise web.HTTPBadRequest(text=f"{you.label()} has no {platform.value} account in the sample configuration")
     communities = playground.service.directory.all()
-    words = parse_words(fields.get("text", "")[:4000], [c.key for c in communities])
+    typed = fields.get("text", "").strip()[:40_000]
+    if platform == Platform.slack:
+        typed = typed.removeprefix("/escalate")  # the pane shows the slash command already
+    words = parse_words(typed, [c.key for c in communities])
     scope = Scope(platform.value, ref.tenant)
-    prefix = "/escalate " if platform == Platform.slack else ""
     service = playground.service
+    answers = playground.answers[platform]
     try:
         if isinstance(words, Help):
-            lines = [f"{prefix}{form.words or '(nothing)'} — {form.does}" for form in FORMS]
-            playground.tell(you, platform, "\n".join(lines))
+            playground.show(you, platform, answers.help(communities))
         elif isinstance(words, Mistake):
-            playground.tell(you, platform, f"{words.problem} {prefix}{words.usage}")
+            playground.show(you, platform, answers.mistake(words))
         elif isinstance(words, WhoAmI):
-            identity = whoami(ref, communities, None)
-            playground.tell(you, platform, "\n".join([*(f"{a}: {b}" for a, b in identity.facts), identity.roles]))
+            playground.show(you, platform, answers.whoami(ref, communities))
         elif isinstance(words, Search):
             found = await service.search(words.words[:500], scope, limit=5)
-            lines = [f"#{s.escalation_id[:8]} {s.question[:200]} — answer: {s.answer[:300]}" for s in found]
-            playground.tell(you, platform, "\n".join(lines) or f"Nothing found for “{words.words[:100]}”.")
+            playground.show(you, platform, answers.search(words.words, found))
         elif isinstance(words, Away | Back | Join | Leave):
             playground.tell(you, platform, (await service.presence.respond(ref, words)).text)
         elif isinstance(words, Status):

@@ -67,28 +67,32 @@ def _slack_plain(text: str) -> str:
 
 
 def mrkdwn(text: str, names: Mapping[str, str]) -> Markup:
-    """Slack mrkdwn as Slack shows it. ``names``: Slack user id -> display name."""
-    parts: list[str] = []
-    position = 0
-    for match in _SLACK_TOKEN.finditer(text):
-        parts.append(_slack_plain(text[position : match.start()]))
-        position = match.end()
-        inner = match.group(1)
-        target, _, label = inner.partition("|")
+    """Slack mrkdwn as Slack shows it. ``names``: Slack user id -> display name. Each <…>
+    construct becomes a placeholder first, so bold or italic may span a link or a mention."""
+    made: list[str] = []
+
+    def construct(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
         if target.startswith("@"):
             who = names.get(target[1:], target[1:])
-            parts.append(f'<span class="mention">@{escape(who)}</span>')
+            made.append(f'<span class="mention">@{escape(who)}</span>')
         elif target.startswith("#"):
-            parts.append(f'<span class="mention">#{escape(html.unescape(label or target[1:]))}</span>')
+            made.append(f'<span class="mention">#{escape(html.unescape(label or target[1:]))}</span>')
         elif target.startswith("!date^"):
-            parts.append(str(escape(html.unescape(label))))
+            made.append(str(escape(html.unescape(label))))
         elif target.startswith("!"):
-            parts.append(f'<span class="mention">@{escape(target[1:])}</span>')
+            made.append(f'<span class="mention">@{escape(target[1:])}</span>')
         else:
             url = html.unescape(target)
-            parts.append(_link(url, html.unescape(label) if label else url))
-    parts.append(_slack_plain(text[position:]))
-    return Markup("".join(parts))  # noqa: S704 - every piece was escaped above
+            made.append(_link(url, html.unescape(label) if label else url))
+        return f"\ue000{len(made) - 1}\ue001"
+
+    plain = _SLACK_TOKEN.sub(construct, text.replace("\ue000", "").replace("\ue001", ""))
+    out = _PLACEHOLDER.sub(lambda m: made[int(m.group(1))], _slack_plain(plain))
+    return Markup(out)  # noqa: S704 - every piece was escaped above
+
+
+_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 
 
 _CARD_TOKEN = re.compile(r"\\(.)|\*\*(.+?)\*\*|\[([^\]\n]+)\]\(([^)\s]+)\)", re.DOTALL)

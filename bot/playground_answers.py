@@ -1,0 +1,71 @@
+"""The playground's answers to one person alone, worded by each adapter's own functions: on
+Slack what ``/escalate`` answers ephemerally, on Teams what the bot replies in the 1:1 chat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.slack import commands as slack_commands
+from adapters.slack.blocks import md, search_blocks
+from adapters.slack.text import escape
+from adapters.teams import commands as teams_commands
+from adapters.teams.cards import escape_message_text, search_card
+from workflows.effects import Suggestion
+from workflows.model import Community, Platform
+from workflows.model import PersonRef as Person
+from workflows.requests import Mistake, whoami
+from workflows.service import Directory
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"blocks": [{"type": "section", "text": md(text).to_dict()}]}
+
+
+class SlackAnswers:
+    def __init__(self, directory: Directory, page_url: str) -> None:
+        self.directory = directory
+        self.page_url = page_url
+
+    def help(self, communities: Sequence[Community]) -> dict[str, Any]:
+        return _section(slack_commands.help_text(communities))
+
+    def mistake(self, mistake: Mistake) -> dict[str, Any]:
+        return _section(slack_commands.mistake_text(mistake))
+
+    def text(self, text: str) -> dict[str, Any]:
+        return _section(escape(text))
+
+    def whoami(self, person: Person, communities: Sequence[Community]) -> dict[str, Any]:
+        return _section(slack_commands.whoami_text(person, communities, None))
+
+    def search(self, words: str, hits: Sequence[Suggestion]) -> dict[str, Any]:
+        names = {c.key: c.name for c in self.directory.all()}
+        found = [
+            (hit, f"{self.page_url}#m{hit.card.id}" if hit.card and hit.card.platform == Platform.slack else None)
+            for hit in hits
+        ]
+        return {"blocks": search_blocks(words, found, names)}
+
+
+class TeamsAnswers:
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+
+    def help(self, communities: Sequence[Community]) -> dict[str, Any]:
+        return {"html": escape_message_text(teams_commands.help_text(communities))}
+
+    def mistake(self, mistake: Mistake) -> dict[str, Any]:
+        return {"html": escape_message_text(teams_commands.mistake_text(mistake))}
+
+    def text(self, text: str) -> dict[str, Any]:
+        return {"html": escape_message_text(text)}
+
+    def whoami(self, person: Person, communities: Sequence[Community]) -> dict[str, Any]:
+        identity = whoami(person, communities, None)
+        lines = ["For the bot's configuration file:", *(f"- {what}: {value}" for what, value in identity.facts)]
+        return {"html": escape_message_text("\n".join([*lines, identity.roles]))}
+
+    def search(self, words: str, hits: Sequence[Suggestion]) -> dict[str, Any]:
+        names = {c.key: c.name for c in self.directory.all()}
+        return {"card": search_card(words, hits, names)}
