@@ -367,6 +367,16 @@ class KnowledgeRepository(Repository):
                 close.append(hit)
         return close[:limit]
 
+    async def answered_like(self, question: str, scope: Scope, community: str, limit: int) -> list[KnowledgeHit]:
+        """The resolved questions most like ``question`` that someone answered, best first:
+        the evidence for routing by expertise. Looser than ``similar`` (any significant word
+        counts): the ranking weighs each by its relevance."""
+        significant = [w for w in words_of(question) if len(w) > 2 and w not in STOPWORDS]
+        if not significant:
+            return []
+        hits = await self.search(" ".join(significant), scope, community=community, limit=limit)
+        return [hit for hit in hits if hit.answered_by]
+
     async def count(self) -> int:
         from sqlalchemy import func
 

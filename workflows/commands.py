@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .effects import Suggestion
-from .model import Attachment, Community, Frozen, MessageRef, PersonRef, Priority, Step
+from .model import Attachment, Community, Frozen, MessageRef, PersonRef, Precedent, Priority, Step
 
 MAX_QUESTION = 40_000
 MAX_TEXT = 40_000
@@ -51,6 +51,8 @@ class Open(BaseCommand):
     community: Community | None = None
     # Similar resolved questions, found by the service before deciding.
     suggestions: tuple[Suggestion, ...] = ()
+    # Similar resolved questions and who answered them: the evidence for routing by expertise.
+    precedents: tuple[Precedent, ...] = ()
 
 
 class Deflect(BaseCommand):

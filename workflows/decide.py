@@ -32,6 +32,7 @@ from .commands import (
 from .durations import humanize
 from .effects import (
     Action,
+    Answerer,
     CardView,
     Effect,
     Notice,
@@ -42,6 +43,7 @@ from .effects import (
     UpdateCard,
 )
 from .errors import Reason, Refused
+from .expertise import MAX_PRECEDENTS, title
 from .local_time import community_zone
 from .model import (
     SYSTEM,
@@ -54,7 +56,17 @@ from .model import (
     Status,
     Step,
 )
-from .rotation import away_reason, cannot_hold, choose_expert, contact, mentions, nobody_available, skipped_away
+from .rotation import (
+    cannot_hold,
+    choose_expert,
+    contact,
+    expertise_detail,
+    likely_experts,
+    mentions,
+    nobody_available,
+    skipped_away,
+    why_chosen,
+)
 from .source_notes import escalated_note, outcome_note
 from .timers import reschedule
 
@@ -100,6 +112,11 @@ def decide(escalation: Escalation | None, command: Command | BaseCommand, now: d
         skipped = skipped_away(escalation, command.roster)
         if skipped:
             decision.detail["away"] = skipped
+    owner = decision.escalation.owner
+    if owner is not None and owner != escalation.owner and owner.kind == Ownership.assigned:
+        evidence = expertise_detail(escalation, owner.expert, now)
+        if evidence:
+            decision.detail["expertise"] = evidence
     esc = reschedule(decision.escalation)
     esc = esc.model_copy(
         update={
@@ -181,6 +198,7 @@ def _open(cmd: Open, now: datetime) -> Decision:
         updated_at=now,
         experts_since=now,
         applied=(cmd.id,),
+        precedents=cmd.precedents[:MAX_PRECEDENTS],
     )
     if cmd.suggestions and community.policy.deflection_wait:
         # Show what already answers similar questions first; the card waits a little.
@@ -346,10 +364,10 @@ def _reassign(esc: Escalation, cmd: Reassign, now: datetime) -> Decision:
         key = expert.key if expert else cmd.to.key
         return _give(esc, key, cmd.to, cmd.actor, now, action="reassigned", reassign=True)
     roster = cmd.roster or Roster()
-    chosen = choose_expert(esc, roster)
+    chosen = choose_expert(esc, roster, now)
     if chosen is None:
         raise Refused(Reason.nobody_left, "There is nobody left in the rotation to reassign this to.")
-    because = away_reason(esc, roster)
+    because = why_chosen(esc, roster, chosen, now)
     to = contact(esc, chosen)
     return _give(esc, chosen.key, to, cmd.actor, now, action="reassigned", reassign=True, because=because)
 
@@ -456,10 +474,10 @@ def _decline(esc: Escalation, cmd: Decline, now: datetime) -> Decision:
     if cmd.reason:
         detail["reason"] = cmd.reason
     roster = cmd.roster or Roster()
-    chosen = choose_expert(released, roster)
+    chosen = choose_expert(released, roster, now)
     if chosen is None:
         return _unowned(released, now, "declined", detail, f"{cmd.actor.label()} declined", roster)
-    because = away_reason(released, roster)
+    because = why_chosen(released, roster, chosen, now)
     to = contact(esc, chosen)
     decision = _give(released, chosen.key, to, SYSTEM, now, action="declined", reassign=True, because=because)
     decision.detail.update(detail)
@@ -477,7 +495,7 @@ def _move_on(esc: Escalation, cmd: MoveOn, now: datetime) -> Decision:
     if reason is None:
         return Decision(esc)
     because = f"{owner.person.label()} {reason}"
-    chosen = choose_expert(esc, roster)
+    chosen = choose_expert(esc, roster, now)
     if chosen is not None:
         nobody = nobody_available(esc, roster)
         because = f"{because}, and {nobody}" if nobody else because
@@ -646,10 +664,10 @@ def _step_nudge(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
 
 def _step_assign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
     roster = cmd.roster or Roster()
-    chosen = choose_expert(esc, roster)
+    chosen = choose_expert(esc, roster, now)
     if chosen is None:
         return _unowned(esc, now, "assign_failed", {}, "Nobody answered", roster)
-    because = away_reason(esc, roster)
+    because = why_chosen(esc, roster, chosen, now)
     to = contact(esc, chosen)
     return _give(esc, chosen.key, to, SYSTEM, now, action="auto_assigned", reassign=False, because=because)
 
@@ -671,10 +689,10 @@ def _step_owner_reminder(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
 
 def _step_reassign(esc: Escalation, cmd: Tick, now: datetime) -> Decision:
     roster = cmd.roster or Roster()
-    chosen = choose_expert(esc, roster)
+    chosen = choose_expert(esc, roster, now)
     if chosen is None:  # the roster emptied since this was scheduled: stop pushing
         return Decision(esc.model_copy(update={"owner_reminded": True}), [], "reassign_skipped", {}, card_changed=False)
-    because = away_reason(esc, roster)
+    because = why_chosen(esc, roster, chosen, now)
     to = contact(esc, chosen)
     return _give(esc, chosen.key, to, SYSTEM, now, action="auto_reassigned", reassign=True, because=because)
 
@@ -875,6 +893,18 @@ def card_view(esc: Escalation) -> CardView:
         resolved_by=esc.resolved_by,
         first_responder=esc.first_responder,
         experts=tuple(r for e in esc.community.experts for r in e.refs),
+        likely=tuple(
+            Answerer(
+                name=s.expert.label(),
+                refs=s.expert.refs,
+                answered=s.answered,
+                latest_question=title(s.latest.question),
+                latest_card=s.latest.card,
+            )
+            for s in likely_experts(esc, esc.updated_at)
+        )
+        if esc.status == Status.open
+        else (),
         actions=card_actions(esc),
         time_zone=community_zone(esc.policy),
     )

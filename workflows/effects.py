@@ -43,6 +43,16 @@ class Action(StrEnum):
     priority = "priority"  # change the question's priority (and so its clock)
 
 
+class Answerer(Frozen):
+    """Someone in the community who answered questions like this one (the card's hint for pull)."""
+
+    name: str
+    refs: tuple[PersonRef, ...]  # the adapter mentions the one on its platform
+    answered: int
+    latest_question: str  # the latest one's title
+    latest_card: MessageRef | None = None
+
+
 class CardView(Frozen):
     """Everything a card shows, as of one version of the escalation."""
 
@@ -72,6 +82,8 @@ class CardView(Frozen):
     resolved_by: PersonRef | None = None
     first_responder: PersonRef | None = None
     experts: tuple[PersonRef, ...] = ()
+    # Up to three people who answered similar questions, best first, whatever the rotation.
+    likely: tuple[Answerer, ...] = ()
     actions: tuple[Action, ...] = ()
     # The community's time zone (its business hours), for adapters that write times as text.
     time_zone: str | None = None

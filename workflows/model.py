@@ -122,6 +122,20 @@ class Priority(StrEnum):
 class Rotation(StrEnum):
     round_robin = "round_robin"
     least_loaded = "least_loaded"
+    expertise = "expertise"  # who answered similar questions, recent ones weighing more
+
+
+class Precedent(Frozen):
+    """A resolved question like this one and who answered it: the knowledge base's evidence
+    for routing by expertise, found by the service when the question opens."""
+
+    escalation_id: str
+    question: str
+    answered_by: str  # PersonRef.key of the first expert who answered it
+    resolved_at: datetime
+    # The knowledge base's relevance; only its ratio to the best match counts (engines differ).
+    relevance: float
+    card: MessageRef | None = None  # its card, for a link
 
 
 class Timers(Frozen):
@@ -301,6 +315,9 @@ class Escalation(Frozen):
 
     next_step: Step | None = None
     next_due_at: datetime | None = None
+
+    # Similar resolved questions and who answered them, as found when it opened (bounded).
+    precedents: tuple[Precedent, ...] = ()
 
     # Ids of commands already applied, so a command delivered twice is a no-op even
     # where no storage-level deduplication saw it first. Bounded.

@@ -104,6 +104,9 @@ class KnowledgePort(Protocol):
     async def search(
         self, query: str, scope: Scope, *, community: str | None = None, limit: int = 5
     ) -> Sequence[KnowledgeHitLike]: ...
+    async def answered_like(
+        self, question: str, scope: Scope, community: str, limit: int
+    ) -> Sequence[KnowledgeHitLike]: ...
 
 
 class HomeViewsPort(Protocol):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .availability import earliest_return, when
 from .commands import Roster
+from .expertise import Standing, by_expertise, reason, standings
 from .model import Escalation, Expert, PersonRef, Platform, Rotation
 
 
@@ -53,9 +56,10 @@ def _rotating(esc: Escalation) -> list[Expert]:
     return [e for e in candidates(esc) if lead is None or e.key != lead.key or esc.community.is_expert(e.refs[0])]
 
 
-def choose_expert(esc: Escalation, roster: Roster) -> Expert | None:
+def choose_expert(esc: Escalation, roster: Roster, now: datetime | None = None) -> Expert | None:
     """The next expert by the community's rotation, never one who is away; the lead when
-    the roster is spent or everyone in it is away."""
+    the roster is spent or everyone in it is away. ``now``: how old the evidence is for
+    ``rotation: expertise`` (the escalation's last change when not given)."""
     pool = candidates(esc)
     lead = esc.community.lead
     experts = [e for e in _rotating(esc) if e.key not in roster.away]
@@ -69,7 +73,48 @@ def choose_expert(esc: Escalation, roster: Roster) -> Expert | None:
 
     if esc.policy.rotation == Rotation.least_loaded:
         return min(experts, key=lambda e: (roster.loads.get(e.key, 0), position(e)))
+    if esc.policy.rotation == Rotation.expertise:
+        return by_expertise(sorted(experts, key=position), esc.precedents, roster.loads, now or esc.updated_at)[0]
     return min(experts, key=position)
+
+
+def expertise_of(esc: Escalation, expert: Expert, now: datetime) -> Standing | None:
+    """Why ``rotation: expertise`` chose ``expert``: their similar answers (None: it did not)."""
+    if esc.policy.rotation != Rotation.expertise:
+        return None
+    found = standings([expert], esc.precedents, now)
+    return found[0] if found else None
+
+
+def why_chosen(esc: Escalation, roster: Roster, chosen: Expert, now: datetime) -> str | None:
+    """What the people concerned are told about the choice: that nobody in the rotation is
+    available; else who answered similar questions before, and who was passed over as away."""
+    nobody = nobody_available(esc, roster)
+    if nobody:
+        return nobody
+    standing = expertise_of(esc, chosen, now)
+    reasons = [reason(standing)] if standing else []
+    away = away_reason(esc, roster)
+    return "; ".join([*reasons, away] if away else reasons) or None
+
+
+def expertise_detail(esc: Escalation, chosen: str, now: datetime) -> dict[str, Any] | None:
+    """For the audit: the evidence behind a choice by expertise."""
+    people = (*esc.community.experts, *([esc.community.lead] if esc.community.lead else []))
+    expert = next((e for e in people if e.key == chosen), None)
+    standing = expertise_of(esc, expert, now) if expert else None
+    if standing is None:
+        return None
+    return {"answered": standing.answered, "score": round(standing.score, 3), "latest": standing.latest.escalation_id}
+
+
+def likely_experts(esc: Escalation, now: datetime, limit: int = 3) -> list[Standing]:
+    """The community's people who answered questions like this one, best first."""
+    people = list(esc.community.experts)
+    lead = esc.community.lead
+    if lead is not None and all(e.key != lead.key for e in people):
+        people.append(lead)
+    return [s for s in standings(people, esc.precedents, now) if not s.expert.is_(esc.requester)][:limit]
 
 
 def nobody_available(esc: Escalation, roster: Roster) -> str | None:
@@ -120,6 +165,9 @@ def mentions(
     people = list(esc.community.experts)
     if include_lead and esc.community.lead:
         people.append(esc.community.lead)
+    # Those who answered questions like this one are called on first.
+    likely = [s.expert.key for s in standings(people, esc.precedents, esc.updated_at)]
+    people.sort(key=lambda e: likely.index(e.key) if e.key in likely else len(likely))
     out: list[PersonRef] = []
     for expert in people:
         if roster is not None and expert.key in roster.away:

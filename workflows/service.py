@@ -21,7 +21,8 @@ from .commands import BaseCommand, Decline, MoveOn, Open, Reassign, Tick
 from .decide import Decision, decide
 from .effects import Suggestion
 from .errors import Reason, Refused
-from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Priority, Status, Step
+from .expertise import MAX_PRECEDENTS
+from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Precedent, Priority, Status, Step
 from .ports import Scope, StorePort
 from .presence import Presence, away_now, people_of, with_members
 
@@ -256,8 +257,11 @@ class EscalationService:
                 command = command.model_copy(
                     update={"community": await self.live_community(uow, command.community.key)}
                 )
-            if current is None and command.community is not None and command.community.policy.deflection_wait:
-                command = command.model_copy(update={"suggestions": await self._suggestions(uow, command)})
+            if current is None and command.community is not None:
+                found_before: dict[str, Any] = {"precedents": await _precedents(uow, command)}
+                if command.community.policy.deflection_wait:
+                    found_before["suggestions"] = await self._suggestions(uow, command)
+                command = command.model_copy(update=found_before)
         decision = decide(current, command, now)
         if decision.changed:
             esc = decision.escalation
@@ -542,6 +546,25 @@ async def _as_suggestions(uow: Any, hits: Sequence[Any]) -> list[Suggestion]:
             )
         )
     return out
+
+
+async def _precedents(uow: Any, command: Open) -> tuple[Precedent, ...]:
+    """Who answered questions like this one: the knowledge base's own search, with a link to
+    each one's card (``rotation: expertise`` routes by it; every card shows it)."""
+    scope = Scope.of(command.actor)
+    hits = await uow.knowledge.answered_like(command.question, scope, command.community_key, MAX_PRECEDENTS)
+    found = await uow.messages.for_escalations([hit.escalation_id for hit in hits], "card") if hits else {}
+    return tuple(
+        Precedent(
+            escalation_id=hit.escalation_id,
+            question=hit.question,
+            answered_by=hit.answered_by,
+            resolved_at=hit.resolved_at,
+            relevance=max(float(hit.score), 0.0),
+            card=found[hit.escalation_id][0][1] if found.get(hit.escalation_id) else None,
+        )
+        for hit in hits
+    )
 
 
 def _loggable(detail: dict[str, Any]) -> dict[str, Any]:
