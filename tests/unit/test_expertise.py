@@ -9,7 +9,7 @@ import pytest
 
 from tests.unit.helpers import ALICE, BOB, CAROL, LENA, RITA, T0, community, fire, open_cmd, person
 from workflows.commands import Roster
-from workflows.decide import card_view, decide
+from workflows.decide import Decision, card_view, decide
 from workflows.effects import Notify, ThreadReply
 from workflows.expertise import HALF_LIFE, by_expertise, reason, standings, title, weight
 from workflows.model import Escalation, Expert, MessageRef, Platform, Precedent, Rotation, Step
@@ -85,7 +85,7 @@ def esc_with(precedents: list[Precedent], rotation: Rotation = Rotation.expertis
     return decide(None, open_cmd(comm, precedents=tuple(precedents)), T0).escalation
 
 
-def to_assignment(esc: Escalation, roster: Roster) -> tuple[Escalation, object]:
+def to_assignment(esc: Escalation, roster: Roster) -> tuple[Escalation, Decision]:
     fire_nudge = fire(esc, roster)
     assert fire_nudge.escalation.next_step == Step.assign
     return fire_nudge.escalation, fire(fire_nudge.escalation, roster)
