@@ -895,7 +895,7 @@ def card_view(esc: Escalation) -> CardView:
         experts=tuple(r for e in esc.community.experts for r in e.refs),
         likely=tuple(
             Answerer(
-                name=s.expert.label(),
+                name=s.expert.name or s.expert.refs[0].name,
                 refs=s.expert.refs,
                 answered=s.answered,
                 latest_question=title(s.latest.question),

@@ -46,8 +46,8 @@ class Action(StrEnum):
 class Answerer(Frozen):
     """Someone in the community who answered questions like this one (the card's hint for pull)."""
 
-    name: str
-    refs: tuple[PersonRef, ...]  # the adapter mentions the one on its platform
+    name: str | None  # as configured; None: the adapter shows the person on its platform
+    refs: tuple[PersonRef, ...]
     answered: int
     latest_question: str  # the latest one's title
     latest_card: MessageRef | None = None

@@ -35,6 +35,7 @@ from workflows.effects import Action, CardView, DigestItem, Notice, Notify, Post
 from workflows.model import Ball, Community, Ownership, Priority, Status, Step
 from workflows.requests import COMPOSE_USAGE, OPEN_USAGE
 
+from .likely import likely_text
 from .text import (
     SECTION_LIMIT,
     date,
@@ -198,7 +199,7 @@ def _bid(view: CardView, name: str) -> str:
     return f"esc:{view.escalation_id}:{view.version}:{name}"
 
 
-def card_blocks(view: CardView, now: datetime) -> list[dict[str, Any]]:
+def card_blocks(view: CardView, now: datetime, likely_urls: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     question, cut = truncated(view.question, CARD_QUESTION_LIMIT)
     head = (
         f"*{escape(view.community_name)}* · question from {mention(view.requester)} · "
@@ -221,6 +222,9 @@ def card_blocks(view: CardView, now: datetime) -> list[dict[str, Any]]:
     if view.answer_files:
         blocks.append(SectionBlock(block_id=_bid(view, "answer-files"), text=md(file_links(view.answer_files))))
     blocks.append(ContextBlock(block_id=_bid(view, "status"), elements=[md(summary_line(view, now))]))
+    likely = likely_text(view, likely_urls)
+    if likely:
+        blocks.append(ContextBlock(block_id=_bid(view, "likely"), elements=[md(likely)]))
     elements = _card_elements(view, cut)
     if elements:
         blocks.append(ActionsBlock(block_id=_bid(view, "actions"), elements=elements))
@@ -283,6 +287,7 @@ def dm_blocks(
     now: datetime,
     thread_url: str | None,
     suggestion_urls: Mapping[str, str | None] | None = None,
+    likely_urls: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     view = effect.view
     body, _ = truncated(effect.text, SECTION_LIMIT - 100)
@@ -305,6 +310,9 @@ def dm_blocks(
                     text=md(suggestion_text(suggestion, url, number=number)),
                 )
             )
+    likely = likely_text(view, likely_urls) if effect.notice == Notice.assigned else None
+    if likely:  # the evidence behind "it comes to you because …", with links
+        blocks.append(ContextBlock(block_id=_bid(view, "dm-likely"), elements=[md(likely)]))
     context = summary_line(view, now)
     if thread_url:
         context += f" · {link(thread_url, 'Open the thread')}"

@@ -38,6 +38,7 @@ from .blocks import (
     home_view,
     md,
 )
+from .likely import likely_urls
 from .text import channel_link, escape, link, mention, plain_excerpt, slack_markup, truncated
 
 log = logging.getLogger("escalation_bot.slack")
@@ -251,6 +252,7 @@ class SlackSender:
 
     async def _post_card(self, effect: PostCard, context: DeliveryContext) -> Delivered:
         view = effect.view
+        urls = await likely_urls(view, self.links.archive_url)
         found = await self._already_posted(effect.channel.id, context)
         if found is not None:
             channel, ts = effect.channel.id, found
@@ -259,7 +261,7 @@ class SlackSender:
                 lambda: self.client.chat_postMessage(
                     channel=effect.channel.id,
                     text=card_fallback(view),
-                    blocks=card_blocks(view, self.clock.now()),
+                    blocks=card_blocks(view, self.clock.now(), urls),
                     metadata=self._metadata("escalation_card", effect.escalation_id, context),
                     unfurl_links=False,
                     unfurl_media=False,
@@ -300,12 +302,13 @@ class SlackSender:
 
     async def _update_card(self, effect: UpdateCard, context: DeliveryContext) -> Delivered:
         card = self._card(context, effect.channel.id)
+        urls = await likely_urls(effect.view, self.links.archive_url)
         await call_slack(
             lambda: self.client.chat_update(
                 channel=card.channel,
                 ts=card.id,
                 text=card_fallback(effect.view),
-                blocks=card_blocks(effect.view, self.clock.now()),
+                blocks=card_blocks(effect.view, self.clock.now(), urls),
             ),
             "chat.update (card)",
         )
@@ -372,7 +375,8 @@ class SlackSender:
                 suggestion_urls[suggestion.escalation_id] = (
                     await self.links.archive_url(ref) if ref is not None and on_slack else None
                 )
-        blocks = dm_blocks(effect, self.clock.now(), thread_url, suggestion_urls)
+        urls = await likely_urls(effect.view, self.links.archive_url) if effect.notice == Notice.assigned else {}
+        blocks = dm_blocks(effect, self.clock.now(), thread_url, suggestion_urls, urls)
         found = await self._already_in_dm(effect.person.id, context)
         if found is not None:
             channel, ts = found

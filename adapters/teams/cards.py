@@ -250,6 +250,7 @@ def question_card(view: CardView, *, heading: str | None = None, warning: str | 
         },
         {"type": "TextBlock", "text": _question_text(view.question), "wrap": True},
         {"type": "FactSet", "facts": _facts(view)},
+        *_likely(view),
     ]
     return {
         "type": "AdaptiveCard",
@@ -259,6 +260,28 @@ def question_card(view: CardView, *, heading: str | None = None, warning: str | 
         "actions": card_actions(view, view.actions) + open_buttons(view.answer_files),
         "msteams": {"width": "Full"},
     }
+
+
+def _likely(view: CardView) -> list[dict[str, Any]]:
+    """Who in the community answered similar questions, each opening the latest one's thread."""
+    if not view.likely:
+        return []
+    out: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": "Answered similar questions", "weight": "Bolder", "spacing": "Medium"}
+    ]
+    for answerer in view.likely:
+        ref = next((r for r in answerer.refs if r.platform == Platform.teams), answerer.refs[0])
+        line = f"{answerer.name or ref.label()}: {answerer.answered} (latest: “{answerer.latest_question}”)"
+        item: dict[str, Any] = {
+            "type": "Container",
+            "spacing": "None",
+            "items": [{"type": "TextBlock", "text": escape_card_text(line), "wrap": True, "size": "Small"}],
+        }
+        url = message_link(answerer.latest_card)
+        if url:
+            item["selectAction"] = {"type": "Action.OpenUrl", "title": "Open the thread", "url": url}
+        out.append(item)
+    return out
 
 
 def notify_card(effect: Notify, thread: MessageRef | None = None) -> dict[str, Any]:
