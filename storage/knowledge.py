@@ -205,6 +205,25 @@ def _files_of(data: Any) -> tuple[Attachment, ...]:
     return tuple(Attachment.model_validate(f) for f in data.get("files") or ())
 
 
+# How many hits ``similar`` looks through per suggestion it may show.
+SIMILAR_POOL = 4
+
+
+def close_to(question: str, hits: list[KnowledgeHit], limit: int = 3) -> list[KnowledgeHit]:
+    """Of ``hits`` (``related``'s, best first), those close enough to show before escalating:
+    most of the new question's significant words appear in the old question or its answer."""
+    significant = [w for w in words_of(question) if len(w) > 2 and w not in STOPWORDS]
+    if not significant:
+        return []
+    needed = 1 if len(significant) == 1 else max(2, math.ceil(len(significant) / 2))
+    close = []
+    for hit in hits[: limit * SIMILAR_POOL]:
+        stems = {w[:5] for w in words_of(f"{hit.question} {hit.answer}", limit=None)}
+        if sum(1 for w in significant if w[:5] in stems) >= needed:
+            close.append(hit)
+    return close[:limit]
+
+
 class KnowledgeRepository(Repository):
     def __init__(self, work: Work, candidates: int = CANDIDATES) -> None:
         super().__init__(work)
@@ -353,29 +372,21 @@ class KnowledgeRepository(Repository):
         return [_hit(row, float(row.score)) for row in rows]
 
     async def similar(self, question: str, scope: Scope, community: str, limit: int = 3) -> list[KnowledgeHit]:
-        """Resolved questions close enough to show before escalating: most of the new
-        question's significant words must appear in the old question or its answer."""
-        significant = [w for w in words_of(question) if len(w) > 2 and w not in STOPWORDS]
-        if not significant:
-            return []
-        hits = await self.search(" ".join(significant), scope, community=community, limit=limit * 4)
-        needed = 1 if len(significant) == 1 else max(2, math.ceil(len(significant) / 2))
-        close = []
-        for hit in hits:
-            stems = {w[:5] for w in words_of(f"{hit.question} {hit.answer}", limit=None)}
-            if sum(1 for w in significant if w[:5] in stems) >= needed:
-                close.append(hit)
-        return close[:limit]
+        """Resolved questions close enough to show before escalating."""
+        return close_to(question, await self.related(question, scope, community, limit * SIMILAR_POOL), limit)
 
-    async def answered_like(self, question: str, scope: Scope, community: str, limit: int) -> list[KnowledgeHit]:
-        """The resolved questions most like ``question`` that someone answered, best first:
-        the evidence for routing by expertise. Looser than ``similar`` (any significant word
-        counts): the ranking weighs each by its relevance."""
+    @staticmethod
+    def close_to(question: str, hits: list[KnowledgeHit], limit: int = 3) -> list[KnowledgeHit]:
+        return close_to(question, hits, limit)
+
+    async def related(self, question: str, scope: Scope, community: str, limit: int) -> list[KnowledgeHit]:
+        """The resolved questions sharing any significant word with ``question``, best first.
+        One search serves both the deflection (``close_to`` its first hits) and routing by
+        expertise (who answered them), so an open costs one search, not two."""
         significant = [w for w in words_of(question) if len(w) > 2 and w not in STOPWORDS]
         if not significant:
             return []
-        hits = await self.search(" ".join(significant), scope, community=community, limit=limit)
-        return [hit for hit in hits if hit.answered_by]
+        return await self.search(" ".join(significant), scope, community=community, limit=limit)
 
     async def count(self) -> int:
         from sqlalchemy import func

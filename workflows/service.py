@@ -258,9 +258,13 @@ class EscalationService:
                     update={"community": await self.live_community(uow, command.community.key)}
                 )
             if current is None and command.community is not None:
-                found_before: dict[str, Any] = {"precedents": await _precedents(uow, command)}
+                # One search: its closest hits are the suggestions, who answered them the evidence.
+                scope = Scope.of(command.actor)
+                hits = await uow.knowledge.related(command.question, scope, command.community_key, MAX_PRECEDENTS)
+                found_before: dict[str, Any] = {"precedents": await _precedents(uow, hits)}
                 if command.community.policy.deflection_wait:
-                    found_before["suggestions"] = await self._suggestions(uow, command)
+                    close = uow.knowledge.close_to(command.question, hits)
+                    found_before["suggestions"] = tuple(await _as_suggestions(uow, close))
                 command = command.model_copy(update=found_before)
         decision = decide(current, command, now)
         if decision.changed:
@@ -307,11 +311,6 @@ class EscalationService:
                 **_loggable(decision.detail),
             },
         )
-
-    @staticmethod
-    async def _suggestions(uow: Any, command: Open) -> tuple[Suggestion, ...]:
-        hits = await uow.knowledge.similar(command.question, Scope.of(command.actor), command.community_key)
-        return tuple(await _as_suggestions(uow, hits))
 
     async def search(
         self, query: str, scope: Scope, *, community: str | None = None, limit: int = 5
@@ -548,11 +547,10 @@ async def _as_suggestions(uow: Any, hits: Sequence[Any]) -> list[Suggestion]:
     return out
 
 
-async def _precedents(uow: Any, command: Open) -> tuple[Precedent, ...]:
-    """Who answered questions like this one: the knowledge base's own search, with a link to
-    each one's card (``rotation: expertise`` routes by it; every card shows it)."""
-    scope = Scope.of(command.actor)
-    hits = await uow.knowledge.answered_like(command.question, scope, command.community_key, MAX_PRECEDENTS)
+async def _precedents(uow: Any, related: Sequence[Any]) -> tuple[Precedent, ...]:
+    """Who answered the resolved questions ``related`` to a new one, with a link to each one's
+    card: the evidence ``rotation: expertise`` routes by, and every card shows."""
+    hits = [hit for hit in related if hit.answered_by]
     found = await uow.messages.for_escalations([hit.escalation_id for hit in hits], "card") if hits else {}
     return tuple(
         Precedent(
