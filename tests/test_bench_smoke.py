@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from bench import ack, deflection, delivery, floor, growth, loops, timers
+from bench import ack, deflection, delivery, expertise, floor, growth, loops, timers
 
 DB = "postgres" if os.environ.get("TEST_DATABASE_URL", "").strip() else "sqlite"
 
@@ -94,3 +94,12 @@ def test_loops_measures_every_operation_on_both_event_loops() -> None:
         assert set(figures) == operations and all(ms > 0 for ms in figures.values())
     assert set(result["uvloop_over_asyncio"]) == operations
     assert all(r["median"] > 0 for r in result["uvloop_over_asyncio"].values())
+
+
+def test_expertise_beats_the_baselines_and_measures_its_cost() -> None:
+    result = expertise.main(["--quick", "--db", DB, "--sizes", "300"])
+    scores = result["accuracy"]
+    assert scores["expertise"]["top1"] > scores["round robin"]["top1"]
+    assert scores["expertise"]["top3"] > scores["least loaded"]["top3"]
+    figures = result["cost"]["300"]
+    assert figures["evidence_search_ms"]["n"] > 0 and figures["assign_step_expertise_ms"]["n"] > 0
