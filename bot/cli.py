@@ -31,7 +31,7 @@ READS: dict[str, tuple[type[BaseSettings], ...]] = {
     "playground": (env.Settings,),
     "report": (env.DatabaseSettings, env.ConfigFileSettings, env.LogSettings),
     "outbox": (env.DatabaseSettings, env.LogSettings),
-    "config": (env.ConfigFileSettings, env.PlatformSettings),
+    "config": (env.ConfigFileSettings, env.PlatformSettings, env.SlackApiSettings),
     # The link is made for the address serve is reached at (CONSOLE_URL, else PORT).
     "console-link": (env.Settings,),
     "teams-package": (),
@@ -199,7 +199,9 @@ def _run(args: argparse.Namespace) -> int:
         from .config_check import check
 
         path = args.path or env.load(env.ConfigFileSettings).escalation_config
-        return check(path, env.load(env.PlatformSettings).platforms(), strict=args.strict)
+        platforms, api = env.load(env.PlatformSettings), env.load(env.SlackApiSettings)
+        slack = (platforms.slack_bot_token, api.slack_api_url)
+        return check(path, platforms.platforms(), strict=args.strict, slack=slack)
     if args.command == "serve":
         from .serve import serve
 

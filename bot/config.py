@@ -24,6 +24,7 @@ from workflows.requests import RESERVED
 from .escalate_reactions import ChannelSettings, emoji_map
 from .escalate_reactions import build as build_escalate_reactions
 from .priorities import PriorityConfig, priority_rules
+from .user_groups import user_groups_of
 
 TIMER_FIELDS = (
     "nudge_after",
@@ -315,19 +316,25 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
         if not channels:
             raise ConfigError(f"{where}: needs a slack or a teams channel to post questions in")
         experts: list[Expert] = []
+        try:
+            groups = user_groups_of(item.experts, item.slack.team if item.slack else "")
+        except ValueError as exc:
+            raise ConfigError(f"{where}, {exc}") from None
         for index, spec in enumerate(item.experts):
+            if index in groups:
+                continue
             expert = expert_of(spec, f"{where}, experts[{index}]")
             if all(e.key != expert.key for e in experts):
                 experts.append(expert)
         lead = expert_of(item.lead, f"{where}, lead") if item.lead else None
         policy_values = _merge(default_policy, item.policy)
         timers = Timers(**{k: policy_values.pop(k, None) for k in TIMER_FIELDS})
-        if (timers.assign_after or timers.reassign_after) and not experts and lead is None:
+        if (timers.assign_after or timers.reassign_after) and not experts and not groups and lead is None:
             raise ConfigError(
                 f"{where}: auto-assignment is on (assign_after/reassign_after) but there are no experts and no lead "
                 "to assign to; add experts, or set assign_after: off"
             )
-        if timers.nudge_after and not experts:
+        if timers.nudge_after and not experts and not groups:
             raise ConfigError(f"{where}: nudge_after is set but there are no experts to nudge; add experts")
         for reactions in ("claim_reactions", "resolve_reactions"):
             if reactions in policy_values:
@@ -341,6 +348,7 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
                 channels=tuple(channels),
                 experts=tuple(experts),
                 lead=lead,
+                user_groups=tuple(dict.fromkeys(groups.values())),
                 policy=policy,
                 open_roster=item.open_roster,
                 **({"away_statuses": tuple(item.away_statuses)} if item.away_statuses is not None else {}),

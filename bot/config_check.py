@@ -7,6 +7,7 @@ see, a nudge that can never come first). ``serve`` logs the same warnings at sta
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Collection
@@ -17,6 +18,7 @@ from workflows.model import Community, Expert, Platform
 from .config import TIMER_FIELDS, Directory, load_config
 from .escalate_reactions import describe as describe_escalate_reactions
 from .priorities import describe_priorities
+from .user_groups import check_user_groups
 
 # What turns a platform on, for the warning that says it is off.
 _SWITCH = {
@@ -113,7 +115,8 @@ def describe_policy(community: Community, enabled: Collection[Platform] = ()) ->
             for c in community.channels
         )
     )
-    lines.append("  experts: " + (", ".join(e.label() for e in community.experts) or "(none)"))
+    named = [e.label() for e in community.experts] + [f"{g.key} (its members)" for g in community.user_groups]
+    lines.append("  experts: " + (", ".join(named) or "(none)"))
     lines.append(f"  lead: {community.lead.label() if community.lead else '(none)'}")
     lines.append(f"  rotation: {policy.rotation.value}")
     for name in TIMER_FIELDS:
@@ -145,9 +148,12 @@ def describe_policy(community: Community, enabled: Collection[Platform] = ()) ->
     return lines
 
 
-def check(path: str, enabled: Collection[Platform], *, strict: bool = False) -> int:
-    """Print what ``path`` configures; 0 when usable, 1 when ``strict`` and there are warnings.
-    An invalid file raises ``ConfigError`` (the CLI prints it and exits 2)."""
+def check(
+    path: str, enabled: Collection[Platform], *, strict: bool = False, slack: tuple[str | None, str] = (None, "")
+) -> int:
+    """Print what ``path`` configures; 0 when usable, 1 when ``strict`` and there are warnings,
+    or when Slack will not give a user group named as a roster (asked with ``slack``: the bot
+    token and API URL). An invalid file raises ``ConfigError`` (the CLI prints it and exits 2)."""
     directory = load_config(path)
     found = warnings(directory, enabled)
     for warning in found:
@@ -167,4 +173,7 @@ def check(path: str, enabled: Collection[Platform], *, strict: bool = False) -> 
         print("\n".join(describe_policy(community, enabled)))
         print()
     print("\n".join(describe_escalate_reactions(directory.escalate_reactions, directory.all())))
-    return 0
+    groups = asyncio.run(check_user_groups(directory.all(), *slack))
+    for line in groups:
+        print(line, file=sys.stderr if line.startswith("error:") else sys.stdout)
+    return 1 if any(line.startswith("error:") for line in groups) else 0

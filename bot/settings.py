@@ -101,6 +101,12 @@ class PlatformSettings(_FromEnvironment):
         return frozenset(on)
 
 
+class SlackApiSettings(_FromEnvironment):
+    """Where ``config check`` asks Slack about the user groups used as rosters (``serve`` reads the same)."""
+
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+
 class Settings(LogSettings, DatabaseSettings, ConfigFileSettings, PlatformSettings):
     """Everything ``serve`` reads."""
 

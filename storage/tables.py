@@ -287,3 +287,16 @@ class RosterMemberRow(Base):
     ref: Mapped[dict[str, Any]]  # the PersonRef, to reach them
     member: Mapped[bool]
     set_at: Mapped[datetime]
+
+
+class UserGroupRow(Base):
+    """Who is in a Slack user group used as a roster, as Slack last said (issue 22): every
+    replica reads the members from here, never from Slack while it assigns."""
+
+    __tablename__ = "user_groups"
+
+    user_group: Mapped[str] = mapped_column(String(100), primary_key=True)  # slack:usergroup:S0123ABCD
+    members: Mapped[dict[str, Any]]  # {"users": ["U0ADA", ...]}
+    read_at: Mapped[datetime | None]  # when the members were last read (None: never)
+    error: Mapped[str | None] = mapped_column(String(300))  # why the last read failed
+    checked_at: Mapped[datetime]

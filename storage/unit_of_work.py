@@ -24,6 +24,7 @@ from .repositories import (
     OutboxRepository,
     RotationRepository,
 )
+from .user_groups import UserGroupRepository
 
 
 class UnitOfWork:
@@ -46,6 +47,7 @@ class UnitOfWork:
         self.home_views = HomeViewRepository(self)
         self.absences = AbsenceRepository(self)
         self.roster_members = RosterMemberRepository(self)
+        self.user_groups = UserGroupRepository(self)
 
     @property
     def session(self) -> AsyncSession:

@@ -112,6 +112,18 @@ class Expert(Frozen):
         return self.name or self.refs[0].label()
 
 
+class UserGroupRef(Frozen):
+    """A Slack user group whose members are a community's experts; its admins manage who is
+    in it, in Slack. The service reads its members from a cache the Slack adapter keeps."""
+
+    id: str  # S0123ABCD
+    tenant: str = ""  # the Slack team; empty: the one workspace the bot is in
+
+    @property
+    def key(self) -> str:
+        return f"slack:usergroup:{self.id}"
+
+
 class Priority(StrEnum):
     low = "low"
     normal = "normal"
@@ -203,6 +215,7 @@ class Community(Frozen):
     channels: tuple[ChannelRef, ...] = ()
     experts: tuple[Expert, ...] = ()
     lead: Expert | None = None
+    user_groups: tuple[UserGroupRef, ...] = ()  # their members are experts too
     policy: Policy = Policy()
     # People may add themselves to the rotation (``join``) and take themselves out (``leave``).
     open_roster: bool = False

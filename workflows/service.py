@@ -25,6 +25,7 @@ from .expertise import MAX_PRECEDENTS
 from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Precedent, Priority, Status, Step
 from .ports import Scope, StorePort
 from .presence import Presence, away_now, people_of, with_members
+from .user_groups import UserGroups, with_user_groups
 
 log = logging.getLogger("escalation_bot.service")
 
@@ -104,6 +105,7 @@ class EscalationService:
         self._stale_errors = stale_errors
         self._listeners: list[Callable[[Escalation, Decision], None]] = []
         self.presence = Presence(self)
+        self.user_groups = UserGroups(self)
 
     def on_commit(self, listener: Callable[[Escalation, Decision], None]) -> None:
         """Called after each committed change (wakes the dispatcher and the sweeper)."""
@@ -252,8 +254,8 @@ class EscalationService:
             existing = None if found.new else await uow.escalations.get(command.escalation_id)
             if existing is not None:
                 current = existing
-            elif command.community is not None and command.community.open_roster:
-                # Those who joined are in the roster the question starts with.
+            elif command.community is not None and (command.community.open_roster or command.community.user_groups):
+                # Those who joined, and the user groups' members, are in the roster it starts with.
                 command = command.model_copy(
                     update={"community": await self.live_community(uow, command.community.key)}
                 )
@@ -321,8 +323,13 @@ class EscalationService:
             return await _as_suggestions(uow, hits)
 
     async def live_community(self, uow: Any, key: str) -> Community | None:
-        """The community as configured now, with who joined or left its rotation if it is open."""
+        """The community as configured now, with its user groups' members as last read, and
+        who joined or left its rotation if it is open."""
         community = self.directory.get(key)
+        if community is not None and community.user_groups:
+            community = with_user_groups(
+                community, await uow.user_groups.members([g.key for g in community.user_groups])
+            )
         if community is None or not community.open_roster:
             return community
         return with_members(community, await uow.roster_members.of(key))
@@ -339,9 +346,10 @@ class EscalationService:
         """After the roster changed: each assigned question whose owner has left it moves on
         to the next expert. Returns how many moved. Safe to run on several replicas at once."""
         moved = 0
-        for community in self.directory.all():
-            keys = [e.key for e in community.experts] + ([community.lead.key] if community.lead else [])
+        for configured in self.directory.all():
             async with self.store.unit_of_work() as uow:
+                community = await self.live_community(uow, configured.key) or configured
+                keys = [e.key for e in community.experts] + ([community.lead.key] if community.lead else [])
                 held = await uow.escalations.open_held_by_others(community.key, keys)
             for escalation_id in held:
                 command = MoveOn(id=f"move_on:{uuid.uuid4().hex}", escalation_id=escalation_id, actor=SYSTEM)

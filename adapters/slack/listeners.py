@@ -49,6 +49,7 @@ from .reactions import ReactionEscalations
 from .sender import SlackHome, SlackLinks
 from .text import escape, slack_markup
 from .thread_messages import person_reply
+from .user_groups import SlackUserGroups
 
 log = logging.getLogger("escalation_bot.slack")
 
@@ -56,7 +57,15 @@ log = logging.getLogger("escalation_bot.slack")
 COMMAND = SLASH
 MESSAGE_SHORTCUT = "escalate_message"
 # In the order Bolt is to try them: the most frequent first (see ``register``).
-EVENTS = ("message", "reaction_added", "app_home_opened", "user_status_changed", "user_change")
+EVENTS = (
+    "message",
+    "reaction_added",
+    "app_home_opened",
+    "user_status_changed",
+    "user_change",
+    "subteam_members_changed",
+    "subteam_updated",
+)
 # Bot events as the manifest names them, per event type the code handles.
 MANIFEST_EVENTS = {
     "app_home_opened": ("app_home_opened",),
@@ -64,6 +73,8 @@ MANIFEST_EVENTS = {
     "reaction_added": ("reaction_added",),
     "user_status_changed": ("user_status_changed",),
     "user_change": ("user_change",),
+    "subteam_members_changed": ("subteam_members_changed",),
+    "subteam_updated": ("subteam_updated",),
 }
 
 Listener = Callable[..., Awaitable[Any]]
@@ -98,8 +109,10 @@ class SlackInbound:
         links: SlackLinks,
         home: SlackHome,
         clock: Clock,
+        user_groups: SlackUserGroups,
     ) -> None:
         self.service = service
+        self.user_groups = user_groups
         self.client = client
         self.links = links
         self.home = home
@@ -119,6 +132,8 @@ class SlackInbound:
             "reaction_added": self.on_reaction_added,
             "user_status_changed": self.on_user_status,
             "user_change": self.on_user_status,
+            "subteam_members_changed": self.on_user_group_changed,
+            "subteam_updated": self.on_user_group_changed,
         }
         assert set(handlers) == set(EVENTS)
         for event in EVENTS:
@@ -334,6 +349,11 @@ class SlackInbound:
             str(profile.get("status_text") or ""),
             expiration,
         )
+
+    async def on_user_group_changed(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        """A user group's members changed in Slack: if it is a roster, read it again."""
+        await ack()
+        await self.user_groups.changed(body.get("event") or {})
 
     async def on_message(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
         await ack()

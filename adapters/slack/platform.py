@@ -29,6 +29,7 @@ from workflows.service import EscalationService
 
 from .listeners import SlackInbound
 from .sender import SlackHome, SlackLinks, SlackSender, retry_after_of
+from .user_groups import SlackUserGroups
 
 log = logging.getLogger("escalation_bot.slack")
 
@@ -134,7 +135,8 @@ class SlackPlatform:
                 name="escalation-bot",
                 logger=logging.getLogger("escalation_bot.slack.bolt"),
             )
-        self.inbound = SlackInbound(service, self.client, self.links, self.home, clock)
+        self.user_groups = SlackUserGroups(service.user_groups, self.client)
+        self.inbound = SlackInbound(service, self.client, self.links, self.home, clock, self.user_groups)
         self.inbound.register(self.bolt)
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._socket: Any = None
@@ -144,6 +146,10 @@ class SlackPlatform:
             app.router.add_post(EVENTS_PATH, self.handle)
         if self.app_token:
             app.on_startup.append(self._start_socket_mode)
+        app.on_startup.append(self._read_user_groups)
+
+    async def _read_user_groups(self, _: web.Application) -> None:
+        self.user_groups.start()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Slash commands, events, interactivity and options, all at one URL."""
@@ -181,6 +187,7 @@ class SlackPlatform:
 
     async def close(self) -> None:
         self.home.close()
+        await self.user_groups.stop()
         if self._socket is not None:
             try:
                 await self._socket.close_async()

@@ -31,6 +31,7 @@ WEB_API: dict[str, tuple[str, ...]] = {
     "users.info": ("users:read",),
     "views.open": (),  # the escalation, resolve and question modals
     "views.publish": (),  # the App Home tab
+    "usergroups.users.list": ("usergroups:read",),  # a user group as a roster (experts: slack:usergroup:S…)
 }
 
 # Bot event (as the manifest subscribes to it) -> the scopes Slack requires for it.
@@ -42,6 +43,8 @@ EVENTS: dict[str, tuple[str, ...]] = {
     # A status that says away (issue 22): read from the events, never asked for per assignment.
     "user_status_changed": ("users:read",),
     "user_change": ("users:read",),
+    "subteam_members_changed": ("usergroups:read",),  # a roster's user group changed
+    "subteam_updated": ("usergroups:read",),  # the same, or it was disabled
 }
 
 # Manifest features that need a scope of their own.

@@ -49,6 +49,8 @@ class FakeSlack:
     _last_post: dict[str, float] = field(default_factory=dict)
     # users.info answers: user id -> user object (anyone else: a person of TEAM named by id).
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # User groups by id, with their members (usergroups.users.list); any other id does not exist.
+    user_groups: dict[str, list[str]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ control
 
@@ -258,6 +260,11 @@ class FakeSlack:
             return {"ok": True, "user": found}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method == "usergroups.users.list":
+            members = self.user_groups.get(str(args.get("usergroup")))
+            if members is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(members)}
         if method == "chat.getPermalink":
             ts = str(args.get("message_ts", "")).replace(".", "")
             return {
