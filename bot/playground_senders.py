@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.blocks import card_blocks, digest_blocks, dm_blocks, md
+from adapters.slack.blocks import card_blocks, digest_blocks, dm_blocks, md, posted_text
 from adapters.slack.text import mention, slack_markup, truncated
 from adapters.teams.cards import digest_card, notify_card, question_card, suggestions_card, thread_text
 from adapters.web.playground import BOT, Feed, Post
@@ -49,6 +49,7 @@ class _Recorder:
             post = self._post(effect.channel.id, self.card_body(effect), effect.escalation_id, "card")
             channel = effect.channel
             ref = MessageRef(platform=self.platform, channel=channel.id, id=post.id, tenant=channel.tenant)
+            self.card_posted(effect, post)
             return Delivered(refs=[("card", ref, {"version": effect.view.version})], result={"message": post.id})
         if isinstance(effect, UpdateCard):
             card = self._card(context, effect.channel.id)
@@ -75,6 +76,9 @@ class _Recorder:
     def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
         raise NotImplementedError
 
+    def card_posted(self, effect: PostCard, card: Post) -> None:
+        """What the platform's sender does once the card is up, besides."""
+
     def thread_body(self, effect: ThreadReply) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -96,6 +100,14 @@ class PlaygroundSlack(_Recorder):
 
     def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
         return {"blocks": card_blocks(effect.view, self.clock.now())}
+
+    def card_posted(self, effect: PostCard, card: Post) -> None:
+        # As SlackSender: the requester, on Slack, gets a DM pointing at the posted card.
+        requester = effect.view.requester
+        if requester.platform == Platform.slack:
+            text = posted_text(card.where, effect.view.community_name, f"{self.page_url}#m{card.id}")
+            body = {"blocks": [{"type": "section", "text": md(text).to_dict()}]}
+            self._post(f"dm:{requester.key}", body, effect.escalation_id, "dm")
 
     def thread_body(self, effect: ThreadReply) -> dict[str, Any]:
         mentions = " ".join(mention(person) for person in effect.mentions)

@@ -38,6 +38,7 @@ from workflows.requests import COMPOSE_USAGE, OPEN_USAGE
 from .likely import likely_text
 from .text import (
     SECTION_LIMIT,
+    channel_link,
     date,
     escape,
     escaped_chunks,
@@ -271,6 +272,14 @@ def _card_elements(view: CardView, cut: bool) -> list[Any]:
     if cut:
         elements.append(_show_question_button(view))
     return elements
+
+
+def posted_text(channel: str, community_name: str, url: str) -> str:
+    """The requester's DM once their question's card is posted."""
+    return (
+        f"Your question is posted in {channel_link(channel)} for the {escape(community_name)} experts: "
+        f"{link(url, 'see it and follow the thread')}. I'll tell you here when someone picks it up."
+    )
 
 
 def card_fallback(view: CardView) -> str:

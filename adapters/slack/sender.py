@@ -37,9 +37,10 @@ from .blocks import (
     dm_blocks,
     home_view,
     md,
+    posted_text,
 )
 from .likely import likely_urls
-from .text import channel_link, escape, link, mention, plain_excerpt, slack_markup, truncated
+from .text import link, mention, plain_excerpt, slack_markup, truncated
 
 log = logging.getLogger("escalation_bot.slack")
 
@@ -283,11 +284,7 @@ class SlackSender:
             return
         try:
             url = await self.links.archive_url(card)
-            text = (
-                f"Your question is posted in {channel_link(card.channel)} for the "
-                f"{escape(effect.view.community_name)} experts: {link(url, 'see it and follow the thread')}. "
-                "I'll tell you here when someone picks it up."
-            )
+            text = posted_text(card.channel, effect.view.community_name, url)
             await self.client.chat_postMessage(
                 channel=requester.id, text=slack_markup(text), blocks=[{"type": "section", "text": md(text).to_dict()}]
             )
