@@ -143,8 +143,10 @@ class Runtime:
                 open_now = await uow.escalations.list_by_community(community.key, status=Status.open)
                 resolved = await uow.escalations.resolved_between(community.key, since, now)
                 week = await uow.escalations.created_between(community.key, now - timedelta(days=7), now)
-                away = await away_now(uow, people_of(community), now)
-                digests = compose(community, day, open_now, resolved, week, now, away)
+                # The rotation as it is now: user groups' members and who joined are listed too.
+                live = await self.service.live_community(uow, community.key) or community
+                away = await away_now(uow, people_of(live), now)
+                digests = compose(live, day, open_now, resolved, week, now, away)
                 if digests:
                     await uow.outbox.append(digests[0].escalation_id, 0, digests, now)
                     queued += 1

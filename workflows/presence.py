@@ -141,7 +141,7 @@ class Presence:
         """Slack told us ``person``'s status changed (an event, cached here: no Web API call per
         assignment). Away until it expires when a community they are in lists it; True when
         that changed whether they are away."""
-        communities = [c for c in self.service.directory.all() if c.expert_for(person) is not None]
+        communities = await self._communities_of(person)
         if not communities:
             return False  # Slack sends everyone's profile changes: only the rotations' people count
         statuses = {s for c in communities for s in c.away_statuses}
@@ -153,6 +153,18 @@ class Presence:
             await uow.absences.set(person, until, (text or emoji).strip()[:200] or None, SLACK_STATUS, now)
         await self._move_on_from(person)
         return True
+
+    async def _communities_of(self, person: PersonRef) -> list[Community]:
+        """The communities whose rotation ``person`` is in now: named in the configuration, a
+        member of one of its user groups, or joined (only those are read from the database)."""
+        configured = self.service.directory.all()
+        named = [c for c in configured if c.expert_for(person) is not None]
+        others = [c for c in configured if c.expert_for(person) is None and (c.user_groups or c.open_roster)]
+        if not others:
+            return named
+        async with self.service.store.unit_of_work() as uow:
+            live = [await self.service.live_community(uow, c.key) for c in others]
+        return named + [c for c in live if c is not None and c.expert_for(person) is not None]
 
     async def back(self, person: PersonRef) -> Said:
         async with self.service.store.unit_of_work() as uow:

@@ -174,3 +174,34 @@ def test_a_user_group_id_that_is_not_one_is_refused_in_the_config(tmp_path: Path
         "x.yaml: community 'sdk', experts[0]: '@sdk-oncall' is not a Slack user group id (like S0123ABCD); "
         "use the id, not the @handle"
     )
+
+
+async def test_a_members_slack_status_makes_them_away_until_it_expires(
+    store: Store, clock: FakeClock, fake_slack: FakeSlack
+) -> None:
+    fake_slack.user_groups[GROUP] = ["U0ADA", "U0BEN"]
+    slack = await _harness(store, clock, fake_slack)
+    try:
+        # Ada is in the rotation only through the group; Slack sends her whole profile.
+        expires = int(clock.now().timestamp()) + 3 * 3600
+        reply = await slack.event("user_change", user="U0ADA", emoji=":palm_tree:", text="Skiing", expiration=expires)
+        assert reply.status == 200
+        # The digest lists her among who is away.
+        assert await slack.runtime.digest() >= 1
+        await slack.settle()
+        digest = [c.args for c in fake_slack.posts("C0SDK0001") if "Away:" in str(c.args)]
+        assert digest and "U0ADA" in str(digest[-1]), digest
+        reply = await slack.command("sdk Why does the build fail on arm64?")
+        assert reply.status == 200
+        await slack.settle()
+        await slack.wait(hours=2, minutes=1)
+        esc = await slack.only_escalation()
+        assert esc.owner is not None and esc.owner.person.id == "U0BEN"
+        # The status has expired: when Ben goes away, his question moves on to Ada (not the lead).
+        await slack.wait(hours=1)
+        reply = await slack.command("away for 1w", user="U0BEN")
+        assert reply.status == 200
+        esc = await slack.escalation(esc.id)
+        assert esc.owner is not None and esc.owner.person.id == "U0ADA"
+    finally:
+        await slack.client.close()
