@@ -199,7 +199,8 @@ async def run_playground(settings: Settings, port: int, database: str | None) ->
         try:
             await upgrade(url)
             store = await open_store(url)
-            app, playground = await build_playground(store, f"http://localhost:{port}")
+            # The address it listens on: "localhost" may name ::1 first.
+            app, playground = await build_playground(store, f"http://127.0.0.1:{port}")
         except BaseException:
             for sock in sockets:
                 sock.close()

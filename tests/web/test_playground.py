@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,6 +62,7 @@ async def player(store: Store) -> AsyncIterator[Player]:
 
 
 SLACK, TEAMS = "C0SDKEXPERTS", "19:sdk-experts@thread.tacv2"
+REPO = str(Path(__file__).resolve().parents[2])
 
 
 async def test_the_link_is_the_way_in(store: Store) -> None:
@@ -283,3 +285,34 @@ def test_the_command_refuses_in_one_line(monkeypatch: pytest.MonkeyPatch, capsys
     assert main(["playground", "--database", "/no/such/folder/play.db"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "a folder that does not exist" in err
+
+
+async def test_the_command_prints_a_link_that_opens_it(tmp_path: Any) -> None:
+    import asyncio
+    import os
+    import signal
+    import socket
+    import sys
+
+    import aiohttp
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "DATABASE_"))}
+    env["PYTHONPATH"] = REPO
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "playground", "--port", str(port),
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        assert line.startswith(f"playground: open http://127.0.0.1:{port}/playground/?key="), line
+        jar = aiohttp.CookieJar(unsafe=True)  # the link's host is an IP address
+        async with aiohttp.ClientSession(cookie_jar=jar) as session, session.get(line.split()[-1]) as response:
+            assert response.status == 200
+            assert "escalation-bot <b>playground</b>" in await response.text()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
