@@ -114,3 +114,17 @@ def status_away_until(
         elif wanted and wanted in text:
             return until
     return None
+
+
+def away_words(until: str, note: str) -> str:
+    """A form's "Until when" and "Note" as the words ``away`` takes: "friday" is "until
+    friday", "3d" is "for 3d"; what already says "until" or "for" is left alone."""
+    until, note = until.strip(), note.strip()
+    first = until.split()[0].lower() if until else ""
+    if until and first not in ("until", "for"):
+        try:
+            parse_duration(first)
+            until = f"for {until}"
+        except DurationError:
+            until = f"until {until}"
+    return " ".join(part for part in (until, note) if part)

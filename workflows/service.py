@@ -73,6 +73,10 @@ class Home:
     requested: list[Escalation]
     held: list[Escalation]
     cards: dict[str, list[MessageRef]]
+    # Said away (``/escalate away``, the Home tab's button, a Slack status): until when
+    # (None: until they say back); ``away`` False when they are not.
+    away: bool = False
+    away_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -533,7 +537,9 @@ class EscalationService:
         ids = list(dict.fromkeys(esc.id for esc in (*requested, *held)))
         found = await uow.messages.for_escalations(ids, "card") if ids else {}
         cards = {esc_id: [ref for _, ref, _ in found.get(esc_id, [])] for esc_id in ids}
-        return Home(requested, held, cards)
+        absent = await uow.absences.away(self.clock.now(), [person.key])
+        until = absent[0].until if absent else None
+        return Home(requested, held, cards, away=bool(absent), away_until=until)
 
 
 async def _as_suggestions(uow: Any, hits: Sequence[Any]) -> list[Suggestion]:

@@ -64,7 +64,11 @@ REASSIGN_TO = "reassign_to"
 SHOW_QUESTION = "show_question"
 DEFLECT = "deflect"  # "This answers it"
 ESCALATE = "escalate"  # "Still escalate"
+HOME_AWAY = "home_away"  # the App Home's "I'm away…": opens the away form
+HOME_BACK = "home_back"  # the App Home's "I'm back"
 ACTION_IDS = (CLAIM, ASSIGN, RESOLVE, MORE, REOPEN, ACCEPT, DECLINE, REASSIGN_TO, SHOW_QUESTION, DEFLECT, ESCALATE)
+HOME_ACTION_IDS = (HOME_AWAY, HOME_BACK)
+AWAY_MODAL = "away_modal"
 
 ESCALATE_MODAL = "escalate_modal"
 RESOLVE_MODAL = "resolve_modal"
@@ -482,6 +486,33 @@ def resolve_modal(escalation_id: str, version: int | None, question: str) -> dic
     return view.to_dict()
 
 
+def away_modal() -> dict[str, Any]:
+    """The App Home's "I'm away…": the same words as ``/escalate away``."""
+    view = View(
+        type="modal",
+        callback_id=AWAY_MODAL,
+        title="Away",
+        submit="I'm away",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id="when",
+                label="Until when",
+                optional=True,
+                hint="until friday, until 2026-12-24, for 3d; empty: until you say you are back",
+                element=PlainTextInputElement(action_id="value", max_length=100),
+            ),
+            InputBlock(
+                block_id="note",
+                label="Note",
+                optional=True,
+                element=PlainTextInputElement(action_id="value", max_length=200),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
 def question_modal(view: CardView) -> dict[str, Any]:
     """The whole question, split over as many sections as it needs."""
     chunks = escaped_chunks(view.question)
@@ -541,8 +572,21 @@ def status_blocks(items: Sequence[Listed], now: datetime) -> list[dict[str, Any]
     return _blocks(blocks)
 
 
-def home_view(requested: Sequence[Listed], held: Sequence[Listed], now: datetime) -> dict[str, Any]:
-    blocks: list[Block] = [SectionBlock(text=md("*My escalations*"))]
+def home_view(
+    requested: Sequence[Listed], held: Sequence[Listed], now: datetime, away: str | None = None
+) -> dict[str, Any]:
+    """``away``: "until …" while the person is away, else None."""
+    if away is not None:
+        availability: Block = SectionBlock(
+            text=md(f":palm_tree: You are away {escape(away)}: nobody assigns you questions."),
+            accessory=ButtonElement(text="I'm back", action_id=HOME_BACK, value="back", style="primary"),
+        )
+    else:
+        availability = SectionBlock(
+            text=md("You are available: questions may be assigned to you."),
+            accessory=ButtonElement(text="I'm away…", action_id=HOME_AWAY, value="away"),
+        )
+    blocks: list[Block] = [availability, SectionBlock(text=md("*My escalations*"))]
     if requested:
         blocks += [SectionBlock(text=md(listed_line(item, now))) for item in requested[:45]]
     else:

@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from workflows.availability import away_words
 from workflows.clock import Clock
 from workflows.commands import (
     Accept,
@@ -139,9 +140,11 @@ class SlackInbound:
         for event in EVENTS:
             app.event(event)(self._guard(handlers[event]))
         app.action(re.compile("^(" + "|".join(re.escape(a) for a in ui.ACTION_IDS) + ")$"))(self._guard(self.on_action))
+        app.action(re.compile("^(" + "|".join(ui.HOME_ACTION_IDS) + ")$"))(self._guard(self.on_home_action))
         app.command(COMMAND)(self._guard(self.commands.on_command))
         app.view(ui.ESCALATE_MODAL)(self._guard(self.commands.on_escalate_submitted))
         app.view(ui.RESOLVE_MODAL)(self._guard(self.on_resolve_submitted))
+        app.view(ui.AWAY_MODAL)(self._guard(self.on_away_submitted))
         app.shortcut(MESSAGE_SHORTCUT)(self._guard(self.commands.on_message_shortcut))
 
     @staticmethod
@@ -218,6 +221,30 @@ class SlackInbound:
             await ack(response_action="errors", errors={"answer": refusal.message[:150]})
             return
         await ack()
+
+    # ------------------------------------------------------------ away and back, from the App Home
+
+    async def on_home_action(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        await ack()
+        action_id = str(((body.get("actions") or [{}])[0]).get("action_id"))
+        person = self._person(body)
+        if action_id == ui.HOME_AWAY:
+            await self.client.views_open(trigger_id=str(body["trigger_id"]), view=ui.away_modal())
+            return
+        await self.service.presence.back(person)
+        await self.home.publish(person)
+
+    async def on_away_submitted(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        values = ui.modal_values(body.get("view") or {})
+        words = away_words(values.get("when") or "", values.get("note") or "")
+        person = self._person(body)
+        try:
+            await self.service.presence.away(person, words)
+        except Refused as refusal:
+            await ack(response_action="errors", errors={"when": refusal.message[:150]})
+            return
+        await ack()
+        await self.home.publish(person)
 
     # ------------------------------------------------------------ buttons and selects
 

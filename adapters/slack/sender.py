@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from workflows.availability import when
 from workflows.clock import Clock
 from workflows.decide import card_view
 from workflows.delivery import (
@@ -190,7 +191,8 @@ class SlackHome:
     async def view_for(self, home: Home) -> dict[str, Any]:
         requested = await self._listed(home.requested, home.cards)
         held = await self._listed(home.held, home.cards)
-        return home_view(requested, held, self.clock.now())
+        away = when(home.away_until) if home.away else None
+        return home_view(requested, held, self.clock.now(), away)
 
     async def publish(self, person: PersonRef) -> None:
         """The tab, as ``person`` opens it; remembered, so that changes refresh it from now on."""
