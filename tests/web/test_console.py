@@ -237,10 +237,14 @@ async def test_the_overview_counts_now_and_compares_the_period_with_the_one_befo
     await web.weeks_of_history(8)
     await web.open(SAM, "sdk", "Still unanswered")
     await web.open(OTHER, "billing", "Billing, unanswered too")
+    await web.runtime.service.presence.away(BEN, "for 2d")
     await web.sign_in(ADMIN)
     html = await web.page("/console/overview?period=28d&community=sdk")
-    now = re.search(r"Mobile SDK</a></td>\s*<td>(\d+)</td><td>(\d+)</td>\s*<td>(\d+)</td><td>(\d+)</td>", html)
-    assert now and now.groups() == ("1", "1", "0", "0")  # open, unanswered, overdue, waiting
+    now = re.search(
+        r"Mobile SDK</a></td>\s*<td>(\d+)</td><td>(\d+)</td>\s*<td>(\d+)</td><td>(\d+)</td>\s*<td><a[^>]*>(\d+)</a>",
+        html,
+    )
+    assert now and now.groups() == ("1", "1", "0", "0", "1")  # open, unanswered, overdue, waiting, away
     assert "Billing, unanswered" not in html and "Billing</a>" not in html  # sdk chosen
     assert _row(html, "Opened") == ("12", "12")
     assert _row(html, "Resolved") == ("12", "12")

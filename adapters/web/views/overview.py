@@ -11,6 +11,7 @@ from aiohttp import web
 
 from workflows.metrics import Figures
 from workflows.overview import figures_of, overview
+from workflows.presence import people_of
 
 from ..console import console_of, render, viewer_of
 
@@ -88,12 +89,15 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
     open_now = await console.queries.open_now(reach, chosen_keys)
     history, events = await console.queries.history(reach, since - length, until, chosen_keys)
     view = overview(open_now, history, events, since, until)
+    away = await console.queries.away([p for c in visible for p in people_of(c)], until)
+    away_in = {c.key: sum(1 for p in people_of(c) if p.key in away) for c in visible}
     context = {
         "period": period if period in PERIODS else "28d",
         "periods": list(PERIODS),
         "communities": visible,
         "community": community or "",
         "now": view.now,
+        "away": away_in,
         "rows": _rows(figures_of(view.current, community), figures_of(view.previous, community)),
         "charts": _chart(view.weeks, community),
         "since": since,
