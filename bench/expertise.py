@@ -85,14 +85,19 @@ async def accuracy(url: str, resolved: int, held_out: int) -> dict[str, Any]:
     experts = _experts()
     keys = [e.key for e in experts]
 
+    # As choose_expert: each strategy's order among equals is the rotation's, from the expert
+    # after the last one chosen (``n``: how many were chosen before, in turn).
+    def in_turn(n: int) -> list[Expert]:
+        return [experts[(n + k) % len(experts)] for k in range(len(experts))]
+
     def round_robin(q: data.Asked, ev: Sequence[Precedent], loads: dict[str, int], n: int) -> list[str]:
-        return [keys[(n + k) % len(keys)] for k in range(len(keys))]
+        return [e.key for e in in_turn(n)]
 
     def least_loaded(q: data.Asked, ev: Sequence[Precedent], loads: dict[str, int], n: int) -> list[str]:
-        return sorted(keys, key=lambda k: (loads.get(k, 0), keys.index(k)))
+        return [e.key for e in sorted(in_turn(n), key=lambda e: loads.get(e.key, 0))]
 
     def expertise(q: data.Asked, ev: Sequence[Precedent], loads: dict[str, int], n: int) -> list[str]:
-        return [e.key for e in by_expertise(experts, ev, loads, NOW)]
+        return [e.key for e in by_expertise(in_turn(n), ev, loads, NOW)]
 
     def oracle(q: data.Asked, ev: Sequence[Precedent], loads: dict[str, int], n: int) -> list[str]:
         first = f"slack:{data.EXPERTS[data.primary(q.topic, NOW, NOW)]}"
@@ -116,11 +121,13 @@ async def accuracy(url: str, resolved: int, held_out: int) -> dict[str, Any]:
         given: dict[str, int] = dict.fromkeys(keys, 0)
         open_now: deque[str] = deque()
         top1 = top3 = 0
-        for n, (q, ev) in enumerate(zip(asked, found, strict=True)):
-            ranked = strategy(q, ev, loads, n)
+        turn = 0
+        for q, ev in zip(asked, found, strict=True):
+            ranked = strategy(q, ev, loads, turn)
             top1 += ranked[0] == q.answered_by
             top3 += q.answered_by in ranked[:3]
             chosen = ranked[0]
+            turn = keys.index(chosen) + 1
             given[chosen] += 1
             loads[chosen] = loads.get(chosen, 0) + 1
             open_now.append(chosen)
@@ -234,6 +241,8 @@ async def run(args: Any) -> dict[str, Any]:
         ],
     )
     results["cost"] = {}
+    if args.skip_cost:
+        return results
     async with database(args.db) as url:
         seeded = 0
         for size in sizes:
@@ -281,6 +290,7 @@ async def run(args: Any) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = parser(__doc__ or "")
     p.add_argument("--sizes", help="comma-separated history sizes for the cost (default 10000,1000000)")
+    p.add_argument("--skip-cost", action="store_true", help="the accuracy only")
     args = p.parse_args(argv)
     return emit("expertise", args, asyncio.run(run(args)))
 

@@ -3,10 +3,12 @@
 
 The evidence is the knowledge base's own search, run by the service when the question
 opens (``Escalation.precedents``). Each similar question counts for whoever answered it,
-weighed by how close it is (its relevance over the best match's, so the SQLite and
-PostgreSQL scores, on different scales, rank alike) and by how recent (halved every
-``HALF_LIFE``: people move on, products change, and last month's answerer is likelier to
-know than last year's).
+weighed by how close it is (its relevance over the best match's, squared so that the
+closest questions count most, and so that the SQLite and PostgreSQL scores, on different
+scales, rank alike) and by how recent (halved every ``HALF_LIFE``: people move on, products
+change, and last month's answerer is likelier to know than last year's). The square and
+the year were chosen on bench/expertise.py's data: against the relevance itself and a
+90-day half-life they gain 2-5 points of top-1 accuracy on both engines.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 
 from .model import Expert, Precedent
 
-HALF_LIFE = timedelta(days=90)
+HALF_LIFE = timedelta(days=365)
 # How many similar questions an escalation keeps as evidence: enough to tell a few experts
 # apart, few enough to keep the stored escalation small.
 MAX_PRECEDENTS = 20
@@ -36,7 +38,7 @@ class Standing:
 
 def weight(precedent: Precedent, best: float, now: datetime) -> float:
     """How much one similar question says about its answerer, now."""
-    closeness = precedent.relevance / best if best > 0 else 1.0
+    closeness = (precedent.relevance / best) ** 2 if best > 0 else 1.0
     age = max((now - precedent.resolved_at).total_seconds(), 0.0)
     return closeness * 0.5 ** (age / HALF_LIFE.total_seconds())
 

@@ -64,9 +64,9 @@ def test_weight_halves_every_half_life_and_scales_with_closeness() -> None:
     assert weight(fresh, 1.0, T0) == pytest.approx(1.0)
     old = fresh.model_copy(update={"resolved_at": T0 - HALF_LIFE})
     assert weight(old, 1.0, T0) == pytest.approx(0.5)
-    assert weight(fresh.model_copy(update={"relevance": 0.25}), 1.0, T0) == pytest.approx(0.25)
+    assert weight(fresh.model_copy(update={"relevance": 0.5}), 1.0, T0) == pytest.approx(0.25)
     # the engines' scales do not matter: only the ratio to the best match
-    assert weight(fresh.model_copy(update={"relevance": 0.05}), 0.1, T0) == pytest.approx(0.5)
+    assert weight(fresh.model_copy(update={"relevance": 0.05}), 0.1, T0) == pytest.approx(0.25)
 
 
 def test_reason_counts_and_quotes_the_latest() -> None:
