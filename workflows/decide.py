@@ -198,7 +198,8 @@ def _open(cmd: Open, now: datetime) -> Decision:
         updated_at=now,
         experts_since=now,
         applied=(cmd.id,),
-        precedents=cmd.precedents[:MAX_PRECEDENTS],
+        # Bounded: the escalation is read on every command; a title is all any view shows.
+        precedents=tuple(p.model_copy(update={"question": title(p.question)}) for p in cmd.precedents[:MAX_PRECEDENTS]),
     )
     if cmd.suggestions and community.policy.deflection_wait:
         # Show what already answers similar questions first; the card waits a little.

@@ -152,6 +152,7 @@ def test_the_nudge_names_the_likely_experts_first() -> None:
 
 
 def test_precedents_kept_are_bounded() -> None:
-    esc = esc_with([said("bob", n=n) for n in range(50)])
+    esc = esc_with([said("bob", n=n, question="why " * 5000) for n in range(50)])
     assert len(esc.precedents) == 20
+    assert all(len(p.question) <= 80 for p in esc.precedents)
     assert RITA.id not in {p.answered_by for p in esc.precedents}
