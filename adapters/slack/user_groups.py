@@ -33,6 +33,9 @@ _WHY = {
 }
 
 
+DISABLED = "the user group was disabled in Slack: enable it again, or take it out of the configuration"
+
+
 class UserGroupUnreadable(Exception):
     """``str()`` says why Slack would not give the group's members."""
 
@@ -77,10 +80,16 @@ class SlackUserGroups:
     async def changed(self, event: dict[str, Any]) -> None:
         """``subteam_members_changed`` or ``subteam_updated``: read the group again if it is a
         roster (the event's own list is a delta, or cut at 500)."""
-        group_id = event.get("subteam_id") or (event.get("subteam") or {}).get("id")
+        subteam = event.get("subteam") or {}
+        group_id = event.get("subteam_id") or subteam.get("id")
         group = self.groups.find(str(group_id)) if group_id else None
-        if group is not None:
-            await self.read(group)
+        if group is None:
+            return
+        if subteam.get("date_delete"):
+            # Slack no longer lists a disabled group's members: say so, and keep those last read.
+            await self.groups.unreadable(group, DISABLED)
+            return
+        await self.read(group)
 
     def start(self, poll: float = 5.0) -> None:
         """Read every group now, again whenever the configuration is reloaded, and hourly in

@@ -81,6 +81,13 @@ async def test_a_user_group_roster_assigns_to_its_members_and_follows_slack(
         async with store.unit_of_work() as uow:
             live = await slack.runtime.service.live_community(uow, "sdk")
         assert live is not None and [e.key for e in live.experts] == ["slack:U0CHEN", "slack:U0DANA"]
+
+        # Disabled in Slack: said so; the members last read stay until the configuration changes.
+        reply = await slack.event("subteam_updated", subteam=GROUP, users=[], user_count=0, date_delete=1772443000)
+        assert reply.status == 200
+        [cached] = await slack.runtime.service.user_groups.cached()
+        assert cached.error is not None and cached.error.startswith("the user group was disabled in Slack")
+        assert cached.members == ("U0CHEN", "U0DANA")
     finally:
         await slack.client.close()
 
@@ -131,6 +138,14 @@ async def test_a_group_slack_will_not_give_is_said_clearly_and_changes_nothing_e
         assert await slack.platform.user_groups.read_all() == 0
         cached = await slack.runtime.service.user_groups.cached()
         assert cached[0].members == ("U0ADA",) and cached[0].error is not None
+        # An app installed from an older manifest may not read user groups: said how to fix it.
+        fake_slack.fail("usergroups.users.list", "missing_scope")
+        assert await slack.platform.user_groups.read_all() == 0
+        [cached_group] = await slack.runtime.service.user_groups.cached()
+        assert cached_group.error == (
+            "the bot may not read user groups: add the usergroups:read scope and reinstall the app (missing_scope)"
+        )
+        assert cached_group.members == ("U0ADA",)
         esc = await slack.escalation(esc.id)
         assert esc.owner is not None and esc.owner.person.id == "U0BEN"
     finally:
