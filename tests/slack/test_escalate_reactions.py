@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -191,3 +192,14 @@ async def test_a_note_that_cannot_be_posted_is_told_to_the_requester(slack: Slac
         "on Slack; the question itself is fine." in told.args["text"]
     )
     assert "could not be posted in the Mobile SDK channel" not in dump(told.args)
+
+
+async def test_two_people_reacting_at_once_make_one_question(slack: SlackHarness) -> None:
+    await asyncio.gather(*(react(slack, who) for who in ("U0SAM", "U0ADA", "U0BEN")))
+    [esc] = await all_escalations(slack)
+    await slack.settle()
+    assert len(slack.fake.posts(CHANNEL, thread=False)) == 1 and len(notes(slack)) == 1
+    # Whoever came second is told it is already escalated; nobody is told twice.
+    told = [c.args["user"] for c in slack.fake.of("chat.postEphemeral")]
+    assert sorted(told) == ["U0ADA", "U0BEN", "U0SAM"]
+    assert esc.requester.id in told
