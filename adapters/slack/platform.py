@@ -86,11 +86,56 @@ class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         return wait is None or wait <= self.max_wait
 
 
+# Web API methods that may be sent again when a connection drops mid-call: reading, or setting
+# a state that a second identical call leaves as it was. ``chat.update`` rewrites the card with
+# the same blocks (the outbox sends one escalation's updates one at a time, in order, so an
+# immediate re-send can never overwrite a newer version); ``views.publish`` replaces the whole
+# Home tab; ``conversations.open`` returns the same DM. Anything that posts
+# (``chat.postMessage``, ``chat.postEphemeral``, ``views.open``...) is not on the list: a dropped
+# connection may have lost only the answer, and a blind re-send posts twice. Those go back to
+# the outbox, which looks the message up by its metadata before it tries again.
+IDEMPOTENT_METHODS = frozenset(
+    {
+        "auth.test",
+        "chat.getPermalink",
+        "chat.update",
+        "conversations.history",
+        "conversations.info",
+        "conversations.open",
+        "conversations.replies",
+        "users.info",
+        "views.publish",
+    }
+)
+
+
+def method_of(url: str) -> str:
+    """The Web API method of a request URL (``.../api/chat.postMessage?x=y`` -> ``chat.postMessage``)."""
+    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+class IdempotentConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's one re-send after a dropped connection, for idempotent methods only."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if method_of(request.url) not in IDEMPOTENT_METHODS:
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+
+
 def web_client(
     token: str, api_url: str, session: aiohttp.ClientSession, *, inline_retry_max_wait: float = 2.0
 ) -> AsyncWebClient:
     handlers: list[AsyncRetryHandler] = [
-        AsyncConnectionErrorRetryHandler(),
+        IdempotentConnectionErrorRetryHandler(),
+        # A 429 means Slack did not handle the call: sending it again cannot double it.
         ShortRateLimitRetryHandler(max_wait=inline_retry_max_wait),
     ]
     return AsyncWebClient(

@@ -8,6 +8,7 @@ the answer was lost, so the retry must find the message (metadata lookup) and no
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -17,12 +18,14 @@ import pytest
 from storage import Store
 from tests.slack.fake_slack import FakeSlack
 from workflows.clock import FakeClock
+from workflows.commands import Claim
 from workflows.model import PersonRef, Platform
 
 from .harness import drain, slack_runtime
 from .ledger import assert_exactly_once_in_order, outbox_rows
 
 SAM = PersonRef(platform=Platform.slack, id="U0SAM", tenant="T0ACME")
+ADA = PersonRef(platform=Platform.slack, id="U0ADA", tenant="T0ACME")
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "mixed": {"rate": 0.2, "faults": ("429", "500", "timeout", "reset"), "seed": 7},
@@ -146,12 +149,87 @@ async def test_a_call_that_hangs_is_abandoned_after_the_send_timeout_and_retried
         fake.slow(1.0)
         await runtime.dispatch()
         rows = await outbox_rows(store)
-        assert [(r.status, (r.last_error or "").split(":")[0]) for r in rows] == [("pending", "timeout")]
+        # The card was abandoned; the confirmation waits behind it, untried.
+        assert [(r.status, (r.last_error or "").split(":")[0]) for r in rows] == [
+            ("pending", "timeout"),
+            ("pending", ""),
+        ]
         fake.slow(0)
         clock.advance(timedelta(seconds=5))
         await drain(runtime, clock)
         cards = [m for m in fake.posted() if m.get("metadata", {}).get("event_type") == "escalation_card"]
         assert len(cards) == 1
         assert_exactly_once_in_order(fake, await outbox_rows(store))
+    finally:
+        await harness.close()
+
+
+async def test_a_post_whose_connection_dropped_after_posting_is_posted_once(
+    store: Store, clock: FakeClock, fake: FakeSlack
+) -> None:
+    """Slack posts the card, then the connection drops before its answer: the client must not
+    re-send ``chat.postMessage`` on its own (it cannot look first); the outbox's retry looks the
+    message up by its metadata and finds it. An idempotent call (``chat.update``) is still
+    re-sent at once by the client, without costing the outbox a retry."""
+    harness = await slack_runtime(store, clock, fake, api_timeout=5.0)
+    runtime = harness.runtime
+    try:
+        esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
+        assert esc is not None
+        fake.chaos(1.0, faults=("drop",), methods=("chat.postMessage",))
+        await runtime.dispatch()
+        fake.chaos(0)
+        clock.advance(timedelta(seconds=5))
+        await drain(runtime, clock)
+        cards = [m for m in fake.posted() if m.get("metadata", {}).get("event_type") == "escalation_card"]
+        assert len(cards) == 1, [c["ts"] for c in cards]
+        assert len(fake.of("conversations.history")) >= 1  # found by the lookup, not posted again
+        assert_exactly_once_in_order(fake, await outbox_rows(store))
+
+        # chat.update: dropped once, re-sent by the client at once, delivered on the first attempt.
+        await runtime.service.handle(Claim(id="claim-1", escalation_id=esc.id, actor=ADA))
+        fake.chaos(1.0, faults=("drop",), methods=("chat.update",))
+        updates_before = len(fake.of("chat.update"))
+        dispatched = asyncio.create_task(runtime.dispatch())
+        while len(fake.of("chat.update")) == updates_before:  # noqa: ASYNC110 - polling the fake's record
+            await asyncio.sleep(0.005)
+        fake.chaos(0)  # the client's own re-send gets through
+        await dispatched
+        rows = await outbox_rows(store)
+        update = [r for r in rows if r.kind == "update_card"][-1]
+        assert (update.status, update.attempts, update.last_error) == ("sent", 1, None)  # one outbox attempt
+        assert len(fake.of("chat.update")) == updates_before + 2
+    finally:
+        await harness.close()
+
+
+async def test_each_requester_is_told_once_where_the_question_went_despite_the_storm(
+    store: Store, clock: FakeClock, fake: FakeSlack
+) -> None:
+    """The confirmation DM is an outbox effect: 429s, 500s, dropped connections and answers
+    lost after posting delay it, but each requester gets exactly one, with the card's link."""
+    harness = await slack_runtime(store, clock, fake)
+    runtime = harness.runtime
+    requesters = [PersonRef(platform=Platform.slack, id=f"U0REQ{n:03d}", tenant="T0ACME") for n in range(16)]
+    try:
+        fake.chaos(0.35, seed=23, retry_after="0.05", hang=0.5, faults=("429", "500", "drop", "timeout", "reset"))
+        for n, requester in enumerate(requesters):
+            community = "sdk" if n % 2 else "billing"
+            await runtime.service.open(requester=requester, community_key=community, question=f"question {n}")
+        await drain(runtime, clock)
+        fake.chaos(0)
+
+        rows = await outbox_rows(store)
+        assert_exactly_once_in_order(fake, rows)
+        for requester in requesters:
+            dm = fake.messages.get("D" + requester.id[1:], [])
+            confirmations = [m for m in dm if "Your question is posted" in str(m.get("text"))]
+            assert len(confirmations) == 1, (requester.id, [m["ts"] for m in dm])
+            assert "/archives/C" in str(confirmations[0]["text"])  # the link to the card
+        faults = Counter(c.status for c in fake.calls if c.status != 200)
+        dropped = [
+            c for c in fake.calls if c.method == "chat.postMessage" and c.args.get("channel", "").startswith("U")
+        ]
+        assert sum(faults.values()) >= 10 and len(dropped) > len(requesters), (faults, len(dropped))
     finally:
         await harness.close()

@@ -28,6 +28,7 @@ class Call:
     method: str
     args: dict[str, Any]
     status: int = 200
+    at: float = field(default_factory=time.monotonic)  # when the fake received it
 
     def dump(self) -> str:
         return json.dumps(self.args, ensure_ascii=False)
@@ -67,7 +68,8 @@ class FakeSlack:
         """From now on a fraction ``rate`` of calls (of ``methods``, or all) fail, drawn with a seeded RNG.
 
         ``429``: rate limited with ``Retry-After``; ``500``: internal error; ``reset``: the
-        connection is dropped before the call is handled; ``timeout``: the call IS handled
+        connection is dropped before the call is handled; ``drop``: the call IS handled (a
+        message is posted) and then the connection is dropped, the answer lost; ``timeout``: the call IS handled
         (a message is posted) but the answer comes ``hang`` seconds late, after the client
         gave up: the "sent but not marked sent" case. ``rate=0`` turns chaos off.
         """
@@ -220,6 +222,12 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "internal_error"}, status=500)
         if fault == "reset":
             self.calls.append(Call(method, args, status=0))
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
+        if fault == "drop":
+            self.calls.append(Call(method, args, status=200))
+            self._answer(method, args)
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError
