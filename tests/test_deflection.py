@@ -75,7 +75,8 @@ async def test_still_escalate_posts_the_card_and_starts_the_timers(database_url:
         assert posted is not None and not posted.held and posted.next_step == Step.nudge
         assert posted.next_due_at == clock.now() + timedelta(minutes=30)  # timers count from the release
         await runtime.dispatch()
-        assert sender.kinds(esc.id)[-1] == "post_card"
+        assert sender.kinds(esc.id)[-2:] == ["post_card", "notify"]  # the card, then "your question is posted"
+        assert sender.notices()[-1] == ("U0SAM", "posted")
     finally:
         await runtime.stop()
 

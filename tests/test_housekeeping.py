@@ -38,12 +38,15 @@ async def test_old_event_ids_and_delivered_rows_go_escalations_and_failures_stay
         async with runtime.store.unit_of_work() as uow:
             before = await uow.outbox.counts()
 
-        assert await runtime.housekeeping() == {"event_ids": 2, "outbox_sent": before["sent"] - 1, "home_views": 1}
+        assert await runtime.housekeeping() == {"event_ids": 2, "outbox_sent": before["sent"] - 2, "home_views": 1}
         assert await runtime.service.home_in_use(SAM) is None  # 31 days unopened: forgotten
         assert await runtime.service.home_in_use(ADA) is not None
 
         async with runtime.store.unit_of_work() as uow:
-            assert await uow.outbox.counts() == {"sent": 1, "failed": 1}  # the new card; the failure stays
+            assert await uow.outbox.counts() == {
+                "sent": 2,
+                "failed": 1,
+            }  # the new card and its confirmation; the failure stays
             for outcome in (old, broken, new):
                 assert outcome.escalation is not None
                 assert await uow.escalations.get(outcome.escalation.id) is not None

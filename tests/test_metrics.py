@@ -259,12 +259,13 @@ async def test_prometheus_endpoint(database_url: str) -> None:
     await runtime.service.handle(Resolve(id="s", escalation_id=esc.id, actor=SAM, answer="a"))
     async with TestClient(TestServer(build_app(runtime, start_jobs=False))) as client:
         before = await (await client.get("/metrics")).text()
-        assert 'escalation_outbox_rows{status="pending"} 4.0' in before  # card, update, DM, update
+        # card, confirmation, update, DM, update
+        assert 'escalation_outbox_rows{status="pending"} 5.0' in before
         await runtime.dispatch()
         body = await (await client.get("/metrics")).text()
     assert 'escalation_events_total{action="opened",community="sdk"} 1.0' in body
     assert 'escalation_events_total{action="resolved",community="sdk"} 1.0' in body
     assert 'escalation_time_to_first_response_seconds_sum{community="sdk"} 720.0' in body
     assert 'escalation_time_to_resolution_seconds_sum{community="sdk"} 900.0' in body
-    assert 'escalation_outbox_deliveries_total{outcome="sent",platform="slack"} 4.0' in body
+    assert 'escalation_outbox_deliveries_total{outcome="sent",platform="slack"} 5.0' in body
     assert 'escalation_outbox_rows{status="pending"} 0.0' in body

@@ -105,14 +105,15 @@ async def test_a_burst_to_one_channel_is_paced_with_no_rate_limit_errors(databas
         await runtime.dispatch()
         elapsed = time.monotonic() - started
         assert channel.rejected == 0
-        assert channel.count == 50
+        assert channel.count == 100  # 50 cards, and 50 confirmations to their requester
         assert elapsed >= 49 * spacing * 0.95  # it really was spread out
         clock.advance(timedelta(minutes=30))  # and 50 nudges in the threads, again paced
         await runtime.sweep()
         await runtime.dispatch()
         assert channel.rejected == 0
         async with runtime.store.unit_of_work() as uow:
-            assert (await uow.outbox.counts()) == {"sent": 150}  # 50 cards, 50 card updates, 50 nudges
+            # 50 cards, 50 confirmations, 50 card updates, 50 nudges
+            assert (await uow.outbox.counts()) == {"sent": 200}
     finally:
         await runtime.stop()
 
@@ -120,7 +121,7 @@ async def test_a_burst_to_one_channel_is_paced_with_no_rate_limit_errors(databas
 class LaggingChannel(StrictChannel):
     """Every other message is held up on its way for ``lag`` seconds before it arrives (and is
     counted); after arriving, the sender spends ``follow_up`` seconds on calls elsewhere (as the
-    Slack sender confirms a card to its requester), telling the dispatcher when it arrived."""
+    Slack sender asks for a permalink), telling the dispatcher when it arrived."""
 
     def __init__(self, spacing: float, lag: float, follow_up: float) -> None:
         super().__init__(spacing)
@@ -145,12 +146,14 @@ async def test_pacing_counts_arrivals_so_a_held_up_request_causes_no_rate_limit_
     runtime = Runtime(Store(database_url), directory(), {Platform.slack: channel}, clock=clock, pacer=pacer)
     try:
         for i in range(n):
-            await runtime.service.open(requester=SAM, community_key="sdk", question=f"q{i}")
+            # Each from another person: their confirmations go to n DMs at once, not one paced DM.
+            requester = SAM.model_copy(update={"id": f"U0R{i:03d}"})
+            await runtime.service.open(requester=requester, community_key="sdk", question=f"q{i}")
         started = time.monotonic()
         await runtime.dispatch()
         elapsed = time.monotonic() - started
         # Counting starts, a late arrival followed by a prompt one would come too close.
-        assert channel.rejected == 0 and channel.count == n
+        assert channel.rejected == 0 and channel.count == 2 * n  # the cards, and their confirmations
         # Counting from the arrival, not the end of the delivery: the follow-up calls overlap the
         # wait for the next turn (counted from the end, it would take n x (spacing + lag/2 + follow_up)).
         assert elapsed < n * (spacing + lag / 2 + follow_up) * 0.85, elapsed

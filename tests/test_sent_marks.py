@@ -41,11 +41,11 @@ async def test_deliveries_that_finish_together_are_marked_in_few_transactions(
         for i in range(30):
             await runtime.service.open(requester=SAM, community_key="sdk", question=f"q{i}")
         commits = _commits(runtime.store)
-        assert await runtime.dispatch() == 30
+        assert await runtime.dispatch() == 60  # 30 cards, then 30 confirmations to the requester
         async with runtime.store.unit_of_work() as uow:
             counts = await uow.outbox.counts()
             cards = [await uow.messages.for_escalation(e.escalation_id, "card") for e in sender_effects(sender)]
-        assert counts == {"sent": 30}
+        assert counts == {"sent": 60}
         assert all(len(found) == 1 for found in cards)  # each card's reference was kept with its mark
         # One per delivery before; now the claim, then a handful of group commits.
         assert len(commits) < 15, len(commits)
@@ -85,7 +85,7 @@ async def test_a_row_whose_lease_was_taken_over_is_not_marked(database_url: str,
         (row,) = await _claimed(runtime, 1, "someone-else")
         assert await SentMarks(runtime.store, "h").mark(row, Delivered(), clock.now()) is False
         async with runtime.store.unit_of_work() as uow:
-            assert await uow.outbox.counts() == {"pending": 1}
+            assert await uow.outbox.counts() == {"pending": 2}  # the card, and its confirmation behind it
     finally:
         await runtime.stop()
 
@@ -98,7 +98,7 @@ async def test_a_long_queue_is_written_in_slices(database_url: str, clock: FakeC
         marks = SentMarks(runtime.store, "h", most=most)
         assert await asyncio.gather(*(marks.mark(row, Delivered(), clock.now()) for row in rows)) == [True] * 5
         async with runtime.store.unit_of_work() as uow:
-            assert await uow.outbox.counts() == {"sent": 5}
+            assert await uow.outbox.counts() == {"sent": 5, "pending": 5}  # the confirmations wait behind
     finally:
         await runtime.stop()
 
@@ -118,6 +118,7 @@ async def test_a_caller_cancelled_while_marks_are_written_strands_no_mark(databa
         first.cancel()
         assert await asyncio.wait_for(asyncio.gather(*others), timeout=10) == [True] * 3
         async with runtime.store.unit_of_work() as uow:
-            assert await uow.outbox.counts() == {"sent": 4}  # the cancelled caller's mark too
+            # The cancelled caller's mark too (the confirmations wait behind the cards).
+            assert await uow.outbox.counts() == {"sent": 4, "pending": 4}
     finally:
         await runtime.stop()

@@ -220,10 +220,19 @@ def _open(cmd: Open, now: datetime) -> Decision:
 
 
 def _post_cards(esc: Escalation) -> list[Effect]:
+    """The cards, then the requester's confirmation: it comes after them in the escalation's
+    queue, so it can link to the card, and it is an effect like any other (delivered at least
+    once, looked up before a retry), because the requester was promised it when they asked."""
     view = card_view(esc)
     cards: list[Effect] = [PostCard(escalation_id=esc.id, channel=ch, view=view) for ch in esc.community.channels]
-    # After the cards: the note links to one, so it is delivered once a card is posted.
-    return [*cards, *escalated_note(esc, view)]
+    confirmation = _notify(
+        esc,
+        esc.requester,
+        Notice.posted,
+        f"Your question is posted for the {esc.community.name} experts. I'll tell you here when someone picks it up.",
+    )
+    # After the cards: the note and the confirmation link to one, so they go once a card is posted.
+    return [*cards, *escalated_note(esc, view), confirmation]
 
 
 # ---------------------------------------------------------------- deflection

@@ -92,6 +92,7 @@ class CardView(Frozen):
 class Notice(StrEnum):
     """Why a person is told something; adapters may choose wording or layout by it."""
 
+    posted = "posted"  # the requester: your question is in front of the experts, here
     claimed = "claimed"
     assigned = "assigned"
     unassigned = "unassigned"

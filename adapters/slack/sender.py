@@ -217,8 +217,8 @@ class SlackHome:
 class SlackSender:
     """Renders effects to Block Kit and sends them. Implements ``workflows.delivery.Sender``.
 
-    After a question card is posted, the requester (if on Slack) gets a DM with its
-    permalink: a DM stays findable, while an ephemeral message needs a channel the
+    After a question card is posted, the requester gets a DM with its permalink (the core's
+    ``Notice.posted``): a DM stays findable, while an ephemeral message needs a channel the
     requester is in and disappears on reload.
     """
 
@@ -275,23 +275,9 @@ class SlackSender:
             channel, ts = str(response["channel"]), str(response["ts"])
         tenant = effect.channel.tenant or await self.links.team_id()
         ref = MessageRef(platform=Platform.slack, channel=channel, id=ts, tenant=tenant)
-        await self._confirm_to_requester(effect, ref)
         if self.home is not None:
             self.home.refresh(view.requester)
         return Delivered(refs=[("card", ref, {"version": view.version})], result={"channel": ref.channel, "ts": ref.id})
-
-    async def _confirm_to_requester(self, effect: PostCard, card: MessageRef) -> None:
-        requester = effect.view.requester
-        if requester.platform != Platform.slack:
-            return
-        try:
-            url = await self.links.archive_url(card)
-            text = posted_text(card.channel, effect.view.community_name, url)
-            await self.client.chat_postMessage(
-                channel=requester.id, text=slack_markup(text), blocks=[{"type": "section", "text": md(text).to_dict()}]
-            )
-        except Exception:  # the card is posted; a lost confirmation must not post it again
-            log.warning("requester confirmation not sent", exc_info=True, extra={"escalation_id": effect.escalation_id})
 
     def _card(self, context: DeliveryContext, channel: str) -> MessageRef:
         card = context.card_in(Platform.slack, channel)
@@ -364,6 +350,9 @@ class SlackSender:
         return Delivered(refs=[("source", ref, {"notice": effect.notice.value})], result={"ts": ts})
 
     async def _notify(self, effect: Notify, context: DeliveryContext) -> Delivered:
+        if effect.notice == Notice.posted and not any(kind == "card" for kind, _, _ in context.refs):
+            # Every card failed (the requester is told that instead): nothing was posted to confirm.
+            return Delivered(result={"shown": "no card was posted"})
         card = context.any_card(Platform.slack)
         thread_url = await self.links.archive_url(card) if card is not None else None
         suggestion_urls: dict[str, str | None] = {}
@@ -374,8 +363,14 @@ class SlackSender:
                 suggestion_urls[suggestion.escalation_id] = (
                     await self.links.archive_url(ref) if ref is not None and on_slack else None
                 )
-        urls = await likely_urls(effect.view, self.links.archive_url) if effect.notice == Notice.assigned else {}
-        blocks = dm_blocks(effect, self.clock.now(), thread_url, suggestion_urls, urls)
+        text = plain_excerpt(effect.text, 300)
+        if effect.notice == Notice.posted and card is not None and thread_url is not None:
+            # Where the question went, as a link: the one thing this message is for.
+            text = posted_text(card.channel, effect.view.community_name, thread_url)
+            blocks = [{"type": "section", "text": md(text).to_dict()}]
+        else:
+            urls = await likely_urls(effect.view, self.links.archive_url) if effect.notice == Notice.assigned else {}
+            blocks = dm_blocks(effect, self.clock.now(), thread_url, suggestion_urls, urls)
         found = await self._already_in_dm(effect.person.id, context)
         if found is not None:
             channel, ts = found
@@ -384,7 +379,7 @@ class SlackSender:
             response = await call_slack(
                 lambda: self.client.chat_postMessage(
                     channel=effect.person.id,
-                    text=slack_markup(plain_excerpt(effect.text, 300)),
+                    text=slack_markup(text),
                     blocks=blocks,
                     metadata=self._metadata("escalation_message", effect.escalation_id, context),
                     unfurl_links=False,

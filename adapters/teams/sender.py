@@ -244,6 +244,10 @@ class TeamsSender:
         person = effect.person
         if person.platform != Platform.teams:
             raise PermanentDeliveryError(f"{person.key} is not a Teams user", code="wrong_platform")
+        if effect.notice == Notice.posted:
+            # Teams answers the request itself with where the question went (adapters/teams/bot.py),
+            # in the conversation the requester asked in: a 1:1 message would only repeat it.
+            return Delivered(result={"shown": "in the reply to the request"})
         if effect.notice == Notice.suggestions and effect.suggestions:
             card = suggestions_card(effect.view, effect.suggestions, self.community_names(), heading=effect.text)
         else:

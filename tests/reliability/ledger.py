@@ -41,7 +41,7 @@ def call_identity(method: str, args: dict[str, Any]) -> tuple[str, Identity] | N
     if method == "chat.postMessage":
         payload = (args.get("metadata") or {}).get("event_payload") or {}
         if "idempotency_key" not in payload:
-            return None  # the requester's confirmation DM: a courtesy, not an outbox effect
+            return None  # not sent by the outbox (nothing the bot posts today)
         return str(payload["escalation_id"]), ("post", str(payload["idempotency_key"]))
     if method == "chat.update":
         for block in args.get("blocks") or []:

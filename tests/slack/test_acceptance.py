@@ -224,10 +224,20 @@ async def test_server_errors_are_retried(slack: SlackHarness) -> None:
     slack.fake.fail("chat.postMessage", "service_unavailable", status=503)
     await slack.runtime.dispatch()
     async with slack.runtime.store.unit_of_work() as uow:
-        [row] = await uow.outbox.list()
+        row, _confirmation = await uow.outbox.list()
     assert row.status == "pending" and row.attempts == 1 and "service_unavailable" in (row.last_error or "")
     await slack.wait(seconds=2)
     assert len(slack.fake.posts(CHANNEL)) == 1
+
+
+async def test_a_card_that_could_not_be_posted_is_not_confirmed_to_the_requester(slack: SlackHarness) -> None:
+    await slack.command("sdk Is the archive still read?")
+    slack.fake.fail("chat.postMessage", "is_archived")
+    await slack.settle()
+    assert slack.fake.posts(CHANNEL) == []
+    told = [json.dumps(call.args) for call in slack.fake.posts("U0SAM")]
+    assert len(told) == 1 and "is_archived" in told[0]  # told why, not that it is posted
+    assert "Your question is posted" not in told[0]
 
 
 async def test_forty_thousand_character_question(slack: SlackHarness) -> None:

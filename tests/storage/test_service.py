@@ -55,7 +55,10 @@ async def test_open_is_stored_with_audit_and_outbox(runtime: Runtime, store: Sto
         trail = await uow.audit.for_escalation(esc.id)
         rows = await uow.outbox.list()
     assert [a.action for a in trail] == ["opened"]
-    assert [(r.kind, r.status, r.target) for r in rows] == [("post_card", "pending", "C0SDK0001")]
+    assert [(r.kind, r.status, r.target) for r in rows] == [
+        ("post_card", "pending", "C0SDK0001"),
+        ("notify", "pending", "dm:U0SAM"),  # the requester's confirmation, after the card
+    ]
 
 
 async def test_unknown_community_is_refused_with_the_known_ones(runtime: Runtime, store: Store) -> None:
@@ -114,7 +117,7 @@ async def test_a_redelivered_event_changes_nothing(runtime: Runtime, store: Stor
     assert first.changed and again.duplicate and not again.changed
     async with store.unit_of_work() as uow:
         assert [a.action for a in await uow.audit.for_escalation(esc.id)] == ["opened", "claimed"]
-        assert len(await uow.outbox.list()) == 3  # card, card update, requester DM
+        assert len(await uow.outbox.list()) == 4  # card, confirmation, card update, requester DM
 
 
 async def test_a_refused_command_changes_nothing(runtime: Runtime, store: Store) -> None:
@@ -129,7 +132,7 @@ async def test_a_refused_command_changes_nothing(runtime: Runtime, store: Store)
     after = await runtime.service.get(esc.id, None)
     assert after == esc
     async with store.unit_of_work() as uow:
-        assert len(await uow.outbox.list()) == 1
+        assert len(await uow.outbox.list()) == 2  # the card and the requester's confirmation
 
 
 async def test_whole_story_through_timers_and_outbox(
@@ -137,7 +140,7 @@ async def test_whole_story_through_timers_and_outbox(
 ) -> None:
     esc = (await runtime.service.open(requester=SAM, community_key="sdk", question="q")).escalation
     assert esc is not None
-    assert await runtime.dispatch() == 1
+    assert await runtime.dispatch() == 2  # the card, then the requester's confirmation
     clock.advance(timedelta(minutes=30))
     assert await runtime.sweep() == 1  # nudge
     clock.advance(timedelta(minutes=90))
@@ -211,7 +214,7 @@ async def test_outbox_rows_are_stable_idempotency_keys(runtime: Runtime, store: 
     async with store.unit_of_work() as uow:
         keys = (await uow.session.execute(select(OutboxRow.idempotency_key).order_by(OutboxRow.id))).scalars().all()
         total = (await uow.session.execute(select(func.count()).select_from(OutboxRow))).scalar_one()
-    assert keys == [f"{esc.id}:1:0", f"{esc.id}:2:0", f"{esc.id}:2:1"]
+    assert keys == [f"{esc.id}:1:0", f"{esc.id}:1:1", f"{esc.id}:2:0", f"{esc.id}:2:1"]
     assert total == len(set(keys))
 
 

@@ -52,7 +52,8 @@ async def test_many_due_steps_run_in_batches_each_exactly_once(
         leased = (await uow.session.execute(select(EscalationRow.lease_owner))).scalars().all()
         queued = Counter(row.kind for row in await uow.outbox.list(limit=1000))
     assert set(leased) == {None}  # saved steps give their lease back
-    assert queued == {"post_card": 23, "thread_reply": 23, "update_card": 23}  # each nudge: a reply, a card update
+    # Opening: a card and the requester's confirmation; each nudge: a reply, a card update.
+    assert queued == {"post_card": 23, "notify": 23, "thread_reply": 23, "update_card": 23}
 
 
 async def test_assignments_in_one_batch_still_rotate(runtime: Runtime, clock: FakeClock) -> None:

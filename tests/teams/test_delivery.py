@@ -27,12 +27,12 @@ async def test_429_is_retried_no_sooner_than_retry_after(teams: Teams) -> None:
     await _open(teams)
     teams.connector.fail_next(1, status=429, retry_after="2")
     assert await teams.runtime.dispatch() == 0
-    [row] = await _outbox(teams, "pending")
+    row, _confirmation = await _outbox(teams, "pending")  # the confirmation waits behind its card
     assert row.attempts == 1 and "http_429" in (row.last_error or "")  # type: ignore[attr-defined]
     assert row.next_attempt_at >= teams.clock.now() + timedelta(seconds=2)  # type: ignore[attr-defined]
     assert await teams.runtime.dispatch() == 0  # not yet due
     teams.clock.advance(timedelta(seconds=3))
-    assert await teams.runtime.dispatch() == 1
+    assert await teams.runtime.dispatch() == 2  # the card, then the requester's confirmation
     assert len(teams.connector.of("create")) == 1
 
 
@@ -41,7 +41,7 @@ async def test_transient_statuses_are_retried(teams: Teams, status: int) -> None
     await _open(teams)
     teams.connector.fail_next(1, status=status, retry_after=None)
     assert await teams.runtime.dispatch() == 0
-    [row] = await _outbox(teams, "pending")
+    row, _confirmation = await _outbox(teams, "pending")
     assert row.attempts == 1 and f"http_{status}" in (row.last_error or "")  # type: ignore[attr-defined]
 
 
@@ -61,7 +61,9 @@ async def test_a_proactive_send_outside_the_allowlist_is_refused(teams: Teams) -
     )
     sam = PersonRef(platform=Platform.teams, id=SAM[0], tenant=TENANT, name=SAM[1])
     await teams.runtime.service.open(requester=sam, community_key="sdk", question="Where is my token going?")
-    assert await teams.runtime.dispatch() == 0
+    # Nothing reached Teams: the one effect "sent" is the requester's confirmation, which Teams
+    # already showed in its reply to the request (no call).
+    assert await teams.runtime.dispatch() == 1
     failed = await _outbox(teams, "failed")
     # The card, and the notices the core sends about a delivery lost for good: all refused.
     assert failed[0].kind == "post_card"  # type: ignore[attr-defined]

@@ -31,8 +31,9 @@ async def test_open_nudge_assign_reassign_accept_reply_resolve(teams: Teams) -> 
     esc = await teams.only_escalation()
     assert esc.requester.id == SAM[0] and esc.requester.tenant == TENANT
 
-    # The question card: a new thread in the experts' channel, Adaptive Card 1.5.
-    assert await teams.runtime.dispatch() == 1
+    # The question card: a new thread in the experts' channel, Adaptive Card 1.5 (and the
+    # requester's confirmation, which the reply above already gave: no call).
+    assert await teams.runtime.dispatch() == 2
     [post] = connector.of("create")
     assert post.body["channelData"]["channel"]["id"] == CHANNEL
     assert post.authorization == f"Bearer {ACCESS_TOKEN}"

@@ -187,7 +187,7 @@ CASES: dict[str, Case] = {
             "next_step": Step.nudge,
             "next_due_at": T0 + 30 * M,
         },
-        [("post_card", "C1")],
+        [("post_card", "C1"), ("notify", "posted", "rita")],
     ),
     "open/every-channel": Case(
         lambda: None,
@@ -195,7 +195,7 @@ CASES: dict[str, Case] = {
         T0,
         "opened",
         {"status": Status.open},
-        [("post_card", "C1"), ("post_card", TEAMS_CHANNEL.id)],
+        [("post_card", "C1"), ("post_card", TEAMS_CHANNEL.id), ("notify", "posted", "rita")],
     ),
     "open/strips-text": Case(
         lambda: None,
@@ -203,7 +203,7 @@ CASES: dict[str, Case] = {
         T0,
         "opened",
         {"question": "Why?", "customer": None, "link": "https://x.example/1"},
-        [("post_card", "C1")],
+        [("post_card", "C1"), ("notify", "posted", "rita")],
     ),
     "open/no-timers-no-schedule": Case(
         lambda: None,
@@ -211,7 +211,7 @@ CASES: dict[str, Case] = {
         T0,
         "opened",
         {"next_step": Step.assign, "next_due_at": T0 + H},
-        [("post_card", "C1")],
+        [("post_card", "C1"), ("notify", "posted", "rita")],
     ),
     # -------- reply
     "reply/expert-first-response-is-pull": Case(
