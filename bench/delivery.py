@@ -1,6 +1,6 @@
 """Delivery throughput under Slack's per-channel limit.
 
-    python -m bench.delivery [--quick] [--db sqlite|postgres] [--effects 2000 --channels 50]
+    python -m bench.delivery [--quick] [--db sqlite|postgres] [--effects 2000 --channels 50] [--replicas 2]
 
 ``--effects`` cards are queued in the outbox (through the service: one ``post_card`` per opened
 escalation, spread evenly over ``--channels`` communities, each requester distinct). They are
@@ -10,9 +10,14 @@ process that accepts at most one message per second per channel and answers 429 
 ``Retry-After: 1`` beyond it. Reported: total time (from the dispatcher's start until the outbox is empty, and from the
 first accepted message to the last) vs the theoretical minimum the limit allows ((messages per
 channel - 1) seconds), the number of 429s, and that nothing is lost or doubled (every row sent,
-every card accepted by its channel exactly once). Each card also makes the Slack sender post a
-confirmation to its requester (another ``chat.postMessage``, to a channel of its own), so the
-fake accepts two messages per effect.
+every card accepted by its channel exactly once). Each card is followed by its requester's
+confirmation (an outbox effect of its own: a ``chat.postMessage`` to the requester's DM), so the
+fake accepts two messages per opened question.
+
+``--replicas 2`` (PostgreSQL) delivers with two runtimes, each with its own dispatcher, Slack
+client and pacer, as two ``serve`` processes have: their pacing is shared through the database
+(``SharedPacer``), and the fake's 429 count says whether a channel was ever sent to faster than
+it allows.
 """
 
 from __future__ import annotations
@@ -20,15 +25,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 import aiohttp
+from sqlalchemy import select
 
 from adapters.slack import SlackPlatform
 from bot.config import parse_config
-from bot.pacing import Pacer
+from bot.pacing import Pacer, SharedPacer
 from bot.runtime import Runtime
 from storage import Store
+from storage.tables import OutboxRow
 from workflows.model import PersonRef, Platform
 
 from .common import database, emit, parser, ratio, table
@@ -63,27 +71,39 @@ async def run(args: Any) -> dict[str, Any]:
     per_channel = effects // channels
     effects = per_channel * channels
     directory = parse_config(config(channels), "delivery.yaml")
+    replicas = max(1, args.replicas)
+    if replicas > 1 and args.db != "postgres":
+        raise SystemExit("--replicas above 1 needs --db postgres (SQLite serves one process)")
     with fake_process("slack-limited") as slack:
         async with database(args.db) as url:
             store = Store(url)
-            runtime = Runtime(store, directory, {}, pacer=Pacer(), holder="delivery")
-            platform = SlackPlatform(
-                service=runtime.service,
-                clock=runtime.clock,
-                bot_token="xoxb-bench",
-                signing_secret="bench-secret",
-                api_url=f"{slack}/api/",
-            )
-            runtime.dispatcher.senders[Platform.slack] = platform.sender
+            runtimes: list[Runtime] = []
+            platforms: list[SlackPlatform] = []
+            for n in range(replicas):
+                holder = f"delivery-{n}"
+                # As serve does: paced in the database on PostgreSQL, in the process on SQLite.
+                pacer = SharedPacer(store, holder) if args.db == "postgres" else Pacer()
+                runtime = Runtime(store, directory, {}, pacer=pacer, holder=holder)
+                platform = SlackPlatform(
+                    service=runtime.service,
+                    clock=runtime.clock,
+                    bot_token="xoxb-bench",
+                    signing_secret="bench-secret",
+                    api_url=f"{slack}/api/",
+                )
+                runtime.dispatcher.senders[Platform.slack] = platform.sender
+                runtimes.append(runtime)
+                platforms.append(platform)
             for i in range(per_channel):
                 for n in range(channels):
                     requester = PersonRef(platform=Platform.slack, id=f"U0R{i:03d}{n:03d}", tenant="T0ACME")
-                    await runtime.service.open(
+                    await runtimes[0].service.open(
                         requester=requester, community_key=f"c{n:03d}", question=f"Question {i} for community {n}?"
                     )
             logging.getLogger("apscheduler").setLevel(logging.ERROR)
             started = time.perf_counter()
-            runtime.start()
+            for runtime in runtimes:
+                runtime.start()
             timeout = per_channel * 3 + 60
             try:
                 while time.perf_counter() - started < timeout:
@@ -93,9 +113,16 @@ async def run(args: Any) -> dict[str, Any]:
                         break
                     await asyncio.sleep(0.25)
                 wall = time.perf_counter() - started
+                async with store.unit_of_work() as uow:
+                    owners = Counter(
+                        str(owner) for owner in (await uow.session.execute(select(OutboxRow.lease_owner))).scalars()
+                    )
             finally:
-                await runtime.stop()
-                await platform.close()
+                for runtime in runtimes:
+                    await runtime.stop()
+                for platform in platforms:
+                    await platform.close()
+                await store.close()
             seen = await stats(slack)
     cards = {k: v for k, v in seen["calls"].items() if k.startswith("chat.postMessage")}
     span = (seen["last_accepted"] or 0) - (seen["first_accepted"] or 0)
@@ -110,6 +137,8 @@ async def run(args: Any) -> dict[str, Any]:
     duplicated = sum(max(0, c - per_channel) for c in cards_per_channel)
     result = {
         "effects": effects,
+        "replicas": replicas,
+        "delivered_by": dict(owners),
         "channels": channels,
         "per_channel": per_channel,
         "theoretical_min_s": minimum,
@@ -118,6 +147,7 @@ async def run(args: Any) -> dict[str, Any]:
         "ratio_to_minimum": ratio(span, minimum),
         "wall_ratio_to_minimum": ratio(wall, minimum),
         "rejected_429": seen["rejected_429"],
+        "min_gap_in_a_channel_s": round(seen["min_gap_s"], 3) if seen.get("min_gap_s") is not None else None,
         "outbox": counts,
         "lost": lost,
         "duplicated": duplicated,
@@ -127,13 +157,13 @@ async def run(args: Any) -> dict[str, Any]:
         "limit_violations": seen["violations"],
     }
     table(
-        f"Delivery: {effects} cards over {channels} channels at 1 msg/s/channel, db={args.db}",
+        f"Delivery: {effects} cards over {channels} channels at 1 msg/s/channel, db={args.db}, replicas={replicas}",
         ["figure", "value"],
         [[k, v] for k, v in result.items() if k not in ("slack_calls", "outbox")]
         + [["outbox", counts], ["chat.postMessage calls", cards]],
     )
     assert lost == 0 and duplicated == 0, (counts, cards_per_channel)
-    assert counts.get("sent", 0) == effects, counts
+    assert counts.get("sent", 0) == 2 * effects, counts  # each card and its requester's confirmation
     return result
 
 
@@ -141,6 +171,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = parser(__doc__ or "")
     p.add_argument("--effects", type=int, default=0)
     p.add_argument("--channels", type=int, default=0)
+    p.add_argument("--replicas", type=int, default=1, help="runtimes delivering together (PostgreSQL)")
     args = p.parse_args(argv)
     return emit("delivery", args, asyncio.run(run(args)))
 

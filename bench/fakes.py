@@ -63,6 +63,10 @@ class FakeSlack:
                 "last_accepted": last,
                 "violations": self.violations,
                 "accepted_per_channel": {c: len(t) for c, t in self.accepted.items()},
+                # The closest two messages one channel accepted (a DM is a channel too).
+                "min_gap_s": min(
+                    (b - a for t in self.accepted.values() for a, b in itertools.pairwise(t)), default=None
+                ),
             }
         )
 

@@ -136,34 +136,21 @@ class Dispatcher:
         # never settled it (killed, or too slow), so the platform may already have the message.
         retrying = row.attempts > 0 or row.lease_until is not None
         platform = Platform(row.platform)
-        counted = False
-
-        def arrived() -> None:
-            # Pacing counts a message when its call has answered, not when it started: the
-            # platform counts arrivals, and a request held up on its way (a busy process, a
-            # slow network) could otherwise arrive less than the window after the one before
-            # it and be refused with a 429.
-            nonlocal counted
-            if not counted:
-                counted = True
-                self.pacer.record(platform, row.target)
-
-        context = DeliveryContext(
-            row.escalation_id,
-            refs,
-            row.idempotency_key,
-            retrying=retrying,
-            queued_at=row.created_at,
-            arrived=arrived,
-        )
         if retrying:
             log.info(
                 "delivery retried",
                 extra={**extra, "attempts": row.attempts, "lease_expired": row.lease_until is not None},
             )
         try:
-            async with self.pacer.lock(platform, row.target):
-                await self.pacer.wait_turn(platform, row.target)
+            async with self.pacer.turn(platform, row.target) as turn:
+                context = DeliveryContext(
+                    row.escalation_id,
+                    refs,
+                    row.idempotency_key,
+                    retrying=retrying,
+                    queued_at=row.created_at,
+                    arrived=turn.arrived,
+                )
                 async with self._slots:
                     try:
                         async with asyncio.timeout(self.send_timeout):
@@ -172,11 +159,11 @@ class Dispatcher:
                         raise TransientDeliveryError(
                             f"no answer within {self.send_timeout:g}s", code="timeout"
                         ) from None
-                    finally:
-                        arrived()  # the end of the delivery, if the sender did not say sooner
+                    except TransientDeliveryError as exc:
+                        if exc.retry_after:
+                            turn.back_off(exc.retry_after)
+                        raise
         except TransientDeliveryError as exc:
-            if exc.retry_after:
-                self.pacer.back_off(platform, row.target, exc.retry_after)
             return await self._retry(row, exc.code, str(exc), exc.retry_after, extra, label)
         except PermanentDeliveryError as exc:
             await self._fail(row, f"{exc.code}: {exc}", label)

@@ -8,12 +8,18 @@ retries, a send waits for the first instant that keeps every window within its c
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from storage import Store
+from storage.pacing import Pace
 from workflows.model import Platform
+
+log = logging.getLogger("escalation_bot.pacing")
 
 # Slack: chat.postMessage allows about one message per second per channel (short bursts
 # tolerated but unspecified, so none are assumed). Teams: 7 per second and 60 per 30
@@ -58,13 +64,21 @@ class Pacer:
         """Seconds until the next send to ``target`` keeps every window within bounds."""
         state = self._target(platform, target)
         now = self.clock()
-        wait = max(state.blocked_until - now, 0.0)
+        return max(state.blocked_until - now, self._window_wait(platform, state.sent, now), 0.0)
+
+    def _window_wait(self, platform: Platform, sent: Iterable[float], now: float) -> float:
+        """Seconds from ``now`` until one more send after ``sent`` keeps every window within its count."""
+        wait = 0.0
+        times = list(sent)
         for window, count in self.limits.get(platform, ()):
             window *= 1 + self.margin
-            recent = [t for t in state.sent if t > now - window]
+            recent = [t for t in times if t > now - window]
             if len(recent) >= count:
                 wait = max(wait, recent[-count] + window - now)
         return wait
+
+    def _longest(self, platform: Platform) -> float:
+        return max((w for w, _ in self.limits.get(platform, ())), default=0.0) * (1 + self.margin)
 
     def lock(self, platform: Platform, target: str) -> asyncio.Lock:
         """Held around pacing and sending, so sends to one target never overlap."""
@@ -80,11 +94,131 @@ class Pacer:
         state = self._target(platform, target)
         now = self.clock()
         state.sent.append(now)
-        longest = max((w for w, _ in self.limits.get(platform, ())), default=0.0)
-        while state.sent and state.sent[0] <= now - longest * (1 + self.margin):
+        longest = self._longest(platform)
+        while state.sent and state.sent[0] <= now - longest:
             state.sent.popleft()
 
     def back_off(self, platform: Platform, target: str, seconds: float) -> None:
         """The platform said 'slow down' for this target: nothing goes there for a while."""
         state = self._target(platform, target)
         state.blocked_until = max(state.blocked_until, self.clock() + seconds)
+
+    @asynccontextmanager
+    async def turn(self, platform: Platform, target: str) -> AsyncIterator[Turn]:
+        """One send to ``target``: waits for its turn, and counts it when the call has answered
+        (``Turn.arrived``, at the latest when the block ends). Sends to one target never overlap."""
+        async with self.lock(platform, target):
+            await self.wait_turn(platform, target)
+            turn = Turn(self, platform, target)
+            try:
+                yield turn
+            finally:
+                turn.arrived()
+
+
+class Turn:
+    """A send under way: the sender says when its call answered; a 429 says to back off."""
+
+    def __init__(self, pacer: Pacer, platform: Platform, target: str) -> None:
+        self.pacer = pacer
+        self.platform = platform
+        self.target = target
+        self.arrived_at: float | None = None  # wall-clock seconds, for the shared record
+        self.blocked_for: float = 0.0
+
+    def arrived(self) -> None:
+        # Counted when the call has answered, not when it started: the platform counts
+        # arrivals, and a request held up on its way (a busy process, a slow network) could
+        # otherwise arrive less than the window after the one before it and be refused.
+        if self.arrived_at is None:
+            self.arrived_at = time.time()
+            self.pacer.record(self.platform, self.target)
+
+    def back_off(self, seconds: float) -> None:
+        """The platform said 'slow down' for this target: nothing goes there for a while."""
+        self.blocked_for = max(self.blocked_for, seconds)
+        self.pacer.back_off(self.platform, self.target, seconds)
+
+
+class SharedPacer(Pacer):
+    """Pacing across replicas (PostgreSQL): the limits belong to the channel, not the process.
+
+    Each conversation's recent arrivals, its back-off and the send in flight are kept in the
+    database (``storage.pacing``). A replica takes its turn under the row's lock: free when no
+    other replica's send is in flight and one more send keeps every window within its count;
+    it marks the row busy, sends, then records the arrival and frees the row. A replica that
+    dies mid-send holds the row only for ``busy_for`` seconds. Waiting is done outside any
+    transaction. Times are wall-clock seconds: replicas' clocks are assumed NTP-close (a skew
+    narrows the spacing by as much; the 3% margin covers tens of milliseconds).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        holder: str,
+        limits: Mapping[Platform, Sequence[tuple[float, int]]] | None = None,
+        *,
+        wall: Callable[[], float] = time.time,
+        margin: float = 0.03,
+        busy_for: float = 5.0,
+        poll: float = 0.05,
+    ) -> None:
+        super().__init__(limits, clock=wall, margin=margin)
+        self.store = store
+        self.holder = holder
+        self.wall = wall
+        self.busy_for = busy_for
+        self.poll = poll
+
+    @asynccontextmanager
+    async def turn(self, platform: Platform, target: str) -> AsyncIterator[Turn]:
+        if not self.limits.get(platform):
+            async with super().turn(platform, target) as turn:
+                yield turn
+            return
+        async with self.lock(platform, target):
+            await self._take(platform, target)
+            turn = Turn(self, platform, target)
+            try:
+                yield turn
+            finally:
+                turn.arrived()
+                await asyncio.shield(self._settle(turn))
+
+    async def _take(self, platform: Platform, target: str) -> None:
+        while True:
+            async with self.store.unit_of_work() as uow:
+                pace = await uow.pacing.lock(platform.value, target)
+                now = self.wall()
+                busy = pace.busy_until > now and pace.holder not in (None, self.holder)
+                wait = max(pace.blocked_until - now, self._window_wait(platform, pace.recent, now), 0.0)
+                if not busy and wait <= 0:
+                    pace.busy_until, pace.holder = now + self.busy_for, self.holder
+                    await uow.pacing.save(platform.value, target, pace)
+                    return
+            # Another replica's send is in flight: look again soon (it frees the row on its answer).
+            await asyncio.sleep(min(self.poll, pace.busy_until - now) if busy and wait <= 0 else wait)
+
+    async def _settle(self, turn: Turn) -> None:
+        platform, target = turn.platform, turn.target
+        try:
+            async with self.store.unit_of_work() as uow:
+                pace = await uow.pacing.lock(platform.value, target)
+                now = self.wall()
+                arrived = turn.arrived_at if turn.arrived_at is not None else now
+                horizon = now - self._longest(platform)
+                pace.recent = sorted(t for t in (*pace.recent, arrived) if t > horizon)
+                if turn.blocked_for:
+                    pace.blocked_until = max(pace.blocked_until, now + turn.blocked_for)
+                if pace.holder == self.holder:
+                    pace.busy_until, pace.holder = 0.0, None
+                await uow.pacing.save(platform.value, target, _trimmed(pace, self.limits.get(platform, ())))
+        except Exception:  # the send is done; an unrecorded arrival only frees the row later
+            log.warning("pacing not recorded", exc_info=True, extra={"platform": platform.value, "target": target})
+
+
+def _trimmed(pace: Pace, limits: Sequence[tuple[float, int]]) -> Pace:
+    """Only as many arrivals as the largest count needs."""
+    keep = max((count for _, count in limits), default=0)
+    pace.recent = pace.recent[-keep:] if keep else []
+    return pace

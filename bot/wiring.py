@@ -22,9 +22,9 @@ from .config_check import serving
 from .console import ConsoleSender
 from .legal import DEFAULT_PRIVACY, DEFAULT_TERMS, legal_pages, read_text
 from .loopwatch import LoopWatch
-from .pacing import Pacer
+from .pacing import Pacer, SharedPacer
 from .reload import ConfigReloader
-from .runtime import Runtime
+from .runtime import Runtime, default_holder
 from .settings import Settings
 from .web import WEB_CONSOLE, build_console
 
@@ -37,15 +37,19 @@ async def build_server(
     senders: dict[Platform, Sender] = {}
     enabled = settings.platforms()
     directory = serving(directory, enabled, log)
+    holder = settings.replica_id or default_holder()
+    # Several replicas share PostgreSQL, and a channel's limit is the channel's: paced in the
+    # database there. SQLite runs one process, whose own pacer knows every send.
+    pacer = Pacer() if store.is_sqlite else SharedPacer(store, holder)
     runtime = Runtime(
         store,
         directory,
         senders,
         clock=clock,
-        holder=settings.replica_id,
+        holder=holder,
         sweep_interval=settings.sweep_interval,
         dispatch_interval=settings.dispatch_interval,
-        pacer=Pacer(),
+        pacer=pacer,
     )
     runtime.config_reloader = ConfigReloader(runtime, settings.escalation_config, platforms=enabled)
     mounts: list[Callable[[web.Application], None]] = []

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -300,3 +301,18 @@ class UserGroupRow(Base):
     read_at: Mapped[datetime | None]  # when the members were last read (None: never)
     error: Mapped[str | None] = mapped_column(String(300))  # why the last read failed
     checked_at: Mapped[datetime]
+
+
+class PacingRow(Base):
+    """One conversation's recent sends, shared by every replica: a platform's limit belongs to
+    the channel, not to the process that posts (bot/pacing.py, ``SharedPacer``). Times are
+    seconds since the epoch, as the replicas' clocks read them."""
+
+    __tablename__ = "pacing"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    target: Mapped[str] = mapped_column(String(300), primary_key=True)
+    recent: Mapped[list[float]] = mapped_column(JSON)  # when the latest sends arrived, oldest first
+    blocked_until: Mapped[float] = mapped_column(Double)  # the platform said "slow down" until then
+    busy_until: Mapped[float] = mapped_column(Double)  # a send in flight, by ``holder``, at most until then
+    holder: Mapped[str | None] = mapped_column(String(100))

@@ -14,6 +14,7 @@ from .availability import AbsenceRepository, RosterMemberRepository
 from .db import create_engine, is_sqlite
 from .direct import Direct, Observer
 from .knowledge import KnowledgeRepository
+from .pacing import PacingRepository
 from .repositories import (
     AuditRepository,
     DigestRepository,
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.absences = AbsenceRepository(self)
         self.roster_members = RosterMemberRepository(self)
         self.user_groups = UserGroupRepository(self)
+        self.pacing = PacingRepository(self)
 
     @property
     def session(self) -> AsyncSession:

@@ -11,10 +11,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlencode
 
 import aiohttp
 
-from tests.slack.conftest import SECRET
+from tests.slack.conftest import SECRET, payload, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,3 +98,22 @@ def serve(name: str, tmp_path: Path, *, database_url: str, config: Path, slack_a
         stderr=subprocess.STDOUT,
     )
     return Serve(name, process, port, log_path, log)
+
+
+def escalate_form(user: str, text: str, response_url: str, trigger_id: str) -> str:
+    """A `/escalate` slash command, form-encoded as Slack posts it."""
+    form = payload(
+        "slash_command", user=user, user_name=user.lower(), text=text, response_url=response_url, trigger_id=trigger_id
+    )
+    return urlencode(form)
+
+
+async def post_command(http: aiohttp.ClientSession, port: int, body: str) -> int | None:
+    """Signed as Slack signs; the status, or None when the process died with it in flight."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+    try:
+        async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body, headers=headers) as response:
+            await response.read()
+            return response.status
+    except (TimeoutError, aiohttp.ClientError):
+        return None
