@@ -82,8 +82,10 @@ async def run(args: Any) -> dict[str, Any]:
             for n in range(replicas):
                 holder = f"delivery-{n}"
                 # As serve does: paced in the database on PostgreSQL, in the process on SQLite.
-                pacer = SharedPacer(store, holder) if args.db == "postgres" else Pacer()
-                runtime = Runtime(store, directory, {}, pacer=pacer, holder=holder)
+                # A store of its own, as a process has (stopping a runtime closes its store).
+                replica_store = store if n == 0 else Store(url)
+                pacer = SharedPacer(replica_store, holder) if args.db == "postgres" else Pacer()
+                runtime = Runtime(replica_store, directory, {}, pacer=pacer, holder=holder)
                 platform = SlackPlatform(
                     service=runtime.service,
                     clock=runtime.clock,

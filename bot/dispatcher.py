@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -58,6 +60,8 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._marks = SentMarks(store, holder)
         self.pacer = pacer if pacer is not None else Pacer()
+        self.reclaim_after = 1.0
+        self.stopping = False  # set at shutdown: finish what is under way, claim nothing new
         self._observers: list[Callable[[str, str], None]] = []
         self._on_failure: list[Callable[[OutboxRow, str], Awaitable[None]]] = []
 
@@ -80,31 +84,61 @@ class Dispatcher:
         return max(delay, retry_after or 0.0)
 
     async def run_once(self) -> int:
-        """Deliver everything deliverable now; returns how many effects were sent."""
-        sent = 0
-        while True:
-            async with self.store.unit_of_work() as uow:
-                rows = await uow.outbox.claim(self.clock.now(), self.batch, self.holder, self.lease)
-                # Only the head of each escalation's queue is claimed, so no other delivery
-                # can add to these escalations' references before ours are sent.
-                refs = await uow.messages.for_escalations(sorted({row.escalation_id for row in rows})) if rows else {}
-            if not rows:
-                return sent
-            rows = await self._within_lease(rows)
-            results = await asyncio.gather(*(self._deliver(row, refs.get(row.escalation_id, [])) for row in rows))
-            sent += sum(results)
+        """Deliver everything deliverable now; returns how many effects were sent.
 
-    async def _within_lease(self, rows: list[OutboxRow]) -> list[OutboxRow]:
-        """Keep per target only what pacing lets us send well before the lease runs out;
-        the rest goes back to the queue untouched for the next round (or replica)."""
+        Rows are claimed again while earlier deliveries are still under way (when half the
+        batch is done, or every ``reclaim_after`` seconds): one call that hangs, or one channel's
+        paced queue, must not hold back every other channel's new rows and retries."""
+        sent = 0
+        in_flight: dict[asyncio.Task[bool], tuple[str, str]] = {}
+        claimed_at: float | None = None
+        try:
+            while True:
+                room = self.batch - len(in_flight)
+                due = claimed_at is None or time.monotonic() - claimed_at >= self.reclaim_after
+                if room > 0 and not self.stopping and (due or len(in_flight) <= self.batch // 2):
+                    claimed_at = time.monotonic()
+                    for row, refs in await self._claim(room, Counter(in_flight.values())):
+                        task = asyncio.create_task(self._deliver(row, refs))
+                        in_flight[task] = (row.platform, row.target)
+                    if not in_flight:
+                        return sent
+                elif not in_flight:
+                    return sent
+                done, _ = await asyncio.wait(in_flight, timeout=self.reclaim_after, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    del in_flight[task]
+                    sent += task.result()
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _claim(
+        self, limit: int, queued: Counter[tuple[str, str]]
+    ) -> list[tuple[OutboxRow, list[tuple[str, MessageRef, Any]]]]:
+        async with self.store.unit_of_work() as uow:
+            rows = await uow.outbox.claim(self.clock.now(), limit, self.holder, self.lease)
+            # Only the head of each escalation's queue is claimed, so no other delivery
+            # can add to these escalations' references before ours are sent.
+            refs = await uow.messages.for_escalations(sorted({row.escalation_id for row in rows})) if rows else {}
+        if not rows:
+            return []
+        rows = await self._within_lease(rows, queued)
+        return [(row, refs.get(row.escalation_id, [])) for row in rows]
+
+    async def _within_lease(self, rows: list[OutboxRow], queued: Counter[tuple[str, str]]) -> list[OutboxRow]:
+        """Keep per target only what pacing lets us send well before the lease runs out (counting
+        the deliveries already queued there); the rest goes back untouched for the next round
+        (or replica)."""
         kept: list[OutboxRow] = []
-        per_target: dict[tuple[str, str], int] = {}
+        per_target: Counter[tuple[str, str]] = Counter(queued)
         released: list[int] = []
         for row in rows:
             rate = self.pacer.rate(Platform(row.platform)) if row.platform in Platform._value2member_map_ else None
-            cap = max(1, int(self.lease.total_seconds() / 3 * rate)) if rate else len(rows)
+            cap = max(1, int(self.lease.total_seconds() / 3 * rate)) if rate else len(rows) + sum(queued.values())
             key = (row.platform, row.target)
-            per_target[key] = per_target.get(key, 0) + 1
+            per_target[key] += 1
             if per_target[key] <= cap:
                 kept.append(row)
             else:

@@ -245,6 +245,7 @@ class Runtime:
 
     async def stop(self) -> None:
         self._stopping = True
+        self.dispatcher.stopping = True
         # Paused, not shut down, while runs finish: APScheduler's shutdown cancels the jobs
         # it is running, which would cut a delivery or a sweep off mid-transaction.
         if self.scheduler is not None:

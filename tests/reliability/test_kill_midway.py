@@ -106,8 +106,8 @@ async def test_a_process_killed_mid_command_loses_no_acknowledged_escalation_and
         urlencode(
             payload(
                 "slash_command",
-                user="U0SAM",
-                user_name="sam",
+                user=f"U0S{n:04d}",  # each their own DM: one person's 60 confirmations would take a minute
+                user_name=f"sam{n}",
                 text=f"c{n % 30:03d} in-flight question {n}",
                 response_url=fake.response_url(f"command-{n}"),
                 trigger_id=f"trigger.kill.{n}",
