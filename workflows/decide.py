@@ -225,11 +225,13 @@ def _post_cards(esc: Escalation) -> list[Effect]:
     once, looked up before a retry), because the requester was promised it when they asked."""
     view = card_view(esc)
     cards: list[Effect] = [PostCard(escalation_id=esc.id, channel=ch, view=view) for ch in esc.community.channels]
-    confirmation = _notify(
-        esc,
-        esc.requester,
-        Notice.posted,
-        f"Your question is posted for the {esc.community.name} experts. I'll tell you here when someone picks it up.",
+    confirmation = Notify(
+        escalation_id=esc.id,
+        person=esc.requester,
+        notice=Notice.posted,
+        text=f"Your question is posted for the {esc.community.name} experts. "
+        "I'll tell you here when someone picks it up.",
+        view=view,
     )
     # After the cards: the note and the confirmation link to one, so they go once a card is posted.
     return [*cards, *escalated_note(esc, view), confirmation]

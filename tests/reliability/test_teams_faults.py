@@ -168,3 +168,24 @@ async def test_a_lost_answer_on_teams_may_double_a_message_but_never_loses_one(
         assert collapsed == queue, (escalation_id, delivered, queue)
         extra += len(delivered) - len(queue)
     assert 0 < extra <= gave_up, (extra, gave_up, lost_answers)
+
+
+async def test_a_send_whose_connection_dropped_is_sent_again_by_the_outbox_only(
+    teams: Teams, store: Store, clock: FakeClock, connector: FakeConnector
+) -> None:
+    """No client-level re-send on Teams either. botbuilder's connector client sends through
+    msrest and requests; msrest's retry policy names POST in urllib3's ``method_whitelist``,
+    which urllib3 2 no longer reads (its ``allowed_methods`` leave POST out), and
+    adapters/teams/connector.py sets its retries to 0 besides. Teams handled the card and the
+    connection dropped: the outbox sends it again, once (Teams cannot be asked whether it has
+    it); the client adds no copy of its own."""
+    await teams.install()
+    await teams.runtime.service.open(requester=SAM, community_key="sdk", question="dropped?")
+    connector.chaos(1.0, faults=("drop",))
+    await teams.runtime.dispatch()
+    connector.chaos(0)
+    assert len(connector.of("create")) == 1  # handled once; no immediate re-send by the client
+    clock.advance(timedelta(seconds=5))
+    await drain(teams.runtime, clock)
+    assert len(connector.of("create")) == 2  # the outbox's one retry: the documented window on Teams
+    assert {r.status for r in await outbox_rows(store)} == {"sent"}

@@ -226,8 +226,9 @@ class FakeConnector:
         """From now on a fraction ``rate`` of calls fail, drawn with a seeded RNG (``rate=0``: off).
 
         ``429`` throttled with ``Retry-After``; ``500`` an internal error; ``reset`` the
-        connection dropped before the call is handled; ``timeout`` the call IS handled (the
-        message is posted and recorded) but answered ``hang`` seconds late, after the bot gave up.
+        connection dropped before the call is handled; ``drop`` the call IS handled, then the
+        connection is dropped; ``timeout`` the call IS handled (the message is posted and
+        recorded) but answered ``hang`` seconds late, after the bot gave up.
         """
         self._chaos = (
             {"rate": rate, "rng": random.Random(seed), "faults": faults, "retry_after": retry_after, "hang": hang}
@@ -299,6 +300,9 @@ class FakeConnector:
         failed = self._failure(conversation, body)
         if failed is None:
             self.calls.append(call)
+            if fault == "drop" and request.transport is not None:  # handled, then the connection dropped
+                request.transport.abort()
+                raise asyncio.CancelledError
             if fault == "timeout":  # handled and recorded; the answer comes after the bot gave up
                 await asyncio.sleep((self._chaos or {}).get("hang", 3.0))
         return call, failed
