@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from storage import Store
-from storage.pacing import Pace
 from workflows.model import Platform
 
 log = logging.getLogger("escalation_bot.pacing")
@@ -143,13 +142,14 @@ class Turn:
 class SharedPacer(Pacer):
     """Pacing across replicas (PostgreSQL): the limits belong to the channel, not the process.
 
-    Each conversation's recent arrivals, its back-off and the send in flight are kept in the
-    database (``storage.pacing``). A replica takes its turn under the row's lock: free when no
-    other replica's send is in flight and one more send keeps every window within its count;
-    it marks the row busy, sends, then records the arrival and frees the row. A replica that
-    dies mid-send holds the row only for ``busy_for`` seconds. Waiting is done outside any
-    transaction. Times are wall-clock seconds: replicas' clocks are assumed NTP-close (a skew
-    narrows the spacing by as much; the 3% margin covers tens of milliseconds).
+    Each conversation's recent arrivals and the earliest time of its next send live in the
+    database (``storage.pacing``). A replica takes the turn with one conditional update (free
+    when that time has passed and no other replica's send is in flight), sends, and gives the
+    turn back with the arrival and the next earliest time (the windows, or a platform's
+    ``Retry-After``). A replica that dies mid-send holds the turn ``busy_for`` seconds at most.
+    Waiting is done outside any transaction. Times are wall-clock seconds: replicas' clocks are
+    assumed NTP-close (a skew narrows the spacing by as much; the 3% margin covers tens of
+    milliseconds).
     """
 
     def __init__(
@@ -177,48 +177,41 @@ class SharedPacer(Pacer):
                 yield turn
             return
         async with self.lock(platform, target):
-            await self._take(platform, target)
+            recent = await self._take(platform, target)
             turn = Turn(self, platform, target)
             try:
                 yield turn
             finally:
                 turn.arrived()
-                await asyncio.shield(self._settle(turn))
+                await asyncio.shield(self._give_back(turn, recent))
 
-    async def _take(self, platform: Platform, target: str) -> None:
+    async def _take(self, platform: Platform, target: str) -> list[float]:
         while True:
+            now = self.wall()
             async with self.store.unit_of_work() as uow:
-                pace = await uow.pacing.lock(platform.value, target)
-                now = self.wall()
-                busy = pace.busy_until > now and pace.holder not in (None, self.holder)
-                wait = max(pace.blocked_until - now, self._window_wait(platform, pace.recent, now), 0.0)
-                if not busy and wait <= 0:
-                    pace.busy_until, pace.holder = now + self.busy_for, self.holder
-                    await uow.pacing.save(platform.value, target, pace)
-                    return
-            # Another replica's send is in flight: look again soon (it frees the row on its answer).
-            await asyncio.sleep(min(self.poll, pace.busy_until - now) if busy and wait <= 0 else wait)
+                recent = await uow.pacing.take(platform.value, target, self.holder, now, now + self.busy_for)
+                if recent is not None:
+                    return recent
+                next_at = await uow.pacing.next_at(platform.value, target)
+            if next_at is None:
+                continue  # a conversation never sent to: just created, free
+            wait = next_at - self.wall()
+            # Not due yet: sleep until it is. Due, yet not free: another replica's send is in
+            # flight; it gives the turn back when its call answers, so look again soon.
+            await asyncio.sleep(wait if wait > 0 else self.poll)
 
-    async def _settle(self, turn: Turn) -> None:
+    async def _give_back(self, turn: Turn, recent: list[float]) -> None:
         platform, target = turn.platform, turn.target
+        arrived = turn.arrived_at if turn.arrived_at is not None else self.wall()
+        keep = max((count for _, count in self.limits.get(platform, ())), default=0)
+        horizon = arrived - self._longest(platform)
+        recent = sorted(t for t in (*recent, arrived) if t > horizon)[-keep:]
+        next_at = arrived + self._window_wait(platform, recent, arrived)
+        if turn.blocked_for:
+            next_at = max(next_at, self.wall() + turn.blocked_for)
         try:
             async with self.store.unit_of_work() as uow:
-                pace = await uow.pacing.lock(platform.value, target)
-                now = self.wall()
-                arrived = turn.arrived_at if turn.arrived_at is not None else now
-                horizon = now - self._longest(platform)
-                pace.recent = sorted(t for t in (*pace.recent, arrived) if t > horizon)
-                if turn.blocked_for:
-                    pace.blocked_until = max(pace.blocked_until, now + turn.blocked_for)
-                if pace.holder == self.holder:
-                    pace.busy_until, pace.holder = 0.0, None
-                await uow.pacing.save(platform.value, target, _trimmed(pace, self.limits.get(platform, ())))
-        except Exception:  # the send is done; an unrecorded arrival only frees the row later
+                if not await uow.pacing.give_back(platform.value, target, self.holder, recent, next_at):
+                    await uow.pacing.merge(platform.value, target, arrived, next_at, keep)
+        except Exception:  # the send is done; an unrecorded arrival only frees the turn later
             log.warning("pacing not recorded", exc_info=True, extra={"platform": platform.value, "target": target})
-
-
-def _trimmed(pace: Pace, limits: Sequence[tuple[float, int]]) -> Pace:
-    """Only as many arrivals as the largest count needs."""
-    keep = max((count for _, count in limits), default=0)
-    pace.recent = pace.recent[-keep:] if keep else []
-    return pace

@@ -313,6 +313,6 @@ class PacingRow(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     target: Mapped[str] = mapped_column(String(300), primary_key=True)
     recent: Mapped[list[float]] = mapped_column(JSON)  # when the latest sends arrived, oldest first
-    blocked_until: Mapped[float] = mapped_column(Double)  # the platform said "slow down" until then
+    next_at: Mapped[float] = mapped_column(Double)  # the next send's earliest time: the windows, a back-off
     busy_until: Mapped[float] = mapped_column(Double)  # a send in flight, by ``holder``, at most until then
     holder: Mapped[str | None] = mapped_column(String(100))

@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("target", sa.String(length=300), nullable=False),
         sa.Column("recent", sa.JSON(), nullable=False),
-        sa.Column("blocked_until", sa.Double(), nullable=False),
+        sa.Column("next_at", sa.Double(), nullable=False),
         sa.Column("busy_until", sa.Double(), nullable=False),
         sa.Column("holder", sa.String(length=100), nullable=True),
         sa.PrimaryKeyConstraint("platform", "target", name=op.f("pk_pacing")),
