@@ -122,7 +122,7 @@ class Turn:
         self.pacer = pacer
         self.platform = platform
         self.target = target
-        self.arrived_at: float | None = None  # wall-clock seconds, for the shared record
+        self.arrived_at: float | None = None  # by the pacer's clock (wall-clock for the shared record)
         self.blocked_for: float = 0.0
 
     def arrived(self) -> None:
@@ -130,7 +130,7 @@ class Turn:
         # arrivals, and a request held up on its way (a busy process, a slow network) could
         # otherwise arrive less than the window after the one before it and be refused.
         if self.arrived_at is None:
-            self.arrived_at = time.time()
+            self.arrived_at = self.pacer.clock()
             self.pacer.record(self.platform, self.target)
 
     def back_off(self, seconds: float) -> None:

@@ -124,14 +124,15 @@ async def test_a_failure_fixed_by_a_retry_is_not_reported_late(database_url: str
         assert esc is not None
         await runtime.dispatch()
         async with runtime.store.unit_of_work() as uow:
-            assert await uow.outbox.counts() == {"failed": 3}  # the card; the notices to Sam and the lead
-            assert await uow.outbox.retry_failed(clock.now()) == 3
+            # The card and Sam's confirmation; the notices about each (to Sam or the thread, and the lead).
+            assert await uow.outbox.counts() == {"failed": 6}
+            assert await uow.outbox.retry_failed(clock.now()) == 6
         healed = RecordingSender()
         runtime.dispatcher.senders[Platform.slack] = healed
         await runtime.dispatch()
-        assert healed.kinds() == ["post_card"]
-        assert healed.notices() == []
+        assert healed.kinds() == ["post_card", "notify"]
+        assert healed.notices() == [("U0SAM", "posted")]  # the confirmation, not the stale notices
         async with runtime.store.unit_of_work() as uow:
-            assert await uow.outbox.counts() == {"sent": 3}
+            assert await uow.outbox.counts() == {"sent": 6}
     finally:
         await runtime.stop()
