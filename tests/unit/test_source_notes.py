@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from workflows.commands import Release
 from workflows.decide import decide
-from workflows.effects import Effect, Notice, PostCard, SourceNote, Suggestion
+from workflows.effects import Effect, Notice, Notify, PostCard, SourceNote, Suggestion
 from workflows.model import MessageRef, Platform
 
 from .helpers import ALICE, RITA, T0, cancel, cid, claim, open_cmd, reopen, resolve
@@ -23,7 +23,7 @@ def notes(effects: Sequence[Effect]) -> list[tuple[Notice, str, str]]:
 def test_posted_then_answered_then_reopened_then_cancelled() -> None:
     opened = decide(None, open_cmd(source=SOURCE, source_thread="1700.000100"), T0)
     kinds = [type(e) for e in opened.effects]
-    assert kinds == [PostCard, SourceNote]  # the note after the card it links to
+    assert kinds == [PostCard, SourceNote, Notify]  # the note after the card it links to; the confirmation
     assert notes(opened.effects) == [(Notice.escalated, "Escalated to Databases experts.", "1700.000100")]
     esc = opened.escalation
     esc = decide(esc, claim(ALICE), T0 + timedelta(minutes=1)).escalation
