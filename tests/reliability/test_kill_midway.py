@@ -76,9 +76,11 @@ async def test_a_process_killed_mid_sweep_leaves_no_step_missed_or_doubled(
     second = serve("second", tmp_path, database_url=database_url, config=config, slack_api_url=fake.api_url)
 
     async def done() -> bool:
+        # Nudges counted first: a nudge committed after an outbox count would leave its row unseen.
+        if await nudged(store) < STEPS:
+            return False
         async with store.unit_of_work() as uow:
-            pending = (await uow.outbox.counts()).get("pending", 0)
-        return await nudged(store) >= STEPS and pending == 0
+            return (await uow.outbox.counts()).get("pending", 0) == 0
 
     try:
         await until(done, 120, second, "every nudge")
