@@ -23,6 +23,7 @@ from workflows.requests import RESERVED
 
 from .escalate_reactions import ChannelSettings, emoji_map
 from .escalate_reactions import build as build_escalate_reactions
+from .own_hours import check_zone, own_hours, parse_span
 from .priorities import PriorityConfig, priority_rules
 from .user_groups import user_groups_of
 
@@ -117,6 +118,20 @@ class PersonConfig(_Strict):
     name: str | None = None
     slack: str | None = None
     teams: str | None = None
+    timezone: str | None = None  # IANA, e.g. Asia/Tokyo
+    hours: str | None = None  # their own working hours, e.g. 09:00-17:30
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return check_zone(value.strip()) if value else None
+
+    @field_validator("hours")
+    @classmethod
+    def _span(cls, value: str | None) -> str | None:
+        if value:
+            parse_span(value)
+        return value or None
 
     @model_validator(mode="after")
     def _some_id(self) -> PersonConfig:
@@ -253,6 +268,8 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
     aliases: dict[str, tuple[str, tuple[PersonRef, ...], str | None]] = {}
     # Experts and leads may be written by their name in ``people`` (any case): ``experts: [ada]``.
     names: dict[str, tuple[str, tuple[PersonRef, ...], str | None]] = {}
+    # Expert key -> their own time zone and working hours, as written.
+    own: dict[str, tuple[str | None, str | None]] = {}
 
     def refs_of(spec: PersonConfig) -> tuple[PersonRef, ...]:
         return tuple(
@@ -264,6 +281,8 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
     for person in config.people:
         refs = refs_of(person)
         entry = (refs[0].key, refs, person.name)
+        if person.timezone or person.hours:
+            own[refs[0].key] = (person.timezone, person.hours)
         for ref in refs:
             aliases[ref.key] = entry
         if person.name:
@@ -276,6 +295,8 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
         if isinstance(spec, PersonConfig):
             refs = refs_of(spec)
             known = aliases.get(refs[0].key)
+            if spec.timezone or spec.hours:
+                own[known[0] if known else refs[0].key] = (spec.timezone, spec.hours)
             return Expert(key=known[0] if known else refs[0].key, refs=refs, name=spec.name)
         if ":" not in spec:
             named = names.get(spec.strip().lower())
@@ -341,6 +362,17 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
                 policy_values[reactions] = tuple(policy_values[reactions])
         priorities = priority_rules(policy_values.pop("priority", None))
         policy = Policy(timers=timers, rotation=item.rotation, priorities=priorities, **policy_values)
+
+        def timed(expert: Expert, where: str = where, hours: BusinessHours | None = policy.business_hours) -> Expert:
+            if expert.key not in own:
+                return expert
+            try:
+                return expert.model_copy(update={"hours": own_hours(*own[expert.key], hours)})
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {expert.label()}: {exc}") from None
+
+        experts = [timed(e) for e in experts]
+        lead = timed(lead) if lead else None
         communities.append(
             Community(
                 key=item.key,

@@ -24,8 +24,9 @@ LEGEND = (
     "pull: first response before any nudge or assignment; push: after one.",
     "handed: how often a question was put on the expert: assigned by rotation or by a colleague,"
     " reassigned to them, or passed to them when someone declined.",
-    "out-of-hours interruptions: of those, how many came outside the community's business hours"
-    " (a community without business hours has none).",
+    "out-of-hours interruptions: of those, how many came outside the expert's own working hours"
+    " (people: hours/timezone), else the community's business hours (none known: none counted).",
+    "out-of-hours avoided: assignments that passed over people outside their working hours.",
     "(bh): business hours only; reassign/esc: reassignments per escalation.",
 )
 
@@ -95,6 +96,7 @@ COMMUNITY_COLUMNS = (
     "resolve p50",
     "resolve p90",
     "resolve p50 (bh)",
+    "out-of-hours avoided",
 )
 # The plain table's columns; the rest are in --wide, CSV and JSON.
 NARROW_COMMUNITY_COLUMNS = (*COMMUNITY_COLUMNS[:7], "first resp p50", "resolve p50")
@@ -126,6 +128,7 @@ def _community_rows(report: Report) -> list[list[object]]:
                 done["median_s"],
                 done["p90_s"],
                 done["median_business_s"],
+                d["out_of_hours_avoided"],
             ]
         )
     return out
@@ -197,10 +200,16 @@ def _table(report: Report, names: Mapping[str, str], table: str | None, wide: bo
                 _share(row[5]),
                 _share(row[6]),
                 "-" if row[7] is None else f"{row[7]:.2f}",
-                *(_duration(v) for v in row[8:]),
+                *(_duration(v) for v in row[8:14]),
+                str(row[14]),
             ]
             rows.append([shown[COMMUNITY_COLUMNS.index(c)] for c in columns])
         lines += _grid(columns, rows, None if wide else FIRST_COLUMN_WIDTH["community"])
+        if report.total.out_of_hours_avoided:
+            lines.append(
+                f"Out-of-hours avoided: {report.total.out_of_hours_avoided} assignment(s) went to someone inside"
+                " their working hours, passing over people outside theirs."
+            )
         lines.append("")
     if table in (None, "experts"):
         experts = _expert_rows(report, names)

@@ -97,4 +97,4 @@ def test_help_and_readme_explain_handed_and_out_of_hours() -> None:
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     for text in (help_text, readme):
         assert "handed" in text and "how often a question was put on the expert" in text
-        assert "out-of-hours interruptions" in text and "outside the community's business hours" in text
+        assert "out-of-hours interruptions" in text and "outside the expert's own working hours" in text

@@ -21,6 +21,9 @@ class Roster(Frozen):
     last_assigned: str | None = None  # expert key, for round robin
     # Expert key -> when they are back (None: until they say so), for who is away now.
     away: dict[str, datetime | None] = Field(default_factory=dict)
+    # Expert keys outside their own working hours now (else the community's): the rotation
+    # prefers the others while any of them is available ("follow the sun").
+    out_of_hours: tuple[str, ...] = ()
 
 
 class BaseCommand(Frozen):

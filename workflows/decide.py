@@ -65,6 +65,7 @@ from .rotation import (
     mentions,
     nobody_available,
     skipped_away,
+    skipped_out_of_hours,
     why_chosen,
 )
 from .source_notes import escalated_note, outcome_note
@@ -117,6 +118,11 @@ def decide(escalation: Escalation | None, command: Command | BaseCommand, now: d
         evidence = expertise_detail(escalation, owner.expert, now)
         if evidence:
             decision.detail["expertise"] = evidence
+        if command.roster is not None and command.roster.out_of_hours and owner.by == SYSTEM:
+            # Follow the sun, explained: who was passed over as outside their working hours.
+            avoided = skipped_out_of_hours(escalation, command.roster, owner.expert)
+            if avoided:
+                decision.detail["out_of_hours"] = avoided
     esc = reschedule(decision.escalation)
     esc = esc.model_copy(
         update={

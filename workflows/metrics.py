@@ -67,6 +67,8 @@ class Figures:
     pull: int = 0
     push: int = 0
     reassignments: int = 0
+    # Assignments the rotation gave someone inside their working hours, passing over others outside theirs.
+    out_of_hours_avoided: int = 0
     first_response: Durations = field(default_factory=Durations)
     resolution: Durations = field(default_factory=Durations)
 
@@ -82,6 +84,7 @@ class Figures:
             "reassignments_per_escalation": round(self.reassignments / self.opened, 4) if self.opened else None,
             "time_to_first_response": self.first_response.summary(),
             "time_to_resolution": self.resolution.summary(),
+            "out_of_hours_avoided": self.out_of_hours_avoided,
         }
 
 
@@ -92,7 +95,7 @@ class ExpertFigures:
     first_responses: int = 0
     resolved: int = 0
     handed: int = 0  # times the bot or a colleague gave them a question
-    out_of_hours: int = 0  # of those, outside the community's business hours
+    out_of_hours: int = 0  # of those, outside their own working hours where known, else the community's
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -193,10 +196,20 @@ def compute(
         figures_of = expert(owner)
         figures_of.handed += 1
         esc_of = by_id.get(event.escalation_id)
-        hours = esc_of.policy.business_hours if esc_of else None
+        hours = _hours_of(esc_of, owner) if esc_of else None
         if hours is not None and not hours.is_open(event.at):
             figures_of.out_of_hours += 1
+        if event.detail.get("out_of_hours") and esc_of is not None:
+            for target in (communities.setdefault(esc_of.community.key, Figures()), total):
+                target.out_of_hours_avoided += 1
     return Report(since, until, communities, experts, total)
+
+
+def _hours_of(esc: Escalation, expert: str) -> BusinessHours | None:
+    """The expert's own working hours as the escalation knew them, else the community's."""
+    people = (*esc.community.experts, *([esc.community.lead] if esc.community.lead else []))
+    own = next((e.hours for e in people if e.key == expert and e.hours is not None), None)
+    return own or esc.policy.business_hours
 
 
 def parse_since(text: str, now: datetime) -> datetime:

@@ -98,6 +98,9 @@ class Expert(Frozen):
     key: str
     refs: tuple[PersonRef, ...]
     name: str | None = None
+    # Their own working days and hours in their own time zone (the ``people`` entry), when
+    # they differ from the community's: assignment prefers whoever is inside theirs now.
+    hours: BusinessHours | None = None
 
     def is_(self, person: PersonRef | None) -> bool:
         return any(ref.same(person) for ref in self.refs)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from .availability import earliest_return, when
 from .commands import Roster
 from .expertise import Standing, by_expertise, reason, standings
-from .model import Escalation, Expert, PersonRef, Platform, Rotation
+from .model import Community, Escalation, Expert, PersonRef, Platform, Rotation
 
 
 def candidates(esc: Escalation) -> list[Expert]:
@@ -65,6 +65,8 @@ def choose_expert(esc: Escalation, roster: Roster, now: datetime | None = None) 
     experts = [e for e in _rotating(esc) if e.key not in roster.away]
     if not experts:
         return next((e for e in pool if lead is not None and e.key == lead.key), None)
+    # Follow the sun: those inside their working hours now first, everyone available when nobody is.
+    experts = [e for e in experts if e.key not in roster.out_of_hours] or experts
     order = [e.key for e in esc.community.experts]
     start = order.index(roster.last_assigned) + 1 if roster.last_assigned in order else 0
 
@@ -147,6 +149,28 @@ def skipped_away(esc: Escalation, roster: Roster) -> dict[str, str]:
         if e.key in roster.away
         for until in (roster.away[e.key],)
     }
+
+
+def out_of_hours(community: Community, now: datetime) -> tuple[str, ...]:
+    """Who is outside their working hours at ``now``: their own where the configuration says
+    them, else the community's business hours (no hours known: never out of hours)."""
+    people = (*community.experts, *([community.lead] if community.lead else []))
+    return tuple(
+        dict.fromkeys(
+            e.key
+            for e in people
+            for hours in (e.hours or community.policy.business_hours,)
+            if hours is not None and not hours.is_open(now)
+        )
+    )
+
+
+def skipped_out_of_hours(esc: Escalation, roster: Roster, chosen: str) -> list[str]:
+    """For the audit: who the rotation passed over because they are outside their working
+    hours, when it chose someone inside theirs (empty: nothing was avoided)."""
+    if chosen in roster.out_of_hours:
+        return []
+    return [e.key for e in _rotating(esc) if e.key in roster.out_of_hours and e.key not in roster.away]
 
 
 def contact(esc: Escalation, expert: Expert) -> PersonRef:

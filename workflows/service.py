@@ -25,6 +25,7 @@ from .expertise import MAX_PRECEDENTS
 from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Precedent, Priority, Status, Step
 from .ports import Scope, StorePort
 from .presence import Presence, away_now, people_of, with_members
+from .rotation import out_of_hours
 from .user_groups import UserGroups, with_user_groups
 
 log = logging.getLogger("escalation_bot.service")
@@ -253,7 +254,10 @@ class EscalationService:
                     keys.append(current.community.lead.key)
                 roster = await uow.rotation.roster(current.community.key, keys, uow.escalations)
                 away = await away_now(uow, people_of(current.community), now)
-                command = command.model_copy(update={"roster": roster.model_copy(update={"away": away})})
+                off = out_of_hours(current.community, now)
+                command = command.model_copy(
+                    update={"roster": roster.model_copy(update={"away": away, "out_of_hours": off})}
+                )
         else:
             existing = None if found.new else await uow.escalations.get(command.escalation_id)
             if existing is not None:

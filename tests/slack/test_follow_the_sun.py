@@ -1,0 +1,47 @@
+"""Follow the sun over signed Slack requests: the rotation passes over experts outside their
+own working hours (``people``: ``timezone``, ``hours``), the audit says who, and the report
+counts what it avoided."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.report import HANDED_ACTIONS, build_report
+from storage import Store
+from workflows.clock import FakeClock
+
+from .conftest import CONFIG, make_harness
+from .fake_slack import FakeSlack
+
+OWN_HOURS = CONFIG.replace(
+    "  - {name: Ada, slack: U0ADA}\n  - {name: Ben, slack: U0BEN}\n",
+    '  - {name: Ada, slack: U0ADA, timezone: Asia/Tokyo, hours: "09:00-17:30"}\n'
+    "  - {name: Ben, slack: U0BEN, timezone: America/New_York}\n",
+    1,
+)
+
+
+async def test_assignment_goes_to_whoever_is_inside_their_working_hours(
+    store: Store, clock: FakeClock, fake_slack: FakeSlack
+) -> None:
+    assert OWN_HOURS != CONFIG
+    slack, client = await make_harness(store, clock, fake_slack, config=OWN_HOURS)
+    try:
+        start = clock.now()
+        reply = await slack.command("sdk Why does the build fail on arm64?")
+        assert reply.status == 200
+        await slack.settle()
+        # Monday 11:01 UTC: 20:01 in Tokyo and 06:01 in New York; Chen has no hours of his own
+        # and the community none, so only he is inside his: round robin would have picked Ada.
+        await slack.wait(hours=2, minutes=1)
+        esc = await slack.only_escalation()
+        assert esc.owner is not None and esc.owner.person.id == "U0CHEN"
+        async with store.unit_of_work() as uow:
+            rows = await uow.audit.between(start, clock.now() + timedelta(seconds=1), HANDED_ACTIONS)
+        [assigned] = [r for r in rows if r.action == "auto_assigned"]
+        assert assigned.detail["out_of_hours"] == ["slack:U0ADA", "slack:U0BEN"]
+        report = await build_report(store, start, clock.now() + timedelta(seconds=1))
+        assert report.total.out_of_hours_avoided == 1
+        assert report.experts["slack:U0CHEN"].out_of_hours == 0
+    finally:
+        await client.close()
