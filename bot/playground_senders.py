@@ -13,7 +13,7 @@ from adapters.teams.cards import digest_card, notify_card, question_card, sugges
 from adapters.web.playground import BOT, Feed, Post
 from workflows.clock import Clock
 from workflows.delivery import Delivered, DeliveryContext, PermanentDeliveryError
-from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, ThreadReply, UpdateCard
+from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, SourceNote, ThreadReply, UpdateCard
 from workflows.model import MessageRef, Platform
 from workflows.service import Directory
 
@@ -49,7 +49,6 @@ class _Recorder:
             post = self._post(effect.channel.id, self.card_body(effect), effect.escalation_id, "card")
             channel = effect.channel
             ref = MessageRef(platform=self.platform, channel=channel.id, id=post.id, tenant=channel.tenant)
-            self.card_posted(effect, post)
             return Delivered(refs=[("card", ref, {"version": effect.view.version})], result={"message": post.id})
         if isinstance(effect, UpdateCard):
             card = self._card(context, effect.channel.id)
@@ -60,12 +59,18 @@ class _Recorder:
             post = self._post(card.channel, self.thread_body(effect), effect.escalation_id, "thread", card.id)
             ref = MessageRef(platform=self.platform, channel=card.channel, id=post.id, tenant=card.tenant)
             return Delivered(refs=[("thread", ref, {"notice": effect.notice.value})], result={"message": post.id})
+        if isinstance(effect, SourceNote):
+            # Nothing in the playground is escalated from a message: there is no thread to note in.
+            return Delivered(result={"shown": "no source message in the playground"})
         if isinstance(effect, Notify):
             if effect.person.platform != self.platform:
                 where_not = f"{effect.person.key} is not on {self.platform.value}"
                 raise PermanentDeliveryError(where_not, code="wrong_platform")
+            body = self.dm_body(effect, context)
+            if body is None:
+                return Delivered(result={"shown": "not as a private message"})
             where = f"dm:{effect.person.key}"
-            post = self._post(where, self.dm_body(effect, context), effect.escalation_id, "dm")
+            post = self._post(where, body, effect.escalation_id, "dm")
             ref = MessageRef(platform=self.platform, channel=where, id=post.id, tenant=effect.person.tenant)
             return Delivered(refs=[("dm", ref, {"notice": effect.notice.value})], result={"message": post.id})
         if isinstance(effect, PostDigest):
@@ -76,13 +81,11 @@ class _Recorder:
     def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
         raise NotImplementedError
 
-    def card_posted(self, effect: PostCard, card: Post) -> None:
-        """What the platform's sender does once the card is up, besides."""
-
     def thread_body(self, effect: ThreadReply) -> dict[str, Any]:
         raise NotImplementedError
 
-    def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any]:
+    def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any] | None:
+        """None: the platform's sender shows this notice otherwise (or not at all)."""
         raise NotImplementedError
 
     def digest_body(self, effect: PostDigest) -> dict[str, Any]:
@@ -101,24 +104,22 @@ class PlaygroundSlack(_Recorder):
     def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
         return {"blocks": card_blocks(effect.view, self.clock.now())}
 
-    def card_posted(self, effect: PostCard, card: Post) -> None:
-        # As SlackSender: the requester, on Slack, gets a DM pointing at the posted card.
-        requester = effect.view.requester
-        if requester.platform == Platform.slack:
-            text = posted_text(card.where, effect.view.community_name, f"{self.page_url}#m{card.id}")
-            body = {"blocks": [{"type": "section", "text": md(text).to_dict()}]}
-            self._post(f"dm:{requester.key}", body, effect.escalation_id, "dm")
-
     def thread_body(self, effect: ThreadReply) -> dict[str, Any]:
         mentions = " ".join(mention(person) for person in effect.mentions)
         body, _ = truncated(effect.text, 2800)
         text = slack_markup(f"{mentions} {body}".strip())
         return {"blocks": [{"type": "section", "text": md(text).to_dict()}]}
 
-    def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any]:
+    def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any] | None:
         card = context.any_card(Platform.slack)
         # The card's place in the page stands for Slack's permalink.
         thread_url = f"{self.page_url}#m{card.id}" if card is not None else None
+        if effect.notice == Notice.posted:
+            # As SlackSender: where the question went, as a link; nothing when no card was posted.
+            if card is None or thread_url is None:
+                return None
+            text = posted_text(card.channel, effect.view.community_name, thread_url)
+            return {"blocks": [{"type": "section", "text": md(text).to_dict()}]}
         return {"blocks": dm_blocks(effect, self.clock.now(), thread_url, {})}
 
     def digest_body(self, effect: PostDigest) -> dict[str, Any]:
@@ -141,7 +142,9 @@ class PlaygroundTeams(_Recorder):
         text, _ = thread_text(effect.text, effect.mentions)
         return {"html": text}
 
-    def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any]:
+    def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any] | None:
+        if effect.notice == Notice.posted:
+            return None  # Teams says where the question went in its answer to the request
         if effect.notice == Notice.suggestions and effect.suggestions:
             names = {c.key: c.name for c in self.directory.all()}
             return {"card": suggestions_card(effect.view, effect.suggestions, names, heading=effect.text)}
