@@ -201,7 +201,11 @@ def _run(args: argparse.Namespace) -> int:
         path = args.path or env.load(env.ConfigFileSettings).escalation_config
         platforms, api = env.load(env.PlatformSettings), env.load(env.SlackApiSettings)
         slack = (platforms.slack_bot_token, api.slack_api_url)
-        return check(path, platforms.platforms(), strict=args.strict, slack=slack)
+        try:
+            database_url: str | None = env.load(env.DatabaseSettings).database_url
+        except env.SettingsError:
+            database_url = None  # checking the file does not need the database
+        return check(path, platforms.platforms(), strict=args.strict, slack=slack, database_url=database_url)
     if args.command == "serve":
         from .serve import serve
 

@@ -18,6 +18,7 @@ from workflows.model import Community, Expert, Platform
 from .config import TIMER_FIELDS, Directory, load_config
 from .escalate_reactions import describe as describe_escalate_reactions
 from .priorities import describe_priorities
+from .roster_check import joined_lines
 from .user_groups import check_user_groups
 
 # What turns a platform on, for the warning that says it is off.
@@ -103,6 +104,14 @@ def _who(expert: Expert) -> str:
     return f"{expert.name} ({refs})" if expert.name else refs
 
 
+def _hours_of(expert: Expert) -> str:
+    """The expert, with their own working hours when the configuration gives them."""
+    hours = expert.hours
+    if hours is None:
+        return expert.label()
+    return f"{expert.label()} ({hours.start:%H:%M}-{hours.end:%H:%M} {hours.timezone})"
+
+
 def describe_policy(community: Community, enabled: Collection[Platform] = ()) -> list[str]:
     """Each community's effective policy, for ``config check``."""
     policy = community.policy
@@ -115,7 +124,7 @@ def describe_policy(community: Community, enabled: Collection[Platform] = ()) ->
             for c in community.channels
         )
     )
-    named = [e.label() for e in community.experts] + [f"{g.key} (its members)" for g in community.user_groups]
+    named = [_hours_of(e) for e in community.experts] + [f"{g.key} (its members)" for g in community.user_groups]
     lines.append("  experts: " + (", ".join(named) or "(none)"))
     lines.append(f"  lead: {community.lead.label() if community.lead else '(none)'}")
     lines.append(f"  rotation: {policy.rotation.value}")
@@ -149,7 +158,12 @@ def describe_policy(community: Community, enabled: Collection[Platform] = ()) ->
 
 
 def check(
-    path: str, enabled: Collection[Platform], *, strict: bool = False, slack: tuple[str | None, str] = (None, "")
+    path: str,
+    enabled: Collection[Platform],
+    *,
+    strict: bool = False,
+    slack: tuple[str | None, str] = (None, ""),
+    database_url: str | None = None,
 ) -> int:
     """Print what ``path`` configures; 0 when usable, 1 when ``strict`` and there are warnings,
     or when Slack will not give a user group named as a roster (asked with ``slack``: the bot
@@ -173,6 +187,8 @@ def check(
         print("\n".join(describe_policy(community, enabled)))
         print()
     print("\n".join(describe_escalate_reactions(directory.escalate_reactions, directory.all())))
+    for line in asyncio.run(joined_lines(directory, database_url)):
+        print(line)
     groups = asyncio.run(check_user_groups(directory.all(), *slack))
     for line in groups:
         print(line, file=sys.stderr if line.startswith("error:") else sys.stdout)

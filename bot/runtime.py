@@ -146,7 +146,10 @@ class Runtime:
                 # The rotation as it is now: user groups' members and who joined are listed too.
                 live = await self.service.live_community(uow, community.key) or community
                 away = await away_now(uow, people_of(live), now)
-                digests = compose(live, day, open_now, resolved, week, now, away)
+                # Who joined an open rotation themselves (not those the configuration names).
+                joined = [p for p, member in await uow.roster_members.of(community.key) if member]
+                joined = [p for p in joined if community.open_roster and not community.is_expert(p)]
+                digests = compose(live, day, open_now, resolved, week, now, away, joined)
                 if digests:
                     await uow.outbox.append(digests[0].escalation_id, 0, digests, now)
                     queued += 1

@@ -85,6 +85,7 @@ def compose(
     last_week: Sequence[Escalation],
     now: datetime,
     away: Mapping[str, datetime | None] | None = None,
+    joined: Sequence[PersonRef] = (),
 ) -> list[PostDigest]:
     """What each channel reads in the morning. Nothing when there is nothing to say, unless
     the community asks for it (``digest_when_empty: true``), or no channel to say it in."""
@@ -146,6 +147,7 @@ def compose(
         ),
         week=week,
         away=away_line(community, away or {}),
+        joined=f"Joined the rotation themselves: {', '.join(p.label() for p in joined)}." if joined else "",
         empty=empty,
     )
     return [digest.model_copy(update={"channel": channel}) for channel in community.channels]

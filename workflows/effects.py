@@ -209,6 +209,7 @@ class PostDigest(BaseEffect):
     resolved: tuple[DigestItem, ...] = ()
     week: str = ""
     away: str = ""  # who in the rotation is away, and until when
+    joined: str = ""  # who joined the (open) rotation themselves
     empty: bool = False
 
     def text(self) -> str:
@@ -229,6 +230,8 @@ class PostDigest(BaseEffect):
             lines.append(self.week)
         if self.away:
             lines.append(self.away)
+        if self.joined:
+            lines.append(self.joined)
         return "\n".join(lines)
 
 

@@ -676,6 +676,8 @@ def digest_blocks(digest: PostDigest, urls: Mapping[str, str | None] | None = No
     week = week if digest.week else []
     if digest.away:
         week.append(ContextBlock(block_id=f"{DIGEST_BLOCK_PREFIX}:away", elements=[md(escape(digest.away))]))
+    if digest.joined:
+        week.append(ContextBlock(block_id=f"{DIGEST_BLOCK_PREFIX}:joined", elements=[md(escape(digest.joined))]))
     groups = [(key, title, tuple(getattr(digest, key))) for key, title in DIGEST_GROUPS]
     groups = [(key, title, items) for key, title, items in groups if items]
     if digest.empty or not groups:

@@ -584,21 +584,29 @@ def digest_card(digest: PostDigest, *, max_bytes: int = MAX_CARD_BYTES) -> dict[
             }
         )
     footer = (
-        [
-            {
-                "type": "TextBlock",
-                "text": escape_card_text(digest.week),
-                "isSubtle": True,
-                "wrap": True,
-                "separator": True,
-            }
-        ]
-        if digest.week
-        else []
-    ) + (
-        [{"type": "TextBlock", "text": escape_card_text(digest.away), "isSubtle": True, "wrap": True}]
-        if digest.away
-        else []
+        (
+            [
+                {
+                    "type": "TextBlock",
+                    "text": escape_card_text(digest.week),
+                    "isSubtle": True,
+                    "wrap": True,
+                    "separator": True,
+                }
+            ]
+            if digest.week
+            else []
+        )
+        + (
+            [{"type": "TextBlock", "text": escape_card_text(digest.away), "isSubtle": True, "wrap": True}]
+            if digest.away
+            else []
+        )
+        + (
+            [{"type": "TextBlock", "text": escape_card_text(digest.joined), "isSubtle": True, "wrap": True}]
+            if digest.joined
+            else []
+        )
     )
     sections = [(title, getattr(digest, key), key == "resolved") for key, title in DIGEST_SECTIONS]
     sections = [s for s in sections if s[1]]
