@@ -29,7 +29,7 @@ def test_an_unknown_rotation_is_one_line_naming_the_choices(tmp_path: Path, caps
     with pytest.raises(ConfigError) as error:
         load_config(path)
     lines = str(error.value).splitlines()
-    assert len(lines) == 2 and "rotation" in lines[1] and "'expertise'" in lines[1], lines
+    assert len(lines) == 1 and "field 'rotation'" in lines[0] and "'expertise'" in lines[0], lines
     assert main(["config", "check", str(path)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "'expertise'" in err
