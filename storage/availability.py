@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workflows.model import PersonRef
 
 from .direct import Repository
-from .tables import AbsenceRow, RosterMemberRow
+from .tables import AbsenceRow, PersonZoneRow, RosterMemberRow
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,21 @@ class RosterMemberRepository(Repository):
         return [
             (PersonRef.model_validate(ref), bool(member)) for ref, member in (await self.session.execute(query)).all()
         ]
+
+
+class PersonZoneRepository(Repository):
+    """People's time zones as Slack last said them."""
+
+    async def set(self, person: PersonRef, timezone: str, at: datetime) -> None:
+        insert = pg_insert if self._postgres else sqlite_insert
+        values = {"timezone": timezone, "set_at": at}
+        stmt = insert(PersonZoneRow).values(person=person.key, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=[PersonZoneRow.person], set_=values)
+        await self.session.execute(stmt)
+
+    async def of(self, person_keys: Sequence[str]) -> dict[str, str]:
+        """Person key -> their time zone, for those of ``person_keys`` whose zone is known."""
+        if not person_keys:
+            return {}
+        query = select(PersonZoneRow.person, PersonZoneRow.timezone).where(PersonZoneRow.person.in_(list(person_keys)))
+        return {person: zone for person, zone in (await self.session.execute(query)).all()}

@@ -290,6 +290,17 @@ class RosterMemberRow(Base):
     set_at: Mapped[datetime]
 
 
+class PersonZoneRow(Base):
+    """A person's time zone as their platform last said it (Slack's profile ``tz``): read
+    before each assignment instead of asking Slack (follow the sun)."""
+
+    __tablename__ = "person_zones"
+
+    person: Mapped[str] = mapped_column(String(300), primary_key=True)  # PersonRef.key
+    timezone: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime]
+
+
 class UserGroupRow(Base):
     """Who is in a Slack user group used as a roster, as Slack last said (issue 22): every
     replica reads the members from here, never from Slack while it assigns."""

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from .availability import AbsenceRepository, RosterMemberRepository
+from .availability import AbsenceRepository, PersonZoneRepository, RosterMemberRepository
 from .db import create_engine, is_sqlite
 from .direct import Direct, Observer
 from .knowledge import KnowledgeRepository
@@ -48,6 +48,7 @@ class UnitOfWork:
         self.home_views = HomeViewRepository(self)
         self.absences = AbsenceRepository(self)
         self.roster_members = RosterMemberRepository(self)
+        self.person_zones = PersonZoneRepository(self)
         self.user_groups = UserGroupRepository(self)
         self.pacing = PacingRepository(self)
 

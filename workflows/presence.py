@@ -36,6 +36,14 @@ def with_members(community: Community, changes: Sequence[tuple[PersonRef, bool]]
     return community.model_copy(update={"experts": tuple(experts)})
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def people_of(community: Community) -> list[Expert]:
     return [*community.experts, *([community.lead] if community.lead else [])]
 
@@ -52,6 +60,14 @@ async def away_now(uow: Any, experts: Sequence[Expert], now: datetime) -> dict[s
         elif (known := away[key]) is not None:
             away[key] = None if absence.until is None else max(known, absence.until)
     return away
+
+
+async def zones_now(uow: Any, experts: Sequence[Expert]) -> dict[str, str]:
+    """Expert key -> the time zone their platform last told us (the first of their ids that did)."""
+    known = await uow.person_zones.of(sorted({ref.key for expert in experts for ref in expert.refs}))
+    return {
+        e.key: zone for e in experts for zone in [next((known[r.key] for r in e.refs if r.key in known), None)] if zone
+    }
 
 
 @dataclass(frozen=True)
@@ -137,15 +153,21 @@ class Presence:
             text += f" {moved} question{'s' if moved != 1 else ''} assigned to you moved on to the next expert."
         return Said(text, moved)
 
-    async def slack_status(self, person: PersonRef, emoji: str, text: str, expiration: int) -> bool:
+    async def slack_status(
+        self, person: PersonRef, emoji: str, text: str, expiration: int, zone: str | None = None
+    ) -> bool:
         """Slack told us ``person``'s status changed (an event, cached here: no Web API call per
         assignment). Away until it expires when a community they are in lists it; True when
-        that changed whether they are away."""
+        that changed whether they are away. ``zone``: their profile's time zone, kept for
+        follow-the-sun assignment."""
         communities = await self._communities_of(person)
         if not communities:
             return False  # Slack sends everyone's profile changes: only the rotations' people count
         statuses = {s for c in communities for s in c.away_statuses}
         now = self.service.clock.now()
+        if zone and _known_zone(zone):
+            async with self.service.store.unit_of_work() as uow:
+                await uow.person_zones.set(person, zone, now)
         until = status_away_until(emoji, text, expiration, statuses, now)
         async with self.service.store.unit_of_work() as uow:
             if until is None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .availability import earliest_return, when
+from .calendar import BusinessHours
 from .commands import Roster
 from .expertise import Standing, by_expertise, reason, standings
 from .model import Community, Escalation, Expert, PersonRef, Platform, Rotation
@@ -151,18 +153,32 @@ def skipped_away(esc: Escalation, roster: Roster) -> dict[str, str]:
     }
 
 
-def out_of_hours(community: Community, now: datetime) -> tuple[str, ...]:
+def out_of_hours(community: Community, now: datetime, zones: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """Who is outside their working hours at ``now``: their own where the configuration says
-    them, else the community's business hours (no hours known: never out of hours)."""
+    them; else the community's hours in their own zone where their platform told it
+    (``zones``: expert key -> time zone); else the community's business hours (none: never)."""
     people = (*community.experts, *([community.lead] if community.lead else []))
     return tuple(
         dict.fromkeys(
             e.key
             for e in people
-            for hours in (e.hours or community.policy.business_hours,)
+            for hours in (e.hours or _in_zone(community.policy.business_hours, (zones or {}).get(e.key)),)
             if hours is not None and not hours.is_open(now)
         )
     )
+
+
+def _in_zone(hours: BusinessHours | None, zone: str | None) -> BusinessHours | None:
+    """The community's working days and hours (09:00-17:00 on weekdays without any) in
+    ``zone``; its public holidays are its country's, so they stay behind."""
+    if zone is None:
+        return hours
+    try:
+        if hours is None:
+            return BusinessHours(timezone=zone)
+        return BusinessHours.model_validate({**hours.model_dump(), "timezone": zone, "holidays": None})
+    except ValueError:
+        return hours
 
 
 def skipped_out_of_hours(esc: Escalation, roster: Roster, chosen: str) -> list[str]:

@@ -24,7 +24,7 @@ from .errors import Reason, Refused
 from .expertise import MAX_PRECEDENTS
 from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Precedent, Priority, Status, Step
 from .ports import Scope, StorePort
-from .presence import Presence, away_now, people_of, with_members
+from .presence import Presence, away_now, people_of, with_members, zones_now
 from .rotation import out_of_hours
 from .user_groups import UserGroups, with_user_groups
 
@@ -254,7 +254,8 @@ class EscalationService:
                     keys.append(current.community.lead.key)
                 roster = await uow.rotation.roster(current.community.key, keys, uow.escalations)
                 away = await away_now(uow, people_of(current.community), now)
-                off = out_of_hours(current.community, now)
+                zones = await zones_now(uow, people_of(current.community))
+                off = out_of_hours(current.community, now, zones)
                 command = command.model_copy(
                     update={"roster": roster.model_copy(update={"away": away, "out_of_hours": off})}
                 )

@@ -375,6 +375,7 @@ class SlackInbound:
             str(profile.get("status_emoji") or ""),
             str(profile.get("status_text") or ""),
             expiration,
+            str(user.get("tz") or "") or None,
         )
 
     async def on_user_group_changed(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:

@@ -152,3 +152,21 @@ def test_hours_without_a_time_zone_anywhere_is_refused() -> None:
     assert str(error.value) == (
         "e.yaml: community 'sdk': Ada: hours needs a timezone (the community has no business_hours to take it from)"
     )
+
+
+@pytest.mark.parametrize(
+    ("zones", "hours", "expected"),
+    [
+        # Carol's zone from Slack: the community's hours (London's 09:00-17:00) read in Tokyo's clock.
+        ({"carol": "Asia/Tokyo"}, LONDON_HOURS, ("bob", "lena")),
+        # The configuration's own hours win over the platform's zone.
+        ({"alice": "Europe/London", "carol": "Asia/Tokyo"}, LONDON_HOURS, ("bob", "lena")),
+        # No community hours: 09:00-17:00 on weekdays in their zone; unknown people never out.
+        ({"carol": "America/New_York"}, None, ("bob", "carol")),
+        ({"carol": "Not/AZone"}, LONDON_HOURS, ("bob", "carol", "lena")),
+    ],
+)
+def test_a_zone_from_the_platform_reads_the_communitys_hours_in_it(
+    zones: dict[str, str], hours: BusinessHours | None, expected: tuple[str, ...]
+) -> None:
+    assert out_of_hours(world(hours=hours), NIGHT_IN_LONDON, zones) == expected
