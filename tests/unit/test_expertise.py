@@ -110,6 +110,8 @@ def test_available_first_an_expert_away_is_never_chosen_however_expert() -> None
     _, decision = to_assignment(esc, Roster(away={"carol": T0 + 10 * D}))
     assert decision.escalation.owner is not None and decision.escalation.owner.expert == "bob"
     assert "carol" in decision.detail["away"]
+    because = decision.detail["because"]
+    assert because.startswith("Bob answered 1 similar question, latest: ") and "; Carol is away until" in because
 
 
 def test_no_evidence_falls_back_to_least_loaded_without_a_reason() -> None:
