@@ -118,6 +118,10 @@ def decide(escalation: Escalation | None, command: Command | BaseCommand, now: d
         evidence = expertise_detail(escalation, owner.expert, now)
         if evidence:
             decision.detail["expertise"] = evidence
+        if command.roster is not None:
+            # For the report: whether this interrupted them outside their hours, as known now
+            # (their own, their platform's zone, or the community's).
+            decision.detail["owner_out_of_hours"] = owner.expert in command.roster.out_of_hours
         if command.roster is not None and command.roster.out_of_hours and owner.by == SYSTEM:
             # Follow the sun, explained: who was passed over as outside their working hours.
             avoided = skipped_out_of_hours(escalation, command.roster, owner.expert)

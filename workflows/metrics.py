@@ -196,8 +196,10 @@ def compute(
         figures_of = expert(owner)
         figures_of.handed += 1
         esc_of = by_id.get(event.escalation_id)
-        hours = _hours_of(esc_of, owner) if esc_of else None
-        if hours is not None and not hours.is_open(event.at):
+        said = event.detail.get("owner_out_of_hours")
+        if isinstance(said, bool):  # the rotation knew, with the zone Slack gave
+            figures_of.out_of_hours += said
+        elif (hours := _hours_of(esc_of, owner) if esc_of else None) is not None and not hours.is_open(event.at):
             figures_of.out_of_hours += 1
         if event.detail.get("out_of_hours") and esc_of is not None:
             for target in (communities.setdefault(esc_of.community.key, Figures()), total):

@@ -84,10 +84,23 @@ def test_the_audit_names_who_was_passed_over_as_out_of_hours() -> None:
     decision = fire(esc, Roster(out_of_hours=("alice", "bob")))
     assert decision.escalation.owner is not None and decision.escalation.owner.person == CAROL
     assert decision.detail["out_of_hours"] == ["alice", "bob"]
-    # Nobody inside their hours: nothing was avoided, nothing said.
+    assert decision.detail["owner_out_of_hours"] is False
+    # Nobody inside their hours: nothing was avoided, nothing said; the interruption is recorded.
     decision = fire(esc, Roster(out_of_hours=("alice", "bob", "carol", "lena")))
     assert decision.escalation.owner is not None and decision.escalation.owner.person == ALICE
     assert "out_of_hours" not in decision.detail
+    assert decision.detail["owner_out_of_hours"] is True
+
+
+def test_the_report_takes_what_the_rotation_knew_over_the_configured_hours() -> None:
+    esc = opened(world()).model_copy(update={"created_at": NIGHT_IN_LONDON, "updated_at": NIGHT_IN_LONDON})
+    events = [
+        # What the rotation knew (say, a zone from Slack) wins over Tokyo's and New York's hours.
+        AuditEvent(esc.id, NIGHT_IN_LONDON, "auto_assigned", "system", {"owner": "alice", "owner_out_of_hours": True}),
+        AuditEvent(esc.id, NIGHT_IN_LONDON, "auto_assigned", "system", {"owner": "bob", "owner_out_of_hours": False}),
+    ]
+    report = compute([esc], events, T0.replace(day=1), T0.replace(day=9))
+    assert [report.experts[k].out_of_hours for k in ("alice", "bob")] == [1, 0]
 
 
 def test_the_report_counts_against_the_experts_own_hours_and_what_was_avoided() -> None:
