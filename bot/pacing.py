@@ -177,6 +177,9 @@ class SharedPacer(Pacer):
                 yield turn
             return
         async with self.lock(platform, target):
+            # This replica's own last sends, known here: waiting them out first spares the
+            # database a turn asked for too early (the other replicas' are checked there).
+            await self.wait_turn(platform, target)
             recent = await self._take(platform, target)
             turn = Turn(self, platform, target)
             try:
