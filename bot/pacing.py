@@ -191,7 +191,7 @@ class SharedPacer(Pacer):
     async def _take(self, platform: Platform, target: str) -> list[float]:
         while True:
             now = self.wall()
-            async with self.store.unit_of_work() as uow:
+            async with self.store.statements() as uow:
                 recent = await uow.pacing.take(platform.value, target, self.holder, now, now + self.busy_for)
                 if recent is not None:
                     return recent
@@ -213,8 +213,10 @@ class SharedPacer(Pacer):
         if turn.blocked_for:
             next_at = max(next_at, self.wall() + turn.blocked_for)
         try:
-            async with self.store.unit_of_work() as uow:
-                if not await uow.pacing.give_back(platform.value, target, self.holder, recent, next_at):
+            async with self.store.statements() as uow:
+                given = await uow.pacing.give_back(platform.value, target, self.holder, recent, next_at)
+            if not given:
+                async with self.store.unit_of_work() as uow:
                     await uow.pacing.merge(platform.value, target, arrived, next_at, keep)
         except Exception:  # the send is done; an unrecorded arrival only frees the turn later
             log.warning("pacing not recorded", exc_info=True, extra={"platform": platform.value, "target": target})

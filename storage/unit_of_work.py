@@ -128,6 +128,29 @@ class Store:
                 raise
             self._committed()
 
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[UnitOfWork]:
+        """Single statements, each committed on its own (PostgreSQL's autocommit): for the
+        hottest one-statement writes, which need no BEGIN and COMMIT around them. On SQLite,
+        a unit of work (its single writer is taken either way)."""
+        if self.is_sqlite:
+            async with self.unit_of_work() as uow:
+                yield uow
+            return
+        async with self._work_engine.connect() as connection:
+            driver = _driver_of(connection)
+            uow = UnitOfWork(connection, Direct(driver, self._dialect, self.direct_observers))
+            try:
+                if driver.is_in_transaction():
+                    await driver.execute("ROLLBACK")
+                yield uow
+            except BaseException:
+                if driver.is_closed():
+                    await connection.invalidate()
+                raise
+            finally:
+                await uow._close()
+
     def _committed(self) -> None:
         for observe in self.commit_observers:
             observe()
