@@ -138,6 +138,9 @@ class Presence:
     ) -> Said:
         """``by``: someone else who says so for them (an admin or lead in the console)."""
         now = self.service.clock.now()
+        if zone_name is None:  # their platform told us before (Slack's profile), if ever
+            async with self.service.store.unit_of_work() as uow:
+                zone_name = (await uow.person_zones.of([person.key])).get(person.key)
         zone = self._zone(person, zone_name)
         try:
             said = parse_away(words, now, zone)

@@ -70,3 +70,12 @@ async def test_the_slack_profile_time_zone_counts_and_is_cached(slack: SlackHarn
         rows = await uow.audit.between(start, slack.clock.now() + timedelta(seconds=1), HANDED_ACTIONS)
     [assigned] = [r for r in rows if r.action == "auto_assigned"]
     assert assigned.detail["out_of_hours"] == ["slack:U0ADA", "slack:U0BEN"]
+
+
+async def test_away_dates_are_read_in_the_zone_slack_gave(slack: SlackHarness) -> None:
+    event = payload("user_change", user="U0ADA", emoji="", text="", expiration=0)
+    event["user"]["tz"] = "Asia/Tokyo"
+    body = json.dumps(payload("event_callback", event=event, event_id=slack.next_id("Ev")))
+    assert (await slack.post(body, "application/json")).status == 200
+    reply = await slack.command("away until 2026-03-06", user="U0ADA")
+    assert reply.json()["text"].startswith("You are away until Fri 06 Mar 2026 00:00 Asia/Tokyo.")
