@@ -4,15 +4,17 @@ Slack what ``/escalate`` answers ephemerally, on Teams what the bot replies in t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from adapters.slack import commands as slack_commands
-from adapters.slack.blocks import md, search_blocks
+from adapters.slack.blocks import Listed, md, search_blocks, status_blocks
 from adapters.slack.text import escape
 from adapters.teams import commands as teams_commands
 from adapters.teams.cards import escape_message_text, search_card
+from workflows.decide import card_view
 from workflows.effects import Suggestion
-from workflows.model import Community, Platform
+from workflows.model import Community, Escalation, Platform
 from workflows.model import PersonRef as Person
 from workflows.requests import Mistake, whoami
 from workflows.service import Directory
@@ -47,6 +49,13 @@ class SlackAnswers:
         ]
         return {"blocks": search_blocks(words, found, names)}
 
+    def opened(self, esc: Escalation) -> dict[str, Any]:
+        return _section(slack_commands.opened_words(esc))
+
+    def status(self, asked: Sequence[Escalation], held: Sequence[Escalation], now: datetime) -> dict[str, Any]:
+        # Slack's /escalate status lists what the person asked (their App Home shows the rest).
+        return {"blocks": status_blocks([Listed(card_view(esc), None) for esc in asked], now)}
+
 
 class TeamsAnswers:
     def __init__(self, directory: Directory) -> None:
@@ -69,3 +78,9 @@ class TeamsAnswers:
     def search(self, words: str, hits: Sequence[Suggestion]) -> dict[str, Any]:
         names = {c.key: c.name for c in self.directory.all()}
         return {"card": search_card(words, hits, names)}
+
+    def opened(self, esc: Escalation) -> dict[str, Any]:
+        return {"html": escape_message_text(teams_commands.opened_words(esc))}
+
+    def status(self, asked: Sequence[Escalation], held: Sequence[Escalation], now: datetime) -> dict[str, Any]:
+        return {"card": teams_commands.status_card(asked, held, None)}

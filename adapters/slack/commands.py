@@ -109,6 +109,17 @@ def held_words(esc: Escalation) -> str:
     )
 
 
+def opened_words(esc: Escalation, where: str = "") -> str:
+    """What the requester is told, to them alone, when their question opens: held while they
+    look at earlier answers, or on its way to the channel (``where`` the link will come)."""
+    if esc.held:
+        return held_words(esc)
+    return (
+        f"Escalated to *{escape(esc.community.name)}* as `#{esc.short_id()}`. "
+        f"I'll send you a link to the question{where} as soon as it is posted."
+    )
+
+
 def readable(text: str) -> str:
     """Message text as a person would read it, for the question of an escalated message."""
     text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
@@ -203,14 +214,7 @@ class SlackCommands:
             await ack(text=escape(refusal.message), response_type="ephemeral")
             return
         esc = outcome.escalation
-        short = esc.short_id() if esc else ""
-        if esc is not None and esc.held:
-            text = held_words(esc)
-        else:
-            text = (
-                f"Escalated to *{escape(name)}* as `#{short}`. "
-                "I'll send you a link to the question as soon as it is posted."
-            )
+        text = opened_words(esc) if esc is not None else f"Escalated to *{escape(name)}*."
         await ack(text=text, response_type="ephemeral")
 
     async def _search(self, ack: Any, body: dict[str, Any], words: str) -> None:
@@ -313,6 +317,7 @@ __all__ = [
     "held_words",
     "help_text",
     "message_link",
+    "opened_words",
     "person_of",
     "readable",
     "scope_of",

@@ -20,7 +20,7 @@ from workflows.escalate_reactions import escalate_message
 from workflows.model import MessageRef, Platform
 from workflows.service import EscalationService
 
-from .commands import MAX_TEXT, held_words, message_link, person_of, readable, scope_of, team_of
+from .commands import MAX_TEXT, message_link, opened_words, person_of, readable, scope_of, team_of
 from .text import escape, slack_markup
 
 log = logging.getLogger("escalation_bot.slack")
@@ -80,15 +80,7 @@ class ReactionEscalations:
                     f"This message is already escalated to *{escape(esc.community.name)}* as `#{esc.short_id()}`.",
                 )
             return
-        if esc.held:
-            await self._tell(channel, reactor, held_words(esc))
-        else:
-            await self._tell(
-                channel,
-                reactor,
-                f"Escalated to *{escape(esc.community.name)}* as `#{esc.short_id()}`. "
-                "I'll send you a link to the question in a DM as soon as it is posted.",
-            )
+        await self._tell(channel, reactor, opened_words(esc, where=" in a DM"))
 
     async def _user(self, user: str) -> dict[str, Any] | None:
         try:

@@ -70,6 +70,50 @@ def mistake_text(mistake: Mistake) -> str:
     return f"{mistake.problem} {usage(mistake.usage)}"
 
 
+def opened_words(esc: Escalation) -> str:
+    """What the requester is told when their question opens (plain text, escaped where sent)."""
+    if esc.held:
+        wait = esc.policy.deflection_wait
+        within = f" in {humanize(wait)}" if wait else ""
+        # Not posted yet: the requester looks at earlier answers first.
+        return (
+            f"Earlier questions look similar to yours (#{esc.short_id()}), so I sent you their answers "
+            f"privately first. Unless one of them answers it, your question goes to the {esc.community.name} "
+            f"experts{within}, or as soon as you choose Still escalate."
+        )
+    return (
+        f"Escalated to {esc.community.name} (#{esc.short_id()}). "
+        "The experts see it now; I will message you when someone picks it up."
+    )
+
+
+def status_card(asked: Sequence[Escalation], held: Sequence[Escalation], zone: str | None) -> dict[str, Any]:
+    """``status``: the questions a person asked and holds, read in their time zone."""
+    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": "Your escalations", "weight": "Bolder"}]
+
+    def section(title: str, items: Sequence[Escalation]) -> None:
+        body.append({"type": "TextBlock", "text": title, "weight": "Bolder", "spacing": "Medium"})
+        if not items:
+            body.append({"type": "TextBlock", "text": "None.", "isSubtle": True})
+        for esc in items:
+            view = card_view(esc)
+            head = f"#{esc.short_id()} {view.community_name}: {view.question[:200]}"
+            owner = view.owner.label() if view.owner else "nobody yet"
+            body.append({"type": "TextBlock", "text": escape_card_text(head), "wrap": True, "spacing": "Small"})
+            facts = [
+                {"title": "Status", "value": escape_card_text(view.status_line)},
+                {"title": "Owner", "value": escape_card_text(owner)},
+                {"title": "Next", "value": next_words(view, zone)},
+            ]
+            body.append({"type": "FactSet", "facts": facts})
+
+    section("Questions you asked", asked)
+    section("Questions you hold", held)
+    card = message_card("")
+    card["body"] = body
+    return card
+
+
 def _card(card: dict[str, Any]) -> Activity:
     return MessageFactory.attachment(CardFactory.adaptive_card(card))
 
@@ -167,22 +211,7 @@ class TeamsCommands:
             )
         if outcome.duplicate or outcome.escalation is None:
             return None
-        esc = outcome.escalation
-        if esc.held:
-            wait = esc.policy.deflection_wait
-            within = f" in {humanize(wait)}" if wait else ""
-            # Not posted yet: the requester looks at earlier answers first.
-            return (
-                f"Earlier questions look similar to yours (#{esc.short_id()}), so I sent you their answers "
-                f"privately first. Unless one of them answers it, your question goes to the {esc.community.name} "
-                f"experts{within}, or as soon as you choose Still escalate.",
-                True,
-            )
-        return (
-            f"Escalated to {esc.community.name} (#{esc.short_id()}). "
-            "The experts see it now; I will message you when someone picks it up.",
-            True,
-        )
+        return opened_words(outcome.escalation), True
 
     # ------------------------------------------------------------ answers for one person
 
@@ -224,29 +253,7 @@ class TeamsCommands:
         actor, where = actor_of(activity), scope(activity)
         asked = await self.service.requested_by(actor, where)
         held = await self.service.held_by(actor, where)
-        body: list[dict[str, Any]] = [{"type": "TextBlock", "text": "Your escalations", "weight": "Bolder"}]
-
-        def section(title: str, items: Sequence[Escalation]) -> None:
-            body.append({"type": "TextBlock", "text": title, "weight": "Bolder", "spacing": "Medium"})
-            if not items:
-                body.append({"type": "TextBlock", "text": "None.", "isSubtle": True})
-            for esc in items:
-                view = card_view(esc)
-                head = f"#{esc.short_id()} {view.community_name}: {view.question[:200]}"
-                owner = view.owner.label() if view.owner else "nobody yet"
-                body.append({"type": "TextBlock", "text": escape_card_text(head), "wrap": True, "spacing": "Small"})
-                facts = [
-                    {"title": "Status", "value": escape_card_text(view.status_line)},
-                    {"title": "Owner", "value": escape_card_text(owner)},
-                    {"title": "Next", "value": next_words(view, activity.local_timezone)},
-                ]
-                body.append({"type": "FactSet", "facts": facts})
-
-        section("Questions you asked", asked)
-        section("Questions you hold", held)
-        card = message_card("")
-        card["body"] = body
-        return card
+        return status_card(asked, held, activity.local_timezone)
 
 
-__all__ = ["SEARCH_RESULTS", "TeamsCommands", "help_text"]
+__all__ = ["SEARCH_RESULTS", "TeamsCommands", "help_text", "opened_words", "status_card"]

@@ -82,7 +82,7 @@ async def test_the_link_is_the_way_in(store: Store) -> None:
 
 async def test_a_story_played_in_both_panes(player: Player) -> None:
     page = await player.post("say", platform="slack", text="sdk The iOS SDK crashes on launch <!channel> & more")
-    assert "Escalated to Mobile SDK" in page
+    assert "Escalated to <b>Mobile SDK</b>" in page  # Slack's own words, its mrkdwn rendered
     # The card is in the Slack channel and in the Teams channel, each as its renderer made it.
     slack_card = player.playground.feed.get(player.card("slack", SLACK))
     teams_card = player.playground.feed.get(player.card("teams", TEAMS))
@@ -317,3 +317,16 @@ async def test_the_command_prints_a_link_that_opens_it(tmp_path: Any) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+async def test_opening_and_status_are_answered_in_each_adapters_own_words(player: Player) -> None:
+    """Not a second copy of the texts: what /escalate and Teams answer is what the pane shows."""
+    page = await player.post("say", platform="slack", text="sdk The app crashes on launch")
+    assert "I&#39;ll send you a link to the question as soon as it is posted" in page  # Slack's opened_words
+    page = await player.post("say", platform="slack", text="status")
+    assert "Your open escalations" in page and "The app crashes on launch" in page  # Slack's status_blocks
+    await player.be("Ada")  # on both platforms
+    page = await player.post("say", platform="teams", text="sdk Push tokens expire after a day")
+    assert "The experts see it now" in page  # Teams' opened_words
+    page = await player.post("say", platform="teams", text="status")
+    assert "Questions you asked" in page and "Questions you hold" in page  # Teams' status_card

@@ -18,7 +18,7 @@ import jinja2
 from aiohttp import web
 
 from workflows.effects import Suggestion
-from workflows.model import Community, Expert, PersonRef, Platform
+from workflows.model import Community, Escalation, Expert, PersonRef, Platform
 from workflows.requests import Mistake
 from workflows.service import EscalationService
 
@@ -62,6 +62,10 @@ class Answers(Protocol):
     def whoami(self, person: PersonRef, communities: Sequence[Community]) -> dict[str, Any]: ...
 
     def search(self, words: str, hits: Sequence[Suggestion]) -> dict[str, Any]: ...
+
+    def opened(self, esc: Escalation) -> dict[str, Any]: ...
+
+    def status(self, asked: Sequence[Escalation], held: Sequence[Escalation], now: datetime) -> dict[str, Any]: ...
 
 
 @dataclass

@@ -61,9 +61,8 @@ async def say(request: web.Request) -> web.StreamResponse:
         elif isinstance(words, Away | Back | Join | Leave):
             playground.tell(you, platform, (await service.presence.respond(ref, words)).text)
         elif isinstance(words, Status):
-            mine = await service.requested_by(ref, scope)
-            lines = [f"#{e.short_id()} {e.question[:120]} — {e.status.value}" for e in mine]
-            playground.tell(you, platform, "\n".join(lines) or "You have no open questions.")
+            asked, held = await service.requested_by(ref, scope), await service.held_by(ref, scope)
+            playground.show(you, platform, answers.status(asked, held, playground.clock.now()))
         elif isinstance(words, Open):
             await _open(playground, you, platform, words.community, words.question)
         elif isinstance(words, Compose | UnknownCommunity):
@@ -102,14 +101,7 @@ async def _open(
     )
     esc = outcome.escalation
     if esc is not None:
-        if esc.held:
-            text = (
-                f"Similar questions were answered before: their answers are in your messages (#{esc.short_id()}). "
-                "Press “This answers it” there, or “Still escalate”."
-            )
-        else:
-            text = f"Escalated to {esc.community.name} as #{esc.short_id()}."
-        playground.tell(you, platform, text)
+        playground.show(you, platform, playground.answers[platform].opened(esc))
     return esc
 
 
