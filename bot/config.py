@@ -482,10 +482,3 @@ def load_config(path: str | Path) -> Directory:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     return parse_config(text, str(path))
-
-
-def describe_policy(community: Community) -> list[str]:
-    """For callers that look here: the text lives with ``config check`` (bot/config_check)."""
-    from .config_check import describe_policy as describe
-
-    return describe(community)
