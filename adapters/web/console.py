@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from workflows.clock import Clock
 from workflows.console import ConsoleQueries, SignInLinks, Viewer, viewer_for
@@ -28,10 +29,32 @@ log = logging.getLogger("escalation_bot.console")
 
 HERE = Path(__file__).parent
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def security_headers(static_prefix: str) -> Middleware:
+    """The headers every page of ours carries (the console's and the playground's): the CSP
+    without inline script, no sniffing, no framing; pages are never cached, static files are."""
+
+    @web.middleware
+    async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if not request.path.startswith(static_prefix):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return headers
+
+
 # Paths that need no session (the sign-in itself and the static files).
 OPEN_PATHS = ("/console/signin", "/console/static/")
 
@@ -76,7 +99,7 @@ class WebConsole:
     def mount(self, app: web.Application) -> None:
         from .views import communities, deliveries, escalations, knowledge, overview, signin
 
-        sub = web.Application(middlewares=[self._headers, self._errors, self._signed_in])
+        sub = web.Application(middlewares=[security_headers("/console/static/"), self._errors, self._signed_in])
         sub[CONSOLE] = self
         env = aiohttp_jinja2.setup(
             sub,
@@ -95,17 +118,6 @@ class WebConsole:
             raise web.HTTPFound("/console/")
 
         app.router.add_get("/", home)
-
-    @web.middleware
-    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        if not request.path.startswith("/console/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
 
     @web.middleware
     async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -22,7 +22,7 @@ from workflows.model import Community, Escalation, Expert, PersonRef, Platform
 from workflows.requests import Mistake
 from workflows.service import EscalationService
 
-from ..console import CSP
+from ..console import security_headers
 from ..session import sign, unsign
 from .feed import Feed
 from .markup import filters
@@ -126,7 +126,7 @@ class Playground:
     def mount(self, app: web.Application) -> None:
         from . import views
 
-        sub = web.Application(middlewares=[self._headers, self._player])
+        sub = web.Application(middlewares=[security_headers("/playground/static/"), self._player])
         sub[PLAYGROUND] = self
         env = aiohttp_jinja2.setup(
             sub,
@@ -142,17 +142,6 @@ class Playground:
         env.globals["static"] = lambda name: str(static.url_for(filename=name))
         views.routes(sub)
         app.add_subapp("/playground", sub)
-
-    @web.middleware
-    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        if not request.path.startswith("/playground/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
 
     @web.middleware
     async def _player(self, request: web.Request, handler: Handler) -> web.StreamResponse:
