@@ -14,8 +14,10 @@ with it (bench/HISTORY.md, growth: with a support vocabulary that was most of th
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.model import Attachment, Escalation
@@ -43,6 +46,12 @@ MAX_QUERY_WORDS = 12
 # matches of the same words can be missed; in exchange a search costs the same at 1M
 # answers as at 10k.
 CANDIDATES = 2000
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
+QUERY_CANCELED = "57014"
+# SQLite: how many virtual machine steps between two looks at the clock during a bounded search.
+PROGRESS_STEPS = 1000
+
+log = logging.getLogger(__name__)
 STOPWORDS = frozenset(
     [
         "the",
@@ -379,14 +388,62 @@ class KnowledgeRepository(Repository):
     def close_to(question: str, hits: list[KnowledgeHit], limit: int = 3) -> list[KnowledgeHit]:
         return close_to(question, hits, limit)
 
-    async def related(self, question: str, scope: Scope, community: str, limit: int) -> list[KnowledgeHit]:
+    async def related(
+        self, question: str, scope: Scope, community: str, limit: int, *, within: float | None = None
+    ) -> list[KnowledgeHit]:
         """The resolved questions sharing any significant word with ``question``, best first.
         One search serves both the deflection (``close_to`` its first hits) and routing by
-        expertise (who answered them), so an open costs one search, not two."""
+        expertise (who answered them), so an open costs one search, not two.
+
+        ``within`` (seconds) bounds it: a search that takes longer is abandoned and finds
+        nothing, so the caller proceeds without the evidence instead of waiting for it."""
         significant = [w for w in words_of(question) if len(w) > 2 and w not in STOPWORDS]
         if not significant:
             return []
-        return await self.search(" ".join(significant), scope, community=community, limit=limit)
+        query = " ".join(significant)
+        if within is None:
+            return await self.search(query, scope, community=community, limit=limit)
+        if self._dialect == "postgresql":
+            return await self._bounded_postgres(query, scope, community, limit, within)
+        return await self._bounded_sqlite(query, scope, community, limit, within)
+
+    async def _bounded_postgres(
+        self, query: str, scope: Scope, community: str, limit: int, within: float
+    ) -> list[KnowledgeHit]:
+        # The timeout is SET LOCAL inside a savepoint that is always rolled back: the search
+        # only reads, and rolling back both ends the timeout and clears a cancelled statement's
+        # error from the transaction, so the open goes on in it either way.
+        driver = self.direct._driver
+        await driver.execute(
+            f"SAVEPOINT evidence; SET LOCAL statement_timeout = {max(1, round(within * 1000))}"  # an int of ours
+        )
+        try:
+            return await self.search(query, scope, community=community, limit=limit)
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != QUERY_CANCELED:
+                raise
+            log.warning("knowledge search abandoned after %s ms", round(within * 1000))
+            return []
+        finally:
+            await driver.execute("ROLLBACK TO SAVEPOINT evidence; RELEASE SAVEPOINT evidence")
+
+    async def _bounded_sqlite(
+        self, query: str, scope: Scope, community: str, limit: int, within: float
+    ) -> list[KnowledgeHit]:
+        # SQLite has no statement timeout: a progress handler interrupts the statement once
+        # the time is up. An interrupted SELECT leaves the transaction as it was.
+        driver = self.direct._driver
+        deadline = time.monotonic() + within
+        driver.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+        try:
+            return await self.search(query, scope, community=community, limit=limit)
+        except OperationalError as error:
+            if "interrupted" not in str(error.orig):
+                raise
+            log.warning("knowledge search abandoned after %s ms", round(within * 1000))
+            return []
+        finally:
+            driver.set_progress_handler(None, 0)
 
     async def count(self) -> int:
         from sqlalchemy import func

@@ -34,6 +34,8 @@ _ROTATING_ACTIONS = {"auto_assigned", "auto_reassigned", "assigned", "reassigned
 _MAX_ATTEMPTS = 5
 # Timer steps per transaction in a sweep.
 SWEEP_BATCH = 50
+# Seconds an open waits for its knowledge search (suggestions and expertise evidence) at most.
+EVIDENCE_BOUND = 0.05
 
 
 class Directory(Protocol):
@@ -271,7 +273,13 @@ class EscalationService:
             if current is None and command.community is not None:
                 # One search: its closest hits are the suggestions, who answered them the evidence.
                 scope = Scope.of(command.actor)
-                hits = await uow.knowledge.related(command.question, scope, command.community_key, MAX_PRECEDENTS)
+                # Bounded: it runs on every open, before the platform's ack, and at a large
+                # history a search can take far longer than the open itself (bench/README.md,
+                # expertise). Past the bound the open goes on without evidence or suggestions:
+                # the rotation falls back to the least loaded, the card to no hint.
+                hits = await uow.knowledge.related(
+                    command.question, scope, command.community_key, MAX_PRECEDENTS, within=EVIDENCE_BOUND
+                )
                 found_before: dict[str, Any] = {"precedents": await _precedents(uow, hits)}
                 if command.community.policy.deflection_wait:
                     close = uow.knowledge.close_to(command.question, hits)
