@@ -202,10 +202,15 @@ def _run(args: argparse.Namespace) -> int:
         platforms, api = env.load(env.PlatformSettings), env.load(env.SlackApiSettings)
         slack = (platforms.slack_bot_token, api.slack_api_url)
         try:
-            database_url: str | None = env.load(env.DatabaseSettings).database_url
+            database = env.load(env.DatabaseSettings)
+            database_url: str | None = database.database_url
+            # What the file would change: only for a database named (environment or .env), not the default file.
+            named = database_url if "database_url" in database.model_fields_set else None
         except env.SettingsError:
-            database_url = None  # checking the file does not need the database
-        return check(path, platforms.platforms(), strict=args.strict, slack=slack, database_url=database_url)
+            database_url = named = None  # checking the file does not need the database
+        return check(
+            path, platforms.platforms(), strict=args.strict, slack=slack, database_url=database_url, what_if_url=named
+        )
     if args.command == "serve":
         from .serve import serve
 

@@ -20,6 +20,7 @@ from .escalate_reactions import describe as describe_escalate_reactions
 from .priorities import describe_priorities
 from .roster_check import joined_lines
 from .user_groups import check_user_groups
+from .what_if import what_if_lines
 
 # What turns a platform on, for the warning that says it is off.
 _SWITCH = {
@@ -164,10 +165,12 @@ def check(
     strict: bool = False,
     slack: tuple[str | None, str] = (None, ""),
     database_url: str | None = None,
+    what_if_url: str | None = None,
 ) -> int:
     """Print what ``path`` configures; 0 when usable, 1 when ``strict`` and there are warnings,
     or when Slack will not give a user group named as a roster (asked with ``slack``: the bot
-    token and API URL). An invalid file raises ``ConfigError`` (the CLI prints it and exits 2)."""
+    token and API URL). With ``what_if_url``, what the file would change for the open questions
+    stored there. An invalid file raises ``ConfigError`` (the CLI prints it and exits 2)."""
     directory = load_config(path)
     found = warnings(directory, enabled)
     for warning in found:
@@ -188,6 +191,8 @@ def check(
         print()
     print("\n".join(describe_escalate_reactions(directory.escalate_reactions, directory.all())))
     for line in asyncio.run(joined_lines(directory, database_url)):
+        print(line)
+    for line in asyncio.run(what_if_lines(directory, what_if_url)):
         print(line)
     groups = asyncio.run(check_user_groups(directory.all(), *slack))
     for line in groups:

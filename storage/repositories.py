@@ -271,6 +271,11 @@ class EscalationRepository(Repository):
         )
         return [str(i) for i in (await self.session.execute(query)).scalars()]
 
+    async def open_communities(self) -> list[str]:
+        """The keys of the communities with open escalations, whether or not still configured."""
+        query = select(EscalationRow.community).where(EscalationRow.status == Status.open.value).distinct()
+        return sorted(str(k) for k in (await self.session.execute(query)).scalars())
+
     async def list_by_community(self, community: str, *, status: Status | None = None) -> list[Escalation]:
         query = select(EscalationRow.data).where(EscalationRow.community == community)
         if status is not None:
