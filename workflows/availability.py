@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 from .durations import DurationError, parse_duration
 from .model import Expert
 
-AWAY_USAGE = "away [until <date> | for <duration>] [note], e.g. away until friday, away for 3d, away until 2026-12-24"
+AWAY_USAGE = (
+    "away [until <date> | for <duration>] [keep] [note], e.g. away until friday, away for 3d keep,"
+    " away until 2026-12-24"
+)
 MAX_NOTE = 200
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -24,15 +27,18 @@ class AwayError(ValueError):
 
 @dataclass(frozen=True)
 class Away:
-    """``until`` None: away until they say ``back``."""
+    """``until`` None: away until they say ``back``. ``keep``: the questions they accepted or
+    claimed stay theirs (else those move on too)."""
 
     until: datetime | None
     note: str | None
+    keep: bool = False
 
 
 def parse_away(words: str, now: datetime, zone: ZoneInfo) -> Away:
     """``until <date>``: back at the start of that day where the person is; ``for <duration>``:
-    back that long from now. Anything after is a note for the people who look for them."""
+    back that long from now. Then ``keep`` (or "keep my questions"): what they took on stays
+    theirs. Anything after is a note for the people who look for them."""
     parts = words.split()
     until: datetime | None = None
     if parts and parts[0].lower() == "until":
@@ -45,17 +51,26 @@ def parse_away(words: str, now: datetime, zone: ZoneInfo) -> Away:
         if len(parts) < 2:
             raise AwayError(f"Say for how long. Usage: {AWAY_USAGE}")
         try:
-            length = parse_duration(parts[1])
+            length = parse_duration(parts[1].rstrip(",.;"))
         except DurationError:
             raise AwayError(f"“{parts[1]}” is not a duration (like 3d, 1w or 4h). Usage: {AWAY_USAGE}") from None
         until = now + length
         parts = parts[2:]
     if until is not None and until <= now:
         raise AwayError(f"{moment(until, zone)} has already begun; say a date still to come.")
+    keep = bool(parts) and _bare(parts[0]) == "keep"
+    if keep:
+        parts = parts[1:]
+        if [_bare(p) for p in parts[:2]] == ["my", "questions"]:
+            parts = parts[2:]
     note = " ".join(parts).strip() or None
     if note and len(note) > MAX_NOTE:
         raise AwayError(f"Keep the note under {MAX_NOTE} characters.")
-    return Away(until, note)
+    return Away(until, note, keep)
+
+
+def _bare(word: str) -> str:
+    return word.lower().rstrip(",.;:")
 
 
 def _day(word: str, today: date) -> date:

@@ -126,9 +126,11 @@ class ChangePriority(BaseCommand):
 
 class MoveOn(BaseCommand):
     """The owner of an assigned question can no longer hold it (they left the roster): it
-    moves on at once. Sent by the service; changes nothing if the owner can still hold it."""
+    moves on at once. Sent by the service; changes nothing if the owner can still hold it.
+    ``taken``: what they accepted or claimed moves on too (they went away without ``keep``)."""
 
     kind: Literal["move_on"] = "move_on"
+    taken: bool = False
 
 
 class Tick(BaseCommand):

@@ -219,10 +219,11 @@ def _decline(esc: Escalation, cmd: Decline, now: datetime) -> Decision:
 
 
 def _move_on(esc: Escalation, cmd: MoveOn, now: datetime) -> Decision:
-    """An assigned owner who can no longer hold the question (left the roster): it moves on at once.
-    Claimed and accepted questions stay: their owner took them on and may still answer."""
+    """An assigned owner who can no longer hold the question (left the roster, went away): it moves
+    on at once. Claimed and accepted questions stay (their owner took them on and may still
+    answer) unless ``cmd.taken``: they went away without saying they keep them."""
     owner = esc.owner
-    if esc.status != Status.open or owner is None or owner.kind != Ownership.assigned:
+    if esc.status != Status.open or owner is None or (owner.kind != Ownership.assigned and not cmd.taken):
         return Decision(esc)
     roster = cmd.roster or Roster()
     reason = cannot_hold(esc, owner.expert, roster)

@@ -114,7 +114,7 @@ class Presence:
             await uow.roster_members.set(key, person, join, now)
         if join:
             return Said(f"You joined the {community.name} rotation: questions may be assigned to you from now on.")
-        moved = await self._move_on_from(person)
+        moved, _ = await self._move_on_from(person)
         text = f"You left the {community.name} rotation."
         if moved:
             text += f" {moved} question{'s' if moved != 1 else ''} assigned to you moved on to the next expert."
@@ -148,12 +148,14 @@ class Presence:
             raise Refused(Reason.invalid, str(exc)) from None
         async with self.service.store.unit_of_work() as uow:
             await uow.absences.set(person, said.until, said.note, by or person, now)
-        moved = await self._move_on_from(person)
+        moved, kept = await self._move_on_from(person, taken=not said.keep)
         text = f"You are away {when(said.until, zone)}" if said.until else "You are away until you say `back`"
         text += f" ({said.note})." if said.note else "."
         text += " Nobody will assign you questions or mention you in nudges until then."
         if moved:
-            text += f" {moved} question{'s' if moved != 1 else ''} assigned to you moved on to the next expert."
+            text += f" {_questions(moved)} you held moved on to the next expert."
+        if kept:
+            text += f" You keep {_questions(kept)} you took on."
         return Said(text, moved)
 
     async def slack_status(
@@ -176,7 +178,7 @@ class Presence:
             if until is None:
                 return bool(await uow.absences.clear_set_by(person, SLACK_STATUS))
             await uow.absences.set(person, until, (text or emoji).strip()[:200] or None, SLACK_STATUS, now)
-        await self._move_on_from(person)
+        await self._move_on_from(person)  # a status cannot say keep: what they took on stays theirs
         return True
 
     async def _communities_of(self, person: PersonRef) -> list[Community]:
@@ -198,16 +200,22 @@ class Presence:
             return Said("You were not away; nothing changed.")
         return Said(f"Welcome back: you are in the rotation again from {moment(self.service.clock.now())}.")
 
-    async def _move_on_from(self, person: PersonRef) -> int:
+    async def _move_on_from(self, person: PersonRef, *, taken: bool = False) -> tuple[int, int]:
+        """How many of the open questions ``person`` holds moved on, and how many stay theirs.
+        ``taken``: what they accepted or claimed moves on too."""
         keys = self.service.owner_keys(person)
         async with self.service.store.unit_of_work() as uow:
             held = await uow.escalations.open_held_by(keys)
         moved = 0
         for escalation_id in held:
-            command = MoveOn(id=f"move_on:{uuid.uuid4().hex}", escalation_id=escalation_id, actor=SYSTEM)
+            command = MoveOn(id=f"move_on:{uuid.uuid4().hex}", escalation_id=escalation_id, actor=SYSTEM, taken=taken)
             try:
                 outcome = await self.service.handle(command)
             except Refused:
                 continue
             moved += outcome.changed
-        return moved
+        return moved, len(held) - moved
+
+
+def _questions(count: int) -> str:
+    return f"{count} question{'s' if count != 1 else ''}"

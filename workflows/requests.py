@@ -34,7 +34,7 @@ class Form:
 OPEN_USAGE = "<community> <question>"
 COMPOSE_USAGE = ""
 
-AWAY_FORM = "away [until <date> | for <duration>] [note]"
+AWAY_FORM = "away [until <date> | for <duration>] [keep] [note]"
 
 # The forms of the grammar, in the order help lists them.
 FORMS: tuple[Form, ...] = (
@@ -43,7 +43,11 @@ FORMS: tuple[Form, ...] = (
     Form("search <words>", "finds questions the experts already answered, for you alone"),
     Form("status", "your open questions and what you hold, with what happens next and when"),
     Form("whoami", "your id (and this channel's) as it goes in the bot's configuration"),
-    Form(AWAY_FORM, "you are away: no question is assigned to you and no nudge mentions you until then"),
+    Form(
+        AWAY_FORM,
+        "you are away: no question is assigned to you and no nudge mentions you until then;"
+        " what you hold moves on to the next expert, unless you say keep (what you accepted stays yours)",
+    ),
     Form("back", "you are back in the rotation"),
     Form("join <community>", "adds you to an open community's rotation"),
     Form("leave <community>", "takes you out of an open community's rotation"),
@@ -80,7 +84,7 @@ class Search:
 
 @dataclass(frozen=True)
 class Away:
-    """``away [until <date> | for <duration>] [note]``: the words after ``away``, read by
+    """``away [until <date> | for <duration>] [keep] [note]``: the words after ``away``, read by
     ``workflows.availability`` in the person's time zone when the service stores them."""
 
     words: str

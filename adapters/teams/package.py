@@ -57,7 +57,7 @@ COMMAND_DESCRIPTIONS = {
     "search": "search <words>: answers to earlier questions, sent to you alone",
     "status": "Your open questions and what you hold, with what happens next and when",
     "whoami": "Your id (and this channel's) as the bot's configuration takes them",
-    "away": "away [until <date> | for <duration>] [note]: no questions assigned to you until then",
+    "away": "away [until <date> | for <duration>] [keep] [note]: no questions assigned to you until then",
     "back": "You are back in the rotation",
     "join": "join <community>: add yourself to an open community's rotation",
     "leave": "leave <community>: take yourself out of an open community's rotation",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from storage import Store
 from workflows.clock import FakeClock
+from workflows.model import Ownership
 
 from .conftest import CONFIG, SlackHarness, make_harness
 from .fake_slack import FakeSlack
@@ -99,3 +100,28 @@ async def test_statuses_that_do_not_say_away_change_nothing_and_never_end_a_spok
     async with slack.runtime.store.unit_of_work() as uow:
         away = {a.person: a.set_by for a in await uow.absences.away(slack.clock.now())}
     assert away == {"slack:U0BEN": "slack:U0BEN", "slack:U0CHEN": "system:slack-status"}
+
+
+async def test_an_owner_going_away_hands_on_what_they_accepted_unless_they_say_keep(slack: SlackHarness) -> None:
+    reply = await slack.command("sdk Why does the build fail on arm64?")
+    assert reply.status == 200
+    await slack.settle()
+    await slack.wait(hours=2, minutes=1)
+    esc = await slack.only_escalation()
+    assert esc.owner is not None and esc.owner.person.id == "U0ADA"
+    accepted = await slack.action({"action_id": "accept", "value": slack.value(esc)}, user="U0ADA", channel="D0ADA")
+    assert accepted.status == 200
+    await slack.settle()
+    kept = await said(slack, "away until friday, keep my questions", "U0ADA")
+    assert kept.endswith("You keep 1 question you took on.")
+    esc = await slack.only_escalation()
+    assert esc.owner is not None and esc.owner.person.id == "U0ADA" and esc.owner.kind == Ownership.accepted
+    slack.fake.clear()
+    moved = await said(slack, "away for 3d", "U0ADA")
+    assert moved.endswith("1 question you held moved on to the next expert.")
+    esc = await slack.only_escalation()
+    assert esc.owner is not None and esc.owner.person.id == "U0BEN"
+    await slack.settle()
+    because = "because Ada is away until Thu 05 Mar 2026 11:01 UTC"
+    assert any(because in str(c.args) for c in slack.fake.posts("U0BEN"))
+    assert any(because in str(c.args) for c in slack.fake.posts("U0SAM"))

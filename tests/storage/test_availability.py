@@ -65,7 +65,7 @@ async def test_away_is_stored_with_who_and_when_and_the_other_replica_honours_it
     assert trail[-1].detail["away"] == {"slack:U0ADA": "2026-03-06T00:00:00+00:00"}
 
 
-async def test_going_away_moves_on_what_is_assigned_but_not_what_was_accepted(
+async def test_going_away_moves_on_all_they_hold_unless_they_keep_what_they_accepted(
     replicas: tuple[Runtime, Runtime], sender: RecordingSender
 ) -> None:
     one, two = replicas
@@ -74,8 +74,9 @@ async def test_going_away_moves_on_what_is_assigned_but_not_what_was_accepted(
     await one.service.handle(Assign(id="a1", escalation_id=assigned, actor=LEE, assignee=ADA))
     await one.service.handle(Assign(id="a2", escalation_id=accepted, actor=LEE, assignee=ADA))
     await one.service.handle(Accept(id="ok", escalation_id=accepted, actor=ADA))
-    said = await two.service.presence.away(ADA, "for 1w")
-    assert said.moved == 1 and "1 question assigned to you moved on" in said.text
+    said = await two.service.presence.away(ADA, "for 1w keep, at the offsite")
+    assert said.moved == 1 and "(at the offsite)" in said.text
+    assert "1 question you held moved on to the next expert. You keep 1 question you took on." in said.text
     moved = await one.service.get(assigned, None)
     kept = await one.service.get(accepted, None)
     assert moved is not None and moved.owner is not None and moved.owner.person.same(BEN)
@@ -84,6 +85,15 @@ async def test_going_away_moves_on_what_is_assigned_but_not_what_was_accepted(
     told = [(e.person.id, e.text) for _, e in sender.delivered if isinstance(e, Notify) and e.escalation_id == assigned]
     because = "because slack:U0ADA is away until Mon 09 Mar 2026 09:00 UTC"
     assert any(who == "U0SAM" and because in text for who, text in told)
+    assert any(who == "U0BEN" and "It comes to you because slack:U0ADA is away until" in text for who, text in told)
+    # Away again without keep: what Ada accepted moves on too, the requester and Ben told why.
+    said = await one.service.presence.away(ADA, "for 2w")
+    assert said.moved == 1 and "1 question you held moved on" in said.text and "You keep" not in said.text
+    gone = await one.service.get(accepted, None)
+    assert gone is not None and gone.owner is not None and gone.owner.person.same(BEN)
+    await one.dispatch()
+    told = [(e.person.id, e.text) for _, e in sender.delivered if isinstance(e, Notify) and e.escalation_id == accepted]
+    assert any(who == "U0SAM" and "because slack:U0ADA is away until" in text for who, text in told)
     assert any(who == "U0BEN" and "It comes to you because slack:U0ADA is away until" in text for who, text in told)
 
 

@@ -19,6 +19,7 @@ from tests.unit.helpers import (
     accept,
     assign,
     cid,
+    claim,
     community,
     decline,
     fire,
@@ -31,7 +32,7 @@ from workflows.availability import Away, AwayError, parse_away, status_away_unti
 from workflows.commands import MoveOn, Roster
 from workflows.decide import card_view, decide
 from workflows.effects import ThreadReply, UpdateCard
-from workflows.model import DEFAULT_AWAY_STATUSES, SYSTEM, Rotation, Step
+from workflows.model import DEFAULT_AWAY_STATUSES, SYSTEM, Ownership, Rotation, Step
 from workflows.rotation import choose_expert
 
 LONDON = ZoneInfo("Europe/London")
@@ -62,6 +63,13 @@ M = timedelta(minutes=1)
         ("until 2026-12-24", NEW_YORK, Away(datetime(2026, 12, 24, tzinfo=NEW_YORK), None)),
         ("for 3d", LONDON, Away(WEDNESDAY + timedelta(days=3), None)),
         ("for 4h at the dentist", LONDON, Away(WEDNESDAY + timedelta(hours=4), "at the dentist")),
+        ("for 3d keep", LONDON, Away(WEDNESDAY + timedelta(days=3), None, keep=True)),
+        ("until friday, keep my questions", LONDON, Away(datetime(2026, 12, 11, tzinfo=LONDON), None, keep=True)),
+        ("for 3d, keep my questions", LONDON, Away(WEDNESDAY + timedelta(days=3), None, keep=True)),
+        ("Keep, skiing", LONDON, Away(None, "skiing", keep=True)),
+        # Only right after the date: a note that says keep is a note.
+        ("for 3d keep calm", LONDON, Away(WEDNESDAY + timedelta(days=3), "calm", keep=True)),
+        ("for 3d skiing, keep trying", LONDON, Away(WEDNESDAY + timedelta(days=3), "skiing, keep trying")),
     ],
 )
 def test_away_words(words: str, zone: ZoneInfo, expected: Away) -> None:
@@ -168,8 +176,8 @@ def test_a_decline_passes_over_who_is_away() -> None:
 # ---------------------------------------------------------------- an owner who goes away
 
 
-def move_on(away: dict[str, datetime | None]) -> MoveOn:
-    return MoveOn(id=cid(), escalation_id=ESC_ID, actor=SYSTEM, roster=Roster(away=away))
+def move_on(away: dict[str, datetime | None], *, taken: bool = False) -> MoveOn:
+    return MoveOn(id=cid(), escalation_id=ESC_ID, actor=SYSTEM, roster=Roster(away=away), taken=taken)
 
 
 def test_an_assigned_owner_who_goes_away_hands_it_on_at_once() -> None:
@@ -186,9 +194,36 @@ def test_an_assigned_owner_who_goes_away_hands_it_on_at_once() -> None:
     assert f"because {because}" in to_bob.text
 
 
-def test_an_accepted_question_stays_with_an_owner_who_goes_away() -> None:
-    esc = run(opened(), (assign(LENA, ALICE), T0 + M), (accept(ALICE), T0 + 2 * M))
-    assert not decide(esc, move_on({"alice": BACK}), T0 + 3 * M).changed
+@pytest.mark.parametrize(
+    ("taken_on", "keep", "moves"),
+    [
+        ("assigned", True, True),  # keep never covers what they did not accept
+        ("assigned", False, True),
+        ("accepted", True, False),
+        ("accepted", False, True),
+        ("claimed", True, False),
+        ("claimed", False, True),
+    ],
+)
+def test_an_owner_who_goes_away_keeps_only_what_they_took_on_and_said_keep(
+    taken_on: str, keep: bool, moves: bool
+) -> None:
+    esc = run(opened(), (assign(LENA, ALICE), T0 + M))
+    if taken_on == "accepted":
+        esc = run(esc, (accept(ALICE), T0 + 2 * M))
+    elif taken_on == "claimed":
+        esc = run(opened(), (claim(ALICE), T0 + M))
+    decision = decide(esc, move_on({"alice": BACK}, taken=not keep), T0 + 3 * M)
+    assert decision.changed == moves
+    if moves:
+        new = decision.escalation
+        assert decision.action == "moved_on"
+        assert new.owner is not None and new.owner.person == BOB and new.owner.kind == Ownership.assigned
+        because = "Alice is away until Wed 07 Jan 2026 09:00 UTC"
+        [to_rita] = notices_to(decision.effects, RITA)
+        assert to_rita.text == f"Your question is now assigned to Bob, because {because}."
+        [to_bob] = notices_to(decision.effects, BOB)
+        assert f"It comes to you because {because}." in to_bob.text
 
 
 def test_an_owner_who_is_not_away_keeps_it() -> None:
