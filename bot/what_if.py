@@ -67,12 +67,14 @@ def _community_lines(key: str, questions: list[Escalation], live: Community) -> 
     added: dict[str, Expert] = {}
     removed: dict[str, Expert] = {}
     moving: list[str] = []
+    differ = 0
     for esc in questions:
         old = _people(esc.community)
-        added.update({k: e for k, e in new.items() if k not in old})
-        removed.update({k: e for k, e in old.items() if k not in new})
         if old == new:
             continue
+        differ += 1
+        added.update({k: e for k, e in new.items() if k not in old})
+        removed.update({k: e for k, e in old.items() if k not in new})
         community = esc.community.model_copy(update={"experts": live.experts, "lead": live.lead})
         if esc.owner is not None and _would_move_on(esc, esc.model_copy(update={"community": community})):
             moving.append(f"  {key}: would move on: #{esc.short_id()} from {esc.owner.person.label()}")
@@ -80,5 +82,6 @@ def _community_lines(key: str, questions: list[Escalation], live: Community) -> 
     if added or removed:
         change = [f"added {', '.join(e.label() for e in added.values())}"] if added else []
         change += [f"removed {', '.join(e.label() for e in removed.values())}"] if removed else []
-        out.append(f"  {key}: experts for its {len(questions)} open question(s): {'; '.join(change)}")
+        # Against the roster each question stored when it last changed (a reload leaves untouched ones as they were).
+        out.append(f"  {key}: experts, against the roster stored with {differ} open question(s): {'; '.join(change)}")
     return out + moving

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.reload import ConfigReloader
 from bot.runtime import Runtime
 from storage import Store
 from tests.support import ADA, CONFIG, LEE, SAM, RecordingSender, directory
@@ -56,20 +57,35 @@ async def test_config_check_shows_what_the_file_would_change_for_open_questions(
     await runtime.service.handle(Accept(id="a3", escalation_id=accepted, actor=ADA))
     await open_question(runtime, "billing")
 
+    # The file each question stores: nothing changes.
+    assert await config_check(monkeypatch, tmp_path, database_url, CONFIG) == 0
+    assert "open questions, if this file is loaded (from the database): nothing changes\n" in capsys.readouterr().out
+
     code = await config_check(monkeypatch, tmp_path, database_url)
     out = capsys.readouterr().out
     assert code == 0
     tail = out[out.index("open questions, if this file is loaded (from the database):\n") :]
     assert tail.splitlines()[1:] == [
         "  billing: not in this file: its 1 open question(s) keep their roster",
-        "  sdk: experts for its 2 open question(s): added slack:U0DANA; removed slack:U0ADA",
+        "  sdk: experts, against the roster stored with 2 open question(s): added slack:U0DANA; removed slack:U0ADA",
         f"  sdk: would move on: #{assigned[:8]} from slack:U0ADA",
     ]
     assert accepted[:8] not in out  # accepted: its owner took it on, it stays
 
-    # The file in use: nothing would change.
-    assert await config_check(monkeypatch, tmp_path, database_url, CONFIG) == 0
-    assert "open questions, if this file is loaded (from the database): nothing changes\n" in capsys.readouterr().out
+    # A reload of the same file does what was predicted.
+    runtime.config_reloader = ConfigReloader(runtime, tmp_path / "escalation.yaml")
+    assert await runtime.config_reloader.reload("test")
+    moved, kept = await runtime.service.get(assigned, None), await runtime.service.get(accepted, None)
+    assert moved is not None and moved.owner is not None and moved.owner.person.id != "U0ADA"
+    assert kept is not None and kept.owner is not None and kept.owner.person.id == "U0ADA"
+
+    # The file now in use: nothing more would move on; the accepted question (untouched by the
+    # reload) still stores the roster it had.
+    capsys.readouterr()
+    assert await config_check(monkeypatch, tmp_path, database_url) == 0
+    out = capsys.readouterr().out
+    assert "would move on" not in out
+    assert "  sdk: experts, against the roster stored with 1 open question(s): added slack:U0DANA" in out
 
 
 async def test_config_check_says_in_one_line_when_the_database_cannot_be_read(
