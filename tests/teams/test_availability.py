@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from storage import Store
 from workflows.clock import FakeClock
+from workflows.model import Ownership
 
 from .conftest import ADA, BEN, CONFIG, EVE, SAM, Teams, make_teams, payload
 from .fakes import FakeConnector, FakeLogin
@@ -61,3 +62,26 @@ async def test_join_and_leave_an_open_rotation(
         assert (await say_privately(teams, ADA, "leave sdk")) == "You left the Mobile SDK rotation."
         refused = await say_privately(teams, EVE, "join billing")
         assert refused.startswith("The Billing rotation is not open to join or leave yourself")
+
+
+async def test_an_owner_going_away_hands_on_what_they_accepted_unless_they_say_keep(teams: Teams) -> None:
+    await teams.install()
+    await teams.say(SAM, "escalate sdk Why does login fail?")
+    teams.clock.advance(timedelta(hours=2, minutes=1))
+    await teams.runtime.sweep()
+    esc = await teams.only_escalation()
+    assert esc.owner is not None and esc.owner.person.id == ADA[0]
+    await teams.act(ADA, "accept", esc, personal=True)
+    said = await say_privately(teams, ADA, "away for 3d keep")
+    assert said.endswith("You keep 1 question you took on.")
+    esc = await teams.reload(esc)
+    assert esc.owner is not None and esc.owner.person.id == ADA[0] and esc.owner.kind == Ownership.accepted
+    said = await say_privately(teams, ADA, "away for 3d")
+    assert said.endswith("1 question you held moved on to the next expert.")
+    esc = await teams.reload(esc)
+    assert esc.owner is not None and esc.owner.person.id == BEN[0]
+    teams.connector.clear()
+    await teams.runtime.dispatch()
+    sent = " ".join(str(c.body) for c in teams.connector.calls)
+    assert "It comes to you because Ada is away until" in sent
+    assert "Your question is now assigned to Ben, because Ada is away until" in sent
