@@ -37,10 +37,10 @@ from storage import Store
 from workflows.clock import FakeClock
 from workflows.commands import Tick
 from workflows.decide import decide
+from workflows.decide_inputs import _precedents
 from workflows.expertise import by_expertise
 from workflows.model import SYSTEM, Expert, Platform, Precedent, Step
 from workflows.ports import Scope
-from workflows.service import _precedents
 
 from . import expertise_data as data
 from .common import database, emit, parser, summary, table

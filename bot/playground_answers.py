@@ -13,11 +13,11 @@ from adapters.slack.text import escape
 from adapters.teams import commands as teams_commands
 from adapters.teams.cards import escape_message_text, search_card
 from workflows.decide import card_view
+from workflows.directory import Directory
 from workflows.effects import Suggestion
 from workflows.model import Community, Escalation, Platform
 from workflows.model import PersonRef as Person
 from workflows.requests import Mistake, whoami
-from workflows.service import Directory
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from adapters.teams.cards import digest_card, notify_card, question_card, sugges
 from adapters.web.playground import BOT, Feed, Post
 from workflows.clock import Clock
 from workflows.delivery import Delivered, DeliveryContext, PermanentDeliveryError
+from workflows.directory import Directory
 from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, SourceNote, ThreadReply, UpdateCard
 from workflows.model import MessageRef, Platform
-from workflows.service import Directory
 
 
 class _Recorder:

@@ -21,10 +21,12 @@ from workflows.commands import DeliveryFailed
 from workflows.decide import Decision
 from workflows.delivery import Sender
 from workflows.digest import compose, digest_due
+from workflows.directory import Directory
 from workflows.errors import Refused
 from workflows.model import SYSTEM, Escalation, PersonRef, Platform, Status
 from workflows.presence import away_now, people_of
-from workflows.service import HOME_IN_USE, Directory, EscalationService
+from workflows.queries import HOME_IN_USE
+from workflows.service import EscalationService
 
 from .dispatcher import Dispatcher
 from .metrics import Metrics

@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from .clock import Clock
-from .commands import BaseCommand, Decline, MoveOn, Open, Reassign, Tick
+from .commands import BaseCommand, MoveOn, Open, Tick
 from .decide import Decision, decide
-from .effects import Suggestion
+from .decide_inputs import live_community, needs_roster, with_found_before, with_live_roster, with_roster
+from .directory import Directory, is_admin
 from .errors import Reason, Refused
-from .expertise import MAX_PRECEDENTS
-from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Precedent, Priority, Status, Step
+from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Priority, Status, Step
 from .ports import Scope, StorePort
-from .presence import Presence, away_now, people_of, with_members, zones_now
-from .rotation import out_of_hours
-from .user_groups import UserGroups, with_user_groups
+from .presence import Presence
+from .queries import Queries
+from .user_groups import UserGroups
 
 log = logging.getLogger("escalation_bot.service")
 
@@ -34,22 +34,6 @@ _ROTATING_ACTIONS = {"auto_assigned", "auto_reassigned", "assigned", "reassigned
 _MAX_ATTEMPTS = 5
 # Timer steps per transaction in a sweep.
 SWEEP_BATCH = 50
-# Seconds an open waits for its knowledge search (suggestions and expertise evidence) at most.
-EVIDENCE_BOUND = 0.05
-
-
-class Directory(Protocol):
-    """The communities as configured now."""
-
-    def get(self, key: str) -> Community | None: ...
-    def all(self) -> Sequence[Community]: ...
-
-
-def is_admin(directory: Directory, person: PersonRef) -> bool:
-    """Whether the configuration names ``person`` among its ``admins`` (a directory built
-    without that list names nobody)."""
-    admins: Sequence[PersonRef] = getattr(directory, "admins", ())
-    return any(admin.same(person) for admin in admins)
 
 
 @dataclass
@@ -61,25 +45,6 @@ class Outcome:
     @property
     def changed(self) -> bool:
         return bool(self.decision and self.decision.changed)
-
-
-# A person who has not opened their own list for this long gets no background refreshes of
-# it (Slack keeps showing the last published tab, and opening it publishes it afresh).
-HOME_IN_USE = timedelta(days=30)
-
-
-@dataclass(frozen=True)
-class Home:
-    """A person's own list (Slack's App Home): what they asked, what they hold, and the
-    question cards of both (every one of them visible in the person's scope)."""
-
-    requested: list[Escalation]
-    held: list[Escalation]
-    cards: dict[str, list[MessageRef]]
-    # Said away (``/escalate away``, the Home tab's button, a Slack status): until when
-    # (None: until they say back); ``away`` False when they are not.
-    away: bool = False
-    away_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +62,7 @@ def new_escalation_id() -> str:
     return uuid.uuid4().hex
 
 
-class EscalationService:
+class EscalationService(Queries):
     def __init__(
         self,
         store: StorePort,
@@ -249,18 +214,9 @@ class EscalationService:
             current = read if read is not None else await uow.escalations.get(command.escalation_id, scope, lock=True)
             if current is None:
                 raise Refused(Reason.not_found, "That escalation does not exist, or is not visible to you.")
-            current = self._with_live_roster(current, await self.live_community(uow, current.community.key))
-            if self._needs_roster(command, current):
-                keys = [e.key for e in current.community.experts]
-                if current.community.lead:
-                    keys.append(current.community.lead.key)
-                roster = await uow.rotation.roster(current.community.key, keys, uow.escalations)
-                away = await away_now(uow, people_of(current.community), now)
-                zones = await zones_now(uow, people_of(current.community))
-                off = out_of_hours(current.community, now, zones)
-                command = command.model_copy(
-                    update={"roster": roster.model_copy(update={"away": away, "out_of_hours": off})}
-                )
+            current = with_live_roster(current, await self.live_community(uow, current.community.key))
+            if needs_roster(command, current):
+                command = await with_roster(uow, command, current, now)
         else:
             existing = None if found.new else await uow.escalations.get(command.escalation_id)
             if existing is not None:
@@ -271,20 +227,7 @@ class EscalationService:
                     update={"community": await self.live_community(uow, command.community.key)}
                 )
             if current is None and command.community is not None:
-                # One search: its closest hits are the suggestions, who answered them the evidence.
-                scope = Scope.of(command.actor)
-                # Bounded: it runs on every open, before the platform's ack, and at a large
-                # history a search can take far longer than the open itself (bench/README.md,
-                # expertise). Past the bound the open goes on without evidence or suggestions:
-                # the rotation falls back to the least loaded, the card to no hint.
-                hits = await uow.knowledge.related(
-                    command.question, scope, command.community_key, MAX_PRECEDENTS, within=EVIDENCE_BOUND
-                )
-                found_before: dict[str, Any] = {"precedents": await _precedents(uow, hits)}
-                if command.community.policy.deflection_wait:
-                    close = uow.knowledge.close_to(command.question, hits)
-                    found_before["suggestions"] = tuple(await _as_suggestions(uow, close))
-                command = command.model_copy(update=found_before)
+                command = await with_found_before(uow, command)
         decision = decide(current, command, now)
         if decision.changed:
             esc = decision.escalation
@@ -331,33 +274,10 @@ class EscalationService:
             },
         )
 
-    async def search(
-        self, query: str, scope: Scope, *, community: str | None = None, limit: int = 5
-    ) -> list[Suggestion]:
-        """The knowledge base, best matches first, as the asker may see it."""
-        async with self.store.unit_of_work() as uow:
-            hits = await uow.knowledge.search(query, scope, community=community, limit=limit)
-            return await _as_suggestions(uow, hits)
-
     async def live_community(self, uow: Any, key: str) -> Community | None:
         """The community as configured now, with its user groups' members as last read, and
         who joined or left its rotation if it is open."""
-        community = self.directory.get(key)
-        if community is not None and community.user_groups:
-            community = with_user_groups(
-                community, await uow.user_groups.members([g.key for g in community.user_groups])
-            )
-        if community is None or not community.open_roster:
-            return community
-        return with_members(community, await uow.roster_members.of(key))
-
-    def _with_live_roster(self, esc: Escalation, live: Community | None) -> Escalation:
-        """``esc`` with its community's experts and lead as they are now. The rest of the
-        policy (timers, hours) stays as it was when the question opened."""
-        if live is None or (live.experts, live.lead) == (esc.community.experts, esc.community.lead):
-            return esc
-        community = esc.community.model_copy(update={"experts": live.experts, "lead": live.lead})
-        return esc.model_copy(update={"community": community})
+        return await live_community(self.directory, uow, key)
 
     async def move_on_from_departed(self) -> int:
         """After the roster changed: each assigned question whose owner has left it moves on
@@ -377,16 +297,6 @@ class EscalationService:
                     continue
                 moved += outcome.changed
         return moved
-
-    @staticmethod
-    def _needs_roster(command: BaseCommand, esc: Escalation) -> bool:
-        if isinstance(command, MoveOn):
-            return True
-        if isinstance(command, Tick):
-            return command.step in (Step.assign, Step.reassign, Step.nudge)
-        if isinstance(command, Reassign):
-            return command.to is None
-        return isinstance(command, Decline)
 
     # ------------------------------------------------------------ timers
 
@@ -479,117 +389,6 @@ class EscalationService:
     async def next_due(self) -> Any:
         async with self.store.unit_of_work() as uow:
             return await uow.escalations.next_due()
-
-    # ------------------------------------------------------------ queries
-
-    async def get(self, escalation_id: str, scope: Scope | None) -> Escalation | None:
-        async with self.store.unit_of_work() as uow:
-            return await uow.escalations.get(escalation_id, scope)
-
-    async def find_by_message(
-        self, platform: str, channel: str, message_id: str, scope: Scope, kind: str | None = None
-    ) -> Escalation | None:
-        """The escalation that posted this message (only its question cards: ``kind="card"``)."""
-        async with self.store.unit_of_work() as uow:
-            return await uow.escalations.find_by_message(platform, channel, message_id, scope, kind)
-
-    async def messages(self, escalation_id: str, scope: Scope, kind: str | None = None) -> list[MessageRef]:
-        """Messages posted for an escalation visible in ``scope`` (its cards: ``kind="card"``)."""
-        async with self.store.unit_of_work() as uow:
-            if await uow.escalations.get(escalation_id, scope) is None:
-                return []
-            return [ref for _, ref, _ in await uow.messages.for_escalation(escalation_id, kind)]
-
-    async def cards_of(self, escalation_ids: Sequence[str], scope: Scope) -> dict[str, list[MessageRef]]:
-        """The question cards of several escalations at once (those visible in ``scope``)."""
-        async with self.store.unit_of_work() as uow:
-            visible = await uow.escalations.visible(escalation_ids, scope)
-            found = await uow.messages.for_escalations(visible, "card") if visible else {}
-        return {esc_id: [ref for _, ref, _ in found.get(esc_id, [])] for esc_id in visible}
-
-    async def requested_by(self, person: PersonRef, scope: Scope) -> list[Escalation]:
-        async with self.store.unit_of_work() as uow:
-            return await uow.escalations.list_for_requester(person, scope)
-
-    async def held_by(self, person: PersonRef, scope: Scope) -> list[Escalation]:
-        async with self.store.unit_of_work() as uow:
-            return await uow.escalations.list_for_owner(self._owner_keys(person), scope)
-
-    def owner_keys(self, person: PersonRef) -> list[str]:
-        """Every key ``person`` may own a question under (their own, and as an expert)."""
-        return self._owner_keys(person)
-
-    def _owner_keys(self, person: PersonRef) -> list[str]:
-        keys = {person.key}
-        for community in self.directory.all():
-            expert = community.expert_for(person)
-            if expert is not None:
-                keys.add(expert.key)
-        return sorted(keys)
-
-    async def home_opened(self, person: PersonRef) -> Home:
-        """``person`` opened their own list (Slack's App Home tab): remember it, and return
-        what it shows now."""
-        async with self.store.unit_of_work() as uow:
-            await uow.home_views.opened(person, self.clock.now())
-            return await self._home(uow, person)
-
-    async def home_in_use(self, person: PersonRef) -> Home | None:
-        """What ``person``'s own list shows now, if they opened it within ``HOME_IN_USE``;
-        None if not: a list nobody looks at is not worth refreshing (opening it shows the
-        state then)."""
-        async with self.store.unit_of_work() as uow:
-            if not await uow.home_views.opened_since(person, self.clock.now() - HOME_IN_USE):
-                return None
-            return await self._home(uow, person)
-
-    async def _home(self, uow: Any, person: PersonRef) -> Home:
-        scope = Scope.of(person)
-        requested = await uow.escalations.list_for_requester(person, scope)
-        held = await uow.escalations.list_for_owner(self._owner_keys(person), scope)
-        ids = list(dict.fromkeys(esc.id for esc in (*requested, *held)))
-        found = await uow.messages.for_escalations(ids, "card") if ids else {}
-        cards = {esc_id: [ref for _, ref, _ in found.get(esc_id, [])] for esc_id in ids}
-        absent = await uow.absences.away(self.clock.now(), [person.key])
-        until = absent[0].until if absent else None
-        return Home(requested, held, cards, away=bool(absent), away_until=until)
-
-
-async def _as_suggestions(uow: Any, hits: Sequence[Any]) -> list[Suggestion]:
-    """Knowledge hits with a link to each one's card, for people to read."""
-    found = await uow.messages.for_escalations([hit.escalation_id for hit in hits], "card") if hits else {}
-    out = []
-    for hit in hits:
-        cards = found.get(hit.escalation_id, [])
-        out.append(
-            Suggestion(
-                escalation_id=hit.escalation_id,
-                community_key=hit.community,
-                question=hit.question,
-                answer=hit.answer,
-                card=cards[0][1] if cards else None,
-                files=tuple(hit.files),
-            )
-        )
-    return out
-
-
-async def _precedents(uow: Any, related: Sequence[Any]) -> tuple[Precedent, ...]:
-    """Who answered the resolved questions ``related`` to a new one, with a link to each one's
-    card: the evidence ``rotation: expertise`` routes by, and every card shows."""
-    hits = [hit for hit in related if hit.answered_by]
-    found = await uow.messages.for_escalations([hit.escalation_id for hit in hits], "card") if hits else {}
-    return tuple(
-        Precedent(
-            escalation_id=hit.escalation_id,
-            question=hit.question,
-            answered_by=hit.answered_by,
-            resolved_at=hit.resolved_at,
-            relevance=max(float(hit.score), 0.0),
-            card=found[hit.escalation_id][0][1] if found.get(hit.escalation_id) else None,
-        )
-        for hit in hits
-    )
 
 
 def _loggable(detail: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from workflows.delivery import (
 from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, SourceNote, ThreadReply, UpdateCard
 from workflows.model import MessageRef, PersonRef, Platform
 from workflows.ports import Scope
-from workflows.service import EscalationService, Home
+from workflows.queries import Home
+from workflows.service import EscalationService
 
 from .blocks import (
     MAX_BLOCKS,

@@ -18,8 +18,9 @@ from aiohttp.typedefs import Middleware
 
 from workflows.clock import Clock
 from workflows.console import ConsoleQueries, SignInLinks, Viewer, viewer_for
+from workflows.directory import Directory
 from workflows.model import Community, PersonRef
-from workflows.service import Directory, EscalationService
+from workflows.service import EscalationService
 
 from .config import ConsoleConfig
 from .oidc import OidcClient

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 import storage.knowledge
-import workflows.service
+import workflows.decide_inputs
 from bot.runtime import Runtime
 from storage import Store
 from tests.conftest import on_postgres
@@ -52,7 +52,7 @@ async def test_a_search_past_the_bound_is_abandoned_and_the_open_goes_on(
             found, took = await asyncio.wait_for(_open(runtime), 5)
     else:
         # No time at all: the progress handler interrupts the search at its first look.
-        monkeypatch.setattr(workflows.service, "EVIDENCE_BOUND", 0.0)
+        monkeypatch.setattr(workflows.decide_inputs, "EVIDENCE_BOUND", 0.0)
         monkeypatch.setattr(storage.knowledge, "PROGRESS_STEPS", 1)
         found, took = await _open(runtime)
     assert found == 0
