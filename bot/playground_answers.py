@@ -11,7 +11,8 @@ from adapters.slack import commands as slack_commands
 from adapters.slack.blocks import Listed, md, search_blocks, status_blocks
 from adapters.slack.text import escape
 from adapters.teams import commands as teams_commands
-from adapters.teams.cards import escape_message_text, search_card
+from adapters.teams.knowledge_cards import search_card
+from adapters.teams.text import escape_message_text
 from workflows.decide import card_view
 from workflows.directory import Directory
 from workflows.effects import Suggestion

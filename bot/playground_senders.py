@@ -9,7 +9,10 @@ from typing import Any
 
 from adapters.slack.blocks import card_blocks, digest_blocks, dm_blocks, md, posted_text
 from adapters.slack.text import mention, slack_markup, truncated
-from adapters.teams.cards import digest_card, notify_card, question_card, suggestions_card, thread_text
+from adapters.teams.digest_card import digest_card
+from adapters.teams.knowledge_cards import suggestions_card
+from adapters.teams.question_card import notify_card, question_card
+from adapters.teams.text import thread_text
 from adapters.web.playground import BOT, Feed, Post
 from workflows.clock import Clock
 from workflows.delivery import Delivered, DeliveryContext, PermanentDeliveryError

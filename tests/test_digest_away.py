@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.slack.blocks import digest_blocks
-from adapters.teams.cards import digest_card
+from adapters.teams.digest_card import digest_card
 from bot.runtime import Runtime
 from storage import Store
 from tests.support import ADA, BEN, RecordingSender, directory

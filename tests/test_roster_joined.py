@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.blocks import digest_blocks
-from adapters.teams.cards import digest_card
+from adapters.teams.digest_card import digest_card
 from bot.cli import main
 from bot.runtime import Runtime
 from storage import Store

@@ -51,20 +51,15 @@ from .activity import scope as _scope
 from .activity import tenant as _tenant
 from .activity import thread_root as _thread_root
 from .attachments import card_words, files_of
-from .cards import (
-    CARD_CONTENT_TYPE,
-    escape_message_text,
-    message_card,
-    open_form_card,
-    parse_person_value,
-    plain_from_html,
-    question_card,
-    suggestions_card,
-)
+from .card_parts import CARD_CONTENT_TYPE, message_card
 from .commands import TeamsCommands
 from .conversations import ConversationStore
 from .extension import MessageAction, form_values
+from .forms import open_form_card
+from .knowledge_cards import suggestions_card
+from .question_card import question_card
 from .sender import TeamsSender
+from .text import escape_message_text, parse_person_value, plain_from_html
 
 log = logging.getLogger("escalation_bot.teams")
 

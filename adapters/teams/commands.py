@@ -36,16 +36,12 @@ from workflows.requests import (
 from workflows.service import EscalationService
 
 from .activity import actor_of, channel_of, channel_ref, event_id, personal, scope, tenant
-from .cards import (
-    escape_card_text,
-    escape_message_text,
-    message_card,
-    next_words,
-    open_form_card,
-    search_card,
-    usage,
-)
+from .card_parts import message_card
+from .forms import open_form_card
+from .knowledge_cards import search_card
+from .question_card import next_words
 from .sender import TeamsSender
+from .text import escape_card_text, escape_message_text, usage
 
 log = logging.getLogger("escalation_bot.teams")
 

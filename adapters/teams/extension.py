@@ -18,8 +18,9 @@ from workflows.model import MessageRef, Platform
 from workflows.service import EscalationService
 
 from .activity import channel_of, tenant
-from .cards import open_form_card, plain_from_html
 from .commands import TeamsCommands
+from .forms import open_form_card
+from .text import plain_from_html
 
 
 def form_values(data: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from workflows.requests import FORMS
 
-from .cards import usage
 from .icons import ASSETS
+from .text import usage
 
 MANIFEST_VERSION = "1.29"
 MANIFEST_SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"

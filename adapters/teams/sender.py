@@ -21,9 +21,12 @@ from workflows.delivery import Delivered, DeliveryContext, PermanentDeliveryErro
 from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, ThreadReply, UpdateCard
 from workflows.model import ChannelRef, MessageRef, PersonRef, Platform
 
-from .cards import digest_card, notify_card, question_card, suggestions_card, thread_text
 from .connector import Connector, Unreachable, delivery_error
 from .conversations import ConversationStore, StoredConversation
+from .digest_card import digest_card
+from .knowledge_cards import suggestions_card
+from .question_card import notify_card, question_card
+from .text import thread_text
 
 log = logging.getLogger("escalation_bot.teams")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from adapters.teams.cards import MAX_CARD_BYTES, digest_card
+from adapters.teams.digest_card import MAX_CARD_BYTES, digest_card
 from storage import Store
 from workflows.clock import FakeClock
 from workflows.commands import Release, Resolve

@@ -131,7 +131,7 @@ def test_privacy_and_terms_point_at_the_pages_the_bot_serves_unless_given(tmp_pa
 
 
 def test_the_command_list_has_every_word_of_the_grammar(tmp_path: Path) -> None:
-    from adapters.teams.cards import usage
+    from adapters.teams.text import usage
     from workflows.requests import FORMS
 
     bots = _built(tmp_path)["bots"]

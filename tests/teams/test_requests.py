@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.teams.cards import escape_card_text, escape_message_text
+from adapters.teams.text import escape_card_text, escape_message_text
 from workflows.model import Ownership, Status
 
 from .conftest import ADA, BEN, CHANNEL, EVE, SAM, SUPPORT, TENANT, Teams, payload

@@ -28,7 +28,7 @@ from workflows.model import PersonRef, Platform, Priority
 
 
 def person_from_value(value: str) -> PersonRef | None:
-    """A Teams choice value, ``platform|tenant|id|name`` (``adapters/teams/cards.person_value``)."""
+    """A Teams choice value, ``platform|tenant|id|name`` (``adapters/teams/text.person_value``)."""
     parts = (value or "").split("|", 3)
     if len(parts) < 3 or not parts[2]:
         return None
