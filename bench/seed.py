@@ -13,8 +13,8 @@ from sqlalchemy import insert
 
 from bot.config import Directory, parse_config
 from storage import Store
+from storage.escalations import _row_values, scopes_of
 from storage.knowledge import KnowledgeRow
-from storage.repositories import _row_values, scopes_of
 from storage.tables import EscalationRow, MessageRefRow, ScopeRow
 from workflows.commands import Claim, Open, Resolve
 from workflows.decide import decide

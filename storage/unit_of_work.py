@@ -10,21 +10,17 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from .audit import AuditRepository, InboundRepository
 from .availability import AbsenceRepository, PersonZoneRepository, RosterMemberRepository
 from .db import create_engine, is_sqlite
 from .direct import Direct, Observer
+from .escalations import EscalationRepository
+from .home_views import HomeViewRepository
 from .knowledge import KnowledgeRepository
+from .message_refs import MessageRefRepository
+from .outbox import OutboxRepository
 from .pacing import PacingRepository
-from .repositories import (
-    AuditRepository,
-    DigestRepository,
-    EscalationRepository,
-    HomeViewRepository,
-    InboundRepository,
-    MessageRefRepository,
-    OutboxRepository,
-    RotationRepository,
-)
+from .rotation import DigestRepository, RotationRepository
 from .user_groups import UserGroupRepository
 
 
