@@ -55,6 +55,23 @@ class PersonRef(Frozen):
     def label(self) -> str:
         return self.name or self.key
 
+    def as_choice(self) -> str:
+        """The person as a form's choice value (a card's picker): ``platform|tenant|id|name``."""
+        return f"{self.platform.value}|{self.tenant}|{self.id}|{self.name or ''}"
+
+    @classmethod
+    def from_choice(cls, value: str) -> PersonRef | None:
+        """The person a choice value names; None for anything else (a forged or empty value)."""
+        parts = (value or "").split("|", 3)
+        if len(parts) < 3 or not parts[2]:
+            return None
+        try:
+            platform = Platform(parts[0])
+        except ValueError:
+            return None
+        name = parts[3] if len(parts) == 4 and parts[3] else None
+        return cls(platform=platform, id=parts[2], tenant=parts[1], name=name)
+
 
 SYSTEM = PersonRef(platform=Platform.system, id="escalation-bot", name="escalation-bot")
 

@@ -39,7 +39,7 @@ from workflows.commands import (
 from workflows.decide import card_view
 from workflows.effects import Action, Suggestion
 from workflows.errors import Reason, Refused
-from workflows.model import Escalation, MessageRef, Platform, Priority, Status
+from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority, Status
 from workflows.requests import COMMAND_WORDS
 from workflows.service import EscalationService
 
@@ -59,7 +59,7 @@ from .forms import open_form_card
 from .knowledge_cards import suggestions_card
 from .question_card import question_card
 from .sender import TeamsSender
-from .text import escape_message_text, parse_person_value, plain_from_html
+from .text import escape_message_text, plain_from_html
 
 log = logging.getLogger("escalation_bot.teams")
 
@@ -185,12 +185,12 @@ class EscalationTeamsBot(TeamsActivityHandler):
         if verb == "claim":
             return Claim(**base)
         if verb == "assign":
-            assignee = parse_person_value(str(data.get("assignee") or ""))
+            assignee = PersonRef.from_choice(str(data.get("assignee") or ""))
             if assignee is None:
                 raise Refused(Reason.invalid, "Choose the expert to assign this question to.")
             return Assign(**base, assignee=assignee)
         if verb == "reassign":
-            return Reassign(**base, to=parse_person_value(str(data.get("to") or "")))
+            return Reassign(**base, to=PersonRef.from_choice(str(data.get("to") or "")))
         if verb == "resolve":
             return Resolve(**base, answer=(str(data.get("answer") or "").strip() or None))
         if verb == "cancel":

@@ -12,7 +12,7 @@ from workflows.model import MessageRef, Platform, Priority, Status
 
 from .attachments import open_buttons
 from .card_parts import CARD_SCHEMA, CARD_VERSION, action_data, execute_action
-from .text import escape_card_text, message_link, person_value
+from .text import escape_card_text, message_link
 
 MAX_QUESTION_CHARS = 3000  # a card must stay well under Teams' 28 KB
 
@@ -59,7 +59,7 @@ def _show_card(title: str, body: list[dict[str, Any]], submit: dict[str, Any]) -
 
 
 def _expert_choices(view: CardView) -> list[dict[str, str]]:
-    return [{"title": ref.label(), "value": person_value(ref)} for ref in view.experts]
+    return [{"title": ref.label(), "value": ref.as_choice()} for ref in view.experts]
 
 
 def card_actions(view: CardView, actions: Sequence[Action]) -> list[dict[str, Any]]:

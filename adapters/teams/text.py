@@ -54,23 +54,6 @@ def plain_from_html(text: str | None) -> str:
     return html.unescape(_TAG.sub("", text)).replace("\xa0", " ").strip()
 
 
-def person_value(ref: PersonRef) -> str:
-    """A person as a choice value: platform|tenant|id|display name."""
-    return f"{ref.platform.value}|{ref.tenant}|{ref.id}|{ref.name or ''}"
-
-
-def parse_person_value(value: str) -> PersonRef | None:
-    parts = (value or "").split("|", 3)
-    if len(parts) < 3 or not parts[2]:
-        return None
-    try:
-        platform = Platform(parts[0])
-    except ValueError:
-        return None
-    name = parts[3] if len(parts) == 4 and parts[3] else None
-    return PersonRef(platform=platform, id=parts[2], tenant=parts[1], name=name)
-
-
 def shorten(text: str | None, limit: int, *, one_line: bool = False) -> str:
     """At most ``limit`` characters of plain text, cut with an ellipsis (escape afterwards)."""
     text = (text or "").strip()

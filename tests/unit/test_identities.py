@@ -70,3 +70,15 @@ def test_a_resolve_reaction_counts_only_from_the_owner_or_the_requester() -> Non
     for who in (ALICE, RITA):
         done = decide(esc, Resolve(id=f"r-{who.id}", escalation_id=esc.id, actor=who, via_reaction=True), T0)
         assert done.escalation.status.value == "resolved"
+
+
+def test_a_person_as_a_choice_value_reads_back_and_nothing_else_does() -> None:
+    from workflows.model import PersonRef, Platform
+
+    ada = PersonRef(platform=Platform.teams, id="29:1abc", tenant="t-1", name="Ada | Lovelace")
+    back = PersonRef.from_choice(ada.as_choice())
+    assert back == ada and back is not None and back.name == "Ada | Lovelace"
+    nameless = PersonRef(platform=Platform.slack, id="U0ADA", tenant="T0ACME")
+    assert PersonRef.from_choice(nameless.as_choice()) == nameless
+    for forged in ("", "slack", "slack|T0ACME|", "irc|net|nick|Nick", "nonsense"):
+        assert PersonRef.from_choice(forged) is None

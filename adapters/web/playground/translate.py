@@ -27,19 +27,6 @@ from workflows.commands import (
 from workflows.model import PersonRef, Platform, Priority
 
 
-def person_from_value(value: str) -> PersonRef | None:
-    """A Teams choice value, ``platform|tenant|id|name`` (``adapters/teams/text.person_value``)."""
-    parts = (value or "").split("|", 3)
-    if len(parts) < 3 or not parts[2]:
-        return None
-    try:
-        platform = Platform(parts[0])
-    except ValueError:
-        return None
-    name = parts[3] if len(parts) == 4 and parts[3] else None
-    return PersonRef(platform=platform, id=parts[2], tenant=parts[1], name=name)
-
-
 def slack_target(value: str) -> tuple[str, str | None] | None:
     """A Slack button's or overflow option's value: (escalation id, sub-action)."""
     try:
@@ -95,10 +82,10 @@ def command_for(
                 return ChangePriority(**base, priority=Priority(sub.removeprefix("priority:")))
         return None
     if control == "assign":
-        assignee = person_from_value(fields.get("assignee") or "")
+        assignee = PersonRef.from_choice(fields.get("assignee") or "")
         return Assign(**base, assignee=assignee) if assignee is not None else None
     if control == "reassign":
-        return Reassign(**base, to=person_from_value(fields.get("to") or ""))
+        return Reassign(**base, to=PersonRef.from_choice(fields.get("to") or ""))
     if control == "priority" and (fields.get("priority") or "") in Priority.__members__:
         return ChangePriority(**base, priority=Priority(fields["priority"]))
     return None
