@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from adapters.slack.blocks import Listed, home_view
+from adapters.slack.views import Listed, home_view
 from adapters.web import ConsoleConfig, WebConsole
 from adapters.web.playground import Feed, Playground
 from storage import Store
@@ -137,7 +137,7 @@ async def build_playground(
         await runtime.dispatch()
 
     async def slack_home(person: PersonRef) -> dict[str, Any]:
-        """The App Home tab as ``adapters/slack/sender.SlackHome`` publishes it."""
+        """The App Home tab as ``adapters/slack/home.SlackHome`` publishes it."""
         home = await runtime.service.home_opened(person)
 
         def listed(escalations: list[Escalation]) -> list[Listed]:

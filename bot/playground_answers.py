@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from adapters.slack import commands as slack_commands
-from adapters.slack.blocks import Listed, md, search_blocks, status_blocks
+from adapters.slack.blocks import md
 from adapters.slack.text import escape
+from adapters.slack.views import Listed, search_blocks, status_blocks
 from adapters.teams import commands as teams_commands
 from adapters.teams.knowledge_cards import search_card
 from adapters.teams.text import escape_message_text

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.blocks import card_blocks, digest_blocks, dm_blocks, md, posted_text
+from adapters.slack.blocks import md
+from adapters.slack.cards import card_blocks, posted_text
+from adapters.slack.digests import digest_blocks
+from adapters.slack.notices import dm_blocks
 from adapters.slack.text import mention, slack_markup, truncated
 from adapters.teams.digest_card import digest_card
 from adapters.teams.knowledge_cards import suggestions_card

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from adapters.slack.blocks import digest_blocks
+from adapters.slack.digests import digest_blocks
 from adapters.teams.digest_card import digest_card
 from bot.runtime import Runtime
 from storage import Store

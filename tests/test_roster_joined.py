@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.slack.blocks import digest_blocks
+from adapters.slack.digests import digest_blocks
 from adapters.teams.digest_card import digest_card
 from bot.cli import main
 from bot.runtime import Runtime

@@ -39,8 +39,8 @@ from workflows.requests import (
 )
 from workflows.service import EscalationService
 
-from . import blocks as ui
-from .sender import SlackHome, SlackLinks
+from . import views
+from .home import SlackHome, SlackLinks
 from .text import SLASH, escape, usage
 
 log = logging.getLogger("escalation_bot.slack")
@@ -181,7 +181,7 @@ class SlackCommands:
             items = await self.home.listed(await self.service.requested_by(person, scope), scope)
             await ack(
                 text="Your open escalations",
-                blocks=ui.status_blocks(items, self.clock.now()),
+                blocks=views.status_blocks(items, self.clock.now()),
                 response_type="ephemeral",
             )
         elif isinstance(request, Open):
@@ -191,7 +191,7 @@ class SlackCommands:
             note = request.note if isinstance(request, UnknownCommunity) else None
             await self._open_view(
                 str(body["trigger_id"]),
-                ui.escalate_modal(
+                views.escalate_modal(
                     communities,
                     community=request.community if isinstance(request, Compose) else None,
                     question=request.question,
@@ -227,7 +227,7 @@ class SlackCommands:
             found.append((hit, url))
         names = {c.key: c.name for c in self.service.directory.all()}
         text = f"Answers for “{escape(words[:100])}”" if found else "Nothing found"
-        await ack(text=text, blocks=ui.search_blocks(words, found, names), response_type="ephemeral")
+        await ack(text=text, blocks=views.search_blocks(words, found, names), response_type="ephemeral")
 
     # ------------------------------------------------------------ message shortcut
 
@@ -239,7 +239,7 @@ class SlackCommands:
         permalink = await message_link(self.client, channel, ts) if channel and ts else None
         await self._open_view(
             str(body["trigger_id"]),
-            ui.escalate_modal(
+            views.escalate_modal(
                 self.service.directory.all(),
                 question=readable(str(message.get("text") or "")),
                 link_url=permalink,
@@ -251,7 +251,7 @@ class SlackCommands:
 
     async def on_escalate_submitted(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
         view = body.get("view") or {}
-        values = ui.modal_values(view)
+        values = views.modal_values(view)
         errors: dict[str, str] = {}
         community_key = (values.get("community") or "").strip()
         question = (values.get("question") or "").strip()
@@ -300,9 +300,9 @@ class SlackCommands:
         community = self.service.directory.get(community_key)
         name = community.name if community else community_key
         if esc is not None and esc.held:
-            notice = ui.notice_modal("Answered before?", held_words(esc))
+            notice = views.notice_modal("Answered before?", held_words(esc))
         else:
-            notice = ui.notice_modal(
+            notice = views.notice_modal(
                 "Escalated",
                 f"Your question is on its way to *{escape(name)}* as `#{short}`. "
                 "I'll send you a link to it in a DM as soon as it is posted.",

@@ -45,9 +45,10 @@ from workflows.ports import Scope
 from workflows.service import EscalationService
 
 from . import blocks as ui
+from . import notices, views
 from .commands import MAX_TEXT, SLASH, SlackCommands, person_of, scope_of, team_of
+from .home import SlackHome, SlackLinks
 from .reactions import ReactionEscalations
-from .sender import SlackHome, SlackLinks
 from .text import escape, slack_markup
 from .thread_messages import person_reply
 from .user_groups import SlackUserGroups
@@ -212,7 +213,7 @@ class SlackInbound:
             await ack()
             log.warning("resolve form without an escalation id")
             return
-        answer = (ui.modal_values(view).get("answer") or "").strip() or None
+        answer = (views.modal_values(view).get("answer") or "").strip() or None
         person = self._person(body)
         command = Resolve(id=f"slack:view:{view.get('id')}", escalation_id=escalation_id, actor=person, answer=answer)
         try:
@@ -229,13 +230,13 @@ class SlackInbound:
         action_id = str(((body.get("actions") or [{}])[0]).get("action_id"))
         person = self._person(body)
         if action_id == ui.HOME_AWAY:
-            await self.client.views_open(trigger_id=str(body["trigger_id"]), view=ui.away_modal())
+            await self.client.views_open(trigger_id=str(body["trigger_id"]), view=views.away_modal())
             return
         await self.service.presence.back(person)
         await self.home.publish(person)
 
     async def on_away_submitted(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
-        values = ui.modal_values(body.get("view") or {})
+        values = views.modal_values(body.get("view") or {})
         words = away_words(values.get("when") or "", values.get("note") or "")
         person = self._person(body)
         try:
@@ -271,11 +272,13 @@ class SlackInbound:
                 await self._tell(body, respond, person.id, "That escalation does not exist, or is not visible to you.")
                 return
             if action_id == ui.SHOW_QUESTION:
-                await self._open_view(str(body["trigger_id"]), ui.question_modal(card_view(esc)))
+                await self._open_view(str(body["trigger_id"]), views.question_modal(card_view(esc)))
             elif esc.status != Status.open:
                 await self._tell(body, respond, person.id, f"This escalation is already {esc.status.value}.")
             else:
-                await self._open_view(str(body["trigger_id"]), ui.resolve_modal(esc.id, target.version, esc.question))
+                await self._open_view(
+                    str(body["trigger_id"]), views.resolve_modal(esc.id, target.version, esc.question)
+                )
             return
 
         command: BaseCommand | None = None
@@ -333,7 +336,7 @@ class SlackInbound:
                 await respond(
                     replace_original=True,
                     text=done,
-                    blocks=ui.answered_dm_blocks(message.get("blocks") or [], done),
+                    blocks=notices.answered_dm_blocks(message.get("blocks") or [], done),
                 )
             except SlackClientError:
                 log.info("could not update the DM", extra={"escalation_id": target.escalation_id})

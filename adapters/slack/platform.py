@@ -27,8 +27,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from workflows.clock import Clock
 from workflows.service import EscalationService
 
+from .home import SlackHome, SlackLinks
 from .listeners import SlackInbound
-from .sender import SlackHome, SlackLinks, SlackSender, retry_after_of
+from .sender import SlackSender, retry_after_of
 from .user_groups import SlackUserGroups
 
 log = logging.getLogger("escalation_bot.slack")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from adapters.slack.blocks import dm_blocks, parse_action
+from adapters.slack.blocks import parse_action
+from adapters.slack.notices import dm_blocks
 from adapters.slack.text import escape, escaped_chunks, link, truncated
 from bot.config import parse_config
 from workflows.commands import Claim, Open
