@@ -13,7 +13,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workflows.model import PersonRef
 
 from .direct import Repository
-from .tables import AbsenceRow, PersonZoneRow, RosterMemberRow
+from .tables import AbsenceRow, AuditRow, PersonZoneRow, RosterMemberRow
+
+# The audit trail's actions for a person joining or leaving an open rotation themselves.
+ROSTER_JOINED = "roster_joined"
+ROSTER_LEFT = "roster_left"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,22 @@ class RosterMemberRepository(Repository):
             index_elements=[RosterMemberRow.community, RosterMemberRow.person], set_=values
         )
         await self.session.execute(stmt)
+        # The row holds only the latest word; the audit trail keeps each join and leave, under
+        # the community (there is no escalation), in the same transaction.
+        self.session.add(
+            AuditRow(
+                escalation_id=f"community:{community}"[:64],
+                tenant=person.tenant,
+                at=at,
+                actor=person.key,
+                platform=person.platform.value,
+                action=ROSTER_JOINED if member else ROSTER_LEFT,
+                command_id=f"roster:{community}:{person.key}:{at.isoformat()}"[:300],
+                version=0,
+                detail=None,
+            )
+        )
+        await self.session.flush()
 
     async def of(self, community: str) -> list[tuple[PersonRef, bool]]:
         """Each person who joined (True) or left (False) ``community``, in the order they did."""

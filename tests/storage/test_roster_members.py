@@ -97,6 +97,10 @@ async def test_who_leaves_is_no_longer_assigned_and_their_question_moves_on(repl
     assert (await one.service.presence.respond(ADA, Leave("sdk"))).text.endswith(
         "not in the Mobile SDK rotation; nothing changed."
     )
+    async with one.store.unit_of_work() as uow:  # each word audited once, under the community
+        assert await uow.audit.count(escalation_id="community:sdk", action="roster_joined", actor=CHEN.key) == 1
+        assert await uow.audit.count(escalation_id="community:sdk", action="roster_left", actor=ADA.key) == 1
+        assert await uow.audit.count(action="roster_left") == 1  # "nothing changed" is not audited
 
 
 @pytest.mark.parametrize(
