@@ -5,7 +5,7 @@
   var COLOURS = ["#0b5cad", "#cf222e", "#2da44e", "#8250df"];
   function draw(el) {
     var spec = JSON.parse(el.getAttribute("data-chart"));
-    var series = [{}];
+    var series = [{ label: "Week" }];
     spec.series.forEach(function (label, i) {
       series.push({ label: label, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: true,
                     dash: /business/.test(label) ? [6, 4] : undefined,
@@ -17,6 +17,8 @@
       series: series,
       axes: [{}, { label: spec.unit, size: 60 }],
       scales: { x: { time: true } },
+      // The numbers stand in the table beside the chart; the legend only names the lines.
+      legend: { live: false },
     };
     el.setAttribute("data-drawn", "yes");
     return new uPlot(options, spec.data, el);
