@@ -155,6 +155,7 @@ async def test_an_admin_acts_as_the_chat_would_and_it_is_audited_via_console(web
     assert all((r.detail or {}).get("via") == "console" for r in rows)
     timeline = await web.page(page)
     assert "priority changed" in timeline and "via console" in timeline
+    assert "by: slack:U0ADMIN" not in timeline  # said once, as who acted
 
 
 async def test_a_post_without_the_csrf_token_changes_nothing(web: Console) -> None:
@@ -323,3 +324,12 @@ async def test_every_page_weighs_under_300_kb_with_what_it_loads(web: Console) -
             assert response.status == 200, asset
             total += len(await response.read())
         assert total < 300_000, (path, total)
+
+
+def test_timeline_details_read_as_words() -> None:
+    from adapters.web.views.escalations import detail_words
+
+    names = {"slack:U0ADA": "Ada"}
+    detail = {"owner": "slack:U0ADA", "answer": True, "held": False, "via": "console", "to": ["slack:U0ADA", "x"]}
+    assert detail_words(detail, names, "slack:U0BO") == ["owner: Ada", "answer", "to: Ada, x"]
+    assert detail_words({"by": "slack:U0BO", "reason": "dup"}, names, "slack:U0BO") == ["reason: dup"]

@@ -82,6 +82,24 @@ async def escalation_list(request: web.Request) -> web.StreamResponse:
     return render(request, "escalations.html", context)
 
 
+def detail_words(detail: dict[str, Any], names: dict[str, str], actor: str) -> list[str]:
+    """An audit entry's details as a reader wants them: people by name, a flag by its
+    name alone (``answer`` rather than ``answer: True``), nothing for an unset one, and
+    not again who acted."""
+    words = []
+    for key, value in detail.items():
+        label = key.replace("_", " ")
+        if key == "via" or (key == "by" and value == actor) or value is None or value is False or value in ("", [], {}):
+            continue
+        if value is True:
+            words.append(label)
+        elif isinstance(value, list):
+            words.append(f"{label}: {', '.join(names.get(str(v), str(v)) for v in value)}")
+        else:
+            words.append(f"{label}: {names.get(str(value), value)}")
+    return words
+
+
 def _communities(request: web.Request, viewer: Viewer) -> list[Any]:
     return viewer.visible_communities(console_of(request).communities())
 
@@ -96,6 +114,7 @@ async def escalation_page(request: web.Request, *, problem: str | None = None, s
     community = esc.community
     people = [*community.experts, *([community.lead] if community.lead else [])]
     names = {ref.key: person.label() for person in people for ref in person.refs}
+    names.update({person.key: person.label() for person in people})
     for ref in (esc.requester, esc.owner.person if esc.owner else None, esc.resolved_by):
         if ref is not None and ref.name:
             names.setdefault(ref.key, ref.name)
@@ -106,6 +125,7 @@ async def escalation_page(request: web.Request, *, problem: str | None = None, s
         "experts": [e for e in esc.community.experts],
         "priorities": [p.value for p in Priority],
         "names": names,
+        "timeline": [(entry, detail_words(entry.detail, names, entry.actor)) for entry in detail.audit],
         "problem": problem,
         "may_retry": viewer.may_retry_deliveries,
     }
