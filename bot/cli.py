@@ -19,6 +19,8 @@ from .logs import setup_logging
 from .migrate import SchemaNotCurrent
 from .report import LEGEND, TABLES
 
+DEMO_PORT = 3000  # the demo's console, when no port is given (any free one if it is taken)
+
 __all__ = ["CliError", "main"]
 
 # What each command reads from the environment (and .env): only these are validated for it,
@@ -73,10 +75,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--migrate", action="store_true", help="create or upgrade the database schema first")
     serve.add_argument("--port", type=_port, help="port to listen on, 1-65535 (default: PORT, else 3000)")
     _command(sub, "migrate", "create or upgrade the database schema, and say what was done")
-    demo = _command(sub, "demo", "run a whole escalation story on a simulated clock, in the terminal")
-    demo.add_argument(
-        "--console", nargs="?", const=3000, type=_port, metavar="PORT", help="then serve the web console on it"
+    demo = _command(
+        sub,
+        "demo",
+        "run a whole escalation story on a simulated clock, in the terminal",
+        "In a terminal it then serves the web console over the story's database and prints a link "
+        "to the demo's escalation (Ctrl-C to stop); elsewhere (a pipe, CI) it ends after the story.",
     )
+    shown = demo.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--console",
+        nargs="?",
+        const=DEMO_PORT,
+        type=_port,
+        metavar="PORT",
+        help=f"then serve the web console on PORT (default {DEMO_PORT}), even when not in a terminal",
+    )
+    shown.add_argument("--no-console", action="store_true", help="end after the story, even in a terminal")
     playground = _command(
         sub,
         "playground",
@@ -186,7 +201,12 @@ def _run(args: argparse.Namespace) -> int:
         from .demo import run_demo
 
         setup_logging("text", "WARNING")
-        return asyncio.run(run_demo(console_port=args.console))
+        if args.console is not None:
+            return asyncio.run(run_demo(console_port=args.console))
+        # In a terminal, someone is there to open the link; in a pipe or CI, nobody would
+        # stop the server, so the demo ends after the story and says how to get a link.
+        here = not args.no_console and sys.stdin.isatty() and sys.stdout.isatty()
+        return asyncio.run(run_demo(console_port=DEMO_PORT if here else None, any_port=here))
     if args.command == "playground":
         from .playground import run_playground
 

@@ -7,6 +7,8 @@ and dispatcher; only the platform is a console that prints what people would see
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 import secrets
 import signal
 import sys
@@ -72,7 +74,16 @@ def person(ident: str, name: str) -> PersonRef:
     return PersonRef(platform=Platform.slack, id=ident, tenant="T0DEMO", name=name)
 
 
-async def run_demo(out: TextIO = sys.stdout, console_port: int | None = None) -> int:
+# What the demo says when it does not serve the console: one line, a command that does.
+NO_CONSOLE = (
+    "\nTo see this story in the web console, run the demo in a terminal, or: "
+    "python3 tasks.py demo --console (installed: escalation-bot demo --console)\n"
+)
+
+
+async def run_demo(out: TextIO = sys.stdout, console_port: int | None = None, *, any_port: bool = False) -> int:
+    """The story; then, with ``console_port``, the web console over its database until
+    interrupted (on any free port instead, with ``any_port``, when that one is taken)."""
     clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     directory = parse_config(DEMO_CONFIG, "demo")
     with tempfile.TemporaryDirectory(prefix="escalation-demo-") as tmp:
@@ -160,17 +171,20 @@ async def run_demo(out: TextIO = sys.stdout, console_port: int | None = None) ->
             )
             ok = final.status.value == "resolved" and not counts.get("pending")
             if console_port is None:
-                out.write("\nTo see this story in the web console: python3 tasks.py demo --console\n")
+                out.write(NO_CONSOLE)
                 return 0 if ok else 1
-            await _serve_console(runtime, directory, esc.id, console_port, out)
+            if not await _serve_console(runtime, directory, esc.id, console_port, any_port, out):
+                return 2
             return 0 if ok else 1
         finally:
             await runtime.stop()
 
 
-async def _serve_console(runtime: Runtime, directory: Directory, escalation_id: str, port: int, out: TextIO) -> None:
+async def _serve_console(
+    runtime: Runtime, directory: Directory, escalation_id: str, port: int, any_port: bool, out: TextIO
+) -> bool:
     """The web console over the demo's database, until interrupted, with a link that signs
-    in as the local operator and opens the demo's escalation."""
+    in as the local operator and opens the demo's escalation; False if it cannot listen."""
     from aiohttp import web
 
     from adapters.web import ConsoleConfig, WebConsole
@@ -180,13 +194,27 @@ async def _serve_console(runtime: Runtime, directory: Directory, escalation_id: 
     from .config_check import describe_policy
 
     queries = ConsoleStore(runtime.store)
-    config = ConsoleConfig(secret=secrets.token_bytes(32), public_url=f"http://127.0.0.1:{port}")
+    # The console's address is known once it listens: a mount reads it at each request.
+    config = ConsoleConfig(secret=secrets.token_bytes(32), public_url="http://127.0.0.1")
     # Sessions and the link run on the real clock; the story ran on a simulated one.
     console = WebConsole(config, runtime.service, directory, queries, queries, SystemClock(), describe_policy)
     app = build_app(runtime, mounts=[console.mount], start_jobs=False)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    for attempt in (port, 0) if any_port else (port,):
+        site = web.TCPSite(runner, "127.0.0.1", attempt)
+        try:
+            await site.start()
+            break
+        except OSError as exc:
+            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            problem = f"port {port} is not free ({reason})"
+    else:
+        await runner.cleanup()
+        sys.stderr.write(f"escalation-bot: demo: cannot serve the console: {problem}; try --console PORT\n")
+        return False
+    bound = runner.addresses[0][1]
+    console.config = config = dataclasses.replace(config, public_url=f"http://127.0.0.1:{bound}")
     link = await console.new_link(OPERATOR, f"/console/escalations/{escalation_id}")
     out.write(f"\nThe web console shows this escalation (Ctrl-C to stop): {link}\n")
     out.flush()
@@ -197,4 +225,5 @@ async def _serve_console(runtime: Runtime, directory: Directory, escalation_id: 
     try:
         await stop.wait()
     finally:
-        await runner.shutdown()
+        await runner.cleanup()
+    return True
