@@ -9,7 +9,11 @@ import textwrap
 
 from storage.tables import OutboxRow
 from workflows.clock import SystemClock
+from workflows.console import OPERATOR
+from workflows.deliveries import RetryDeliveries
+from workflows.service import EscalationService
 
+from .config import Directory
 from .database import open_store
 
 WIDTH = 100
@@ -19,8 +23,9 @@ async def run_outbox(database_url: str, args: argparse.Namespace) -> int:
     store = await open_store(database_url)
     try:
         if args.outbox_command == "retry":
-            async with store.unit_of_work() as uow:
-                count = await uow.outbox.retry_failed(SystemClock().now(), args.ids or None)
+            # The service's command, as the console's: the operator at the terminal, audited.
+            service = EscalationService(store, Directory([]), SystemClock())
+            count = await service.deliveries.retry(RetryDeliveries(OPERATOR, args.ids or None, via="cli"))
             print(f"{count} failed row(s) queued for delivery again")
             return 0
         status = getattr(args, "status", "failed")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Text, and_, exists, false, func, or_, select, update
+from sqlalchemy import ColumnElement, String, Text, and_, func, or_, select, update
 
 from workflows.console import (
     AuditEntry,
@@ -25,31 +25,12 @@ from workflows.metrics import AuditEvent
 from workflows.model import Escalation, Expert, PersonRef, Status
 from workflows.presence import away_now
 
-from .tables import AuditRow, EscalationRow, OutboxRow, ScopeRow, SignInLinkRow
+from .reach import within as _within
+from .tables import EscalationRow, OutboxRow, SignInLinkRow
 from .unit_of_work import Store
 
 # Being handed a question (the report's interruptions).
 HANDED_ACTIONS = ("auto_assigned", "auto_reassigned", "assigned", "reassigned", "declined")
-
-
-def _within(reach: Reach) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if reach.scope is not None:
-        conditions.append(
-            exists().where(
-                ScopeRow.escalation_id == EscalationRow.id,
-                ScopeRow.platform == reach.scope.platform,
-                or_(ScopeRow.tenant == reach.scope.tenant, ScopeRow.tenant == ""),
-            )
-        )
-    if reach.communities is not None:
-        mine: list[ColumnElement[bool]] = []
-        if reach.requester:
-            mine.append(EscalationRow.requester == reach.requester)
-        if reach.communities:
-            mine.append(EscalationRow.community.in_(list(reach.communities)))
-        conditions.append(or_(*mine) if mine else false())
-    return conditions
 
 
 def _like(words: str) -> str:
@@ -149,35 +130,6 @@ class ConsoleStore:
         )
         async with self.store.unit_of_work() as uow:
             return [_delivery(row) for row in (await uow.session.execute(query)).scalars()]
-
-    async def retry_delivery(self, reach: Reach, delivery_id: int, actor: PersonRef, now: datetime) -> bool:
-        """Queue a failed delivery again (``outbox retry``), audited on its escalation."""
-        async with self.store.unit_of_work() as uow:
-            query = (
-                select(OutboxRow.escalation_id, EscalationRow.tenant, EscalationRow.version)
-                .join(EscalationRow, EscalationRow.id == OutboxRow.escalation_id)
-                .where(OutboxRow.id == delivery_id, OutboxRow.status == "failed", *_within(reach))
-            )
-            found = (await uow.session.execute(query)).one_or_none()
-            if found is None:
-                return False
-            if not await uow.outbox.retry_failed(now, [delivery_id]):
-                return False
-            uow.session.add(
-                AuditRow(
-                    escalation_id=found.escalation_id,
-                    tenant=found.tenant,
-                    at=now,
-                    actor=actor.key,
-                    platform=actor.platform.value,
-                    action="delivery_retried",
-                    command_id=f"retry:{delivery_id}:{now.isoformat()}",
-                    version=found.version,
-                    detail={"delivery": delivery_id, "via": "console"},
-                )
-            )
-            await uow.session.flush()
-        return True
 
     async def open_now(self, reach: Reach, communities: Sequence[str]) -> list[Escalation]:
         """Open escalations of these communities (a range of the (community, status) index each)."""

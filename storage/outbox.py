@@ -9,10 +9,12 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
+from workflows.console import Reach
 from workflows.effects import EFFECT_ADAPTER, Effect, effect_target
 
+from . import reach
 from .direct import Prebuilt, Repository, Serialized
-from .tables import OutboxRow
+from .tables import EscalationRow, OutboxRow
 
 _OUTBOX = cast(Table, OutboxRow.__table__)
 _OUTBOX_COLUMNS = [
@@ -125,6 +127,14 @@ class OutboxRepository(Repository):
             .values(status="failed", last_error=error[:2000], lease_until=None, attempts=OutboxRow.attempts + 1)
             .execution_options(synchronize_session=False)
         )
+
+    async def failed_within(self, ids: Sequence[int] | None, within: Reach | None) -> list[tuple[int, str]]:
+        query = select(OutboxRow.id, OutboxRow.escalation_id).where(OutboxRow.status == "failed")
+        if ids is not None:
+            query = query.where(OutboxRow.id.in_(list(ids)))
+        if within is not None:
+            query = query.join(EscalationRow, EscalationRow.id == OutboxRow.escalation_id).where(*reach.within(within))
+        return [(int(i), str(e)) for i, e in (await self.session.execute(query.order_by(OutboxRow.id))).all()]
 
     async def retry_failed(self, now: datetime, ids: Sequence[int] | None = None) -> int:
         stmt = update(OutboxRow).where(OutboxRow.status == "failed")

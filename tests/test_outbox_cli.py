@@ -41,6 +41,12 @@ async def test_failed_rows_are_listed_and_retried(
     assert "1 failed" in out
     assert "post_card" in out and "slack:C0SDK0001" in out and "is_archived: the channel is archived" in out
 
+    listing = Store(database_url)
+    try:
+        async with listing.unit_of_work() as uow:
+            failed = [row.id for row in await uow.outbox.list("failed")]
+    finally:
+        await listing.close()
     assert await_main(["outbox", "retry"]) == 0
     assert "1 failed row(s) queued" in capsys.readouterr().out
 
@@ -50,6 +56,10 @@ async def test_failed_rows_are_listed_and_retried(
     try:
         assert await again.dispatch() == 1
         assert healed.kinds()[-1] == "post_card"
+        # The service's retry, as the console's: audited on the escalation, by the operator.
+        async with again.store.unit_of_work() as uow:
+            retried = [r for r in await uow.audit.for_escalation(esc.id) if r.action == "delivery_retried"]
+        assert [(r.actor, r.detail) for r in retried] == [("console:operator", {"deliveries": failed, "via": "cli"})]
     finally:
         await again.stop()
     assert await_main(["outbox", "list", "--status", "all"]) == 0

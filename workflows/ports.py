@@ -6,11 +6,14 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .commands import Roster
 from .effects import Effect
 from .model import Attachment, Escalation, MessageRef, PersonRef
+
+if TYPE_CHECKING:
+    from .console import Reach
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ class MessagesPort(Protocol):
 
 class OutboxPort(Protocol):
     async def append(self, escalation_id: str, version: int, effects: Sequence[Effect], now: datetime) -> None: ...
+    async def failed_within(self, ids: Sequence[int] | None, within: Reach | None) -> list[tuple[int, str]]:
+        """(row id, escalation id) of the failed rows among ``ids`` (None: all) within the reach."""
+        ...
+
+    async def retry_failed(self, now: datetime, ids: Sequence[int] | None = None) -> int: ...
 
 
 class InboundPort(Protocol):

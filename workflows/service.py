@@ -20,6 +20,7 @@ from .clock import Clock
 from .commands import BaseCommand, MoveOn, Open, Tick
 from .decide import Decision, decide
 from .decide_inputs import live_community, needs_roster, with_found_before, with_live_roster, with_roster
+from .deliveries import Deliveries
 from .directory import Directory, is_admin
 from .errors import Reason, Refused
 from .model import SYSTEM, Community, Escalation, MessageRef, PersonRef, Priority, Status, Step
@@ -77,6 +78,7 @@ class EscalationService(Queries):
         self._stale_errors = stale_errors
         self._listeners: list[Callable[[Escalation, Decision], None]] = []
         self.presence = Presence(self)
+        self.deliveries = Deliveries(self)
         self.user_groups = UserGroups(self)
 
     def on_commit(self, listener: Callable[[Escalation, Decision], None]) -> None:

@@ -11,7 +11,6 @@ from storage import Store
 from storage.tables import SignInLinkRow
 from workflows.clock import FakeClock
 from workflows.commands import Claim
-from workflows.delivery import PermanentDeliveryError
 from workflows.model import Priority, Status
 
 from .conftest import ADA, ADMIN, BEN, GLOBEX_USER, LEE, OTHER, SAM, Console, console_config, make_console
@@ -169,39 +168,6 @@ async def test_a_post_without_the_csrf_token_changes_nothing(web: Console) -> No
     response = await web.post(f"/console/escalations/{esc.id}/cancel", {"csrf": "x"})
     assert response.status == 403
     assert (await web.reload(esc)).status == Status.open
-
-
-async def _failed_delivery(web: Console) -> int:
-    web.slack.fail = lambda effect: PermanentDeliveryError("channel_not_found", code="channel_not_found")
-    esc = await web.open(SAM, "sdk", "Delivery will fail")
-    web.slack.fail = None
-    async with web.runtime.store.unit_of_work() as uow:
-        failed = [r for r in await uow.outbox.list("failed") if r.escalation_id == esc.id]
-    assert failed, "the card's delivery failed"
-    return failed[0].id
-
-
-async def test_a_member_cannot_do_an_admins_action(web: Console) -> None:
-    row_id = await _failed_delivery(web)
-    await web.sign_in(LEE)  # the sdk lead: acts on sdk, but retrying deliveries is for admins
-    page = await web.page("/console/deliveries")
-    assert "channel_not_found" in page and f"/console/deliveries/{row_id}/retry" not in page
-    response = await web.post(f"/console/deliveries/{row_id}/retry", {}, from_page="/console/deliveries")
-    assert response.status == 403
-    async with web.runtime.store.unit_of_work() as uow:
-        assert row_id in [r.id for r in await uow.outbox.list("failed")]
-
-
-async def test_an_admin_retries_a_failed_delivery(web: Console) -> None:
-    row_id = await _failed_delivery(web)
-    await web.sign_in(ADMIN)
-    response = await web.post(f"/console/deliveries/{row_id}/retry", {}, from_page="/console/deliveries")
-    assert response.status == 303
-    await web.runtime.dispatch()
-    async with web.runtime.store.unit_of_work() as uow:
-        assert row_id not in [r.id for r in await uow.outbox.list("failed")]
-        audit = await uow.audit.count(action="delivery_retried", actor=ADMIN.key)
-    assert audit == 1
 
 
 async def test_the_list_filters_and_pages(web: Console) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from workflows.deliveries import RetryDeliveries
+from workflows.errors import Refused
+
 from ..console import console_of, render, viewer_of
 
 
@@ -17,14 +20,18 @@ async def deliveries(request: web.Request) -> web.StreamResponse:
 
 
 async def retry(request: web.Request) -> web.StreamResponse:
+    """The service's own retry (as `outbox retry`): it decides who may, and audits it."""
     console, viewer = console_of(request), viewer_of(request)
-    if not viewer.may_retry_deliveries:
-        raise web.HTTPForbidden(text="Only an admin can retry a delivery.")
     try:
         delivery_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    if not await console.queries.retry_delivery(viewer.reach(), delivery_id, viewer.person, console.clock.now()):
+    command = RetryDeliveries(viewer.person, (delivery_id,), within=viewer.reach(), via="console")
+    try:
+        retried = await console.service.deliveries.retry(command)
+    except Refused as refusal:
+        raise web.HTTPForbidden(text=refusal.message) from None
+    if not retried:
         raise web.HTTPNotFound()
     back = str((await request.post()).get("back") or "")
     location = back if back.startswith("/console/") and not back.startswith("//") else "/console/deliveries"
