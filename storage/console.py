@@ -8,10 +8,10 @@ and their communities'. An escalation outside the reach reads as missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Text, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, String, Text, and_, delete, func, or_, select, update
 
 from workflows.console import (
     AuditEntry,
@@ -26,7 +26,7 @@ from workflows.model import Escalation, Expert, PersonRef, Status
 from workflows.presence import away_now
 
 from .reach import within as _within
-from .tables import EscalationRow, OutboxRow, SignInLinkRow
+from .tables import ConsoleSessionRow, EscalationRow, OutboxRow, SignInLinkRow
 from .unit_of_work import Store
 
 # Being handed a question (the report's interruptions).
@@ -221,3 +221,35 @@ class ConsoleStore:
                 await uow.session.execute(select(SignInLinkRow.person).where(SignInLinkRow.token_hash == token_hash))
             ).scalar_one()
         return PersonRef.model_validate(person)
+
+    # ------------------------------------------------------------ sessions
+
+    async def start(self, id_hash: str, person: PersonRef, now: datetime, expires_at: datetime) -> None:
+        """A new session's row; rows of sessions expired a day ago go (they can never be live)."""
+        async with self.store.unit_of_work() as uow:
+            await uow.session.execute(
+                delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at < now - timedelta(days=1))
+            )
+            uow.session.add(
+                ConsoleSessionRow(
+                    id_hash=id_hash, person=person.key, created_at=now, expires_at=expires_at, ended_at=None
+                )
+            )
+            await uow.session.flush()
+
+    async def live(self, id_hash: str, now: datetime) -> bool:
+        query = select(ConsoleSessionRow.id_hash).where(
+            ConsoleSessionRow.id_hash == id_hash,
+            ConsoleSessionRow.ended_at.is_(None),
+            ConsoleSessionRow.expires_at > now,
+        )
+        async with self.store.unit_of_work() as uow:
+            return (await uow.session.execute(query)).scalar_one_or_none() is not None
+
+    async def end(self, id_hash: str, now: datetime) -> None:
+        async with self.store.unit_of_work() as uow:
+            await uow.session.execute(
+                update(ConsoleSessionRow)
+                .where(ConsoleSessionRow.id_hash == id_hash, ConsoleSessionRow.ended_at.is_(None))
+                .values(ended_at=now)
+            )

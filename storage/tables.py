@@ -263,6 +263,21 @@ class SignInLinkRow(Base):
     used_at: Mapped[datetime | None]
 
 
+class ConsoleSessionRow(Base):
+    """A signed-in browser of the web console, by the SHA-256 of the session id its cookie
+    carries: the cookie is honoured only while its row is here, unexpired and not ended, so
+    signing out ends it even where the cookie was copied."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_expires_at", "expires_at"),)
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(300))  # PersonRef.key: who, for an operator reading it
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
 class AbsenceRow(Base):
     """Who said they are away, until when (None: until they say they are back), and who
     said so when. One row per person (``PersonRef.key``); ``back`` deletes it."""

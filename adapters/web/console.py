@@ -24,7 +24,8 @@ from workflows.service import EscalationService
 
 from .config import ConsoleConfig
 from .oidc import OidcClient
-from .session import Session, csrf_ok, read_session, token_hash
+from .session import Session, csrf_ok, read_session, start_session, token_hash
+from .session import end_session as clear_session
 
 log = logging.getLogger("escalation_bot.console")
 
@@ -87,6 +88,22 @@ class WebConsole:
         query = {"token": token, **({"next": then} if then else {})}
         return self.config.url(f"/console/signin/link?{urlencode(query)}")
 
+    # ------------------------------------------------------------ sessions
+
+    async def begin_session(self, response: web.StreamResponse, person: PersonRef) -> None:
+        """Sign ``person`` in: the cookie, and the server's record of it."""
+        now = self.clock.now()
+        session = start_session(response, self.config, person, now)
+        await self.links.start(token_hash(session.id), person, now, now + self.config.session_ttl)
+
+    async def end_session(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Sign out: the server forgets the session (a copy of the cookie no longer works),
+        and the browser its cookie."""
+        session: Session | None = request.get(SESSION)
+        if session is not None:
+            await self.links.end(token_hash(session.id), self.clock.now())
+        clear_session(response)
+
     # ------------------------------------------------------------ the viewer
 
     def communities(self) -> Sequence[Community]:
@@ -135,7 +152,12 @@ class WebConsole:
 
     @web.middleware
     async def _signed_in(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        session = read_session(request, self.config, self.clock.now())
+        if request.path.startswith("/console/static/"):
+            return await handler(request)  # no session to look up for a stylesheet
+        now = self.clock.now()
+        session = read_session(request, self.config, now)
+        if session is not None and not await self.links.live(token_hash(session.id), now):
+            session = None  # signed out (or never recorded): the cookie alone is not enough
         request[SESSION] = session
         if session is not None:
             request[VIEWER] = self.viewer(session.person)

@@ -61,14 +61,19 @@ class Session:
     person: PersonRef
     csrf: str
     expires: float
+    # Random, and known to the server by its hash: the cookie counts only while the
+    # server still holds that session (sign-out ends it there, wherever the cookie went).
+    id: str
 
 
 def read_session(request: web.Request, config: ConsoleConfig, now: datetime) -> Session | None:
+    """The cookie's session if it is ours and unexpired; whether the server still holds it
+    is the caller's question (``SignInLinks.live``)."""
     value = unsign(config.secret, "session", request.cookies.get(SESSION_COOKIE), now)
     if value is None:
         return None
     try:
-        return Session(PersonRef.model_validate(value["p"]), str(value["c"]), float(value["exp"]))
+        return Session(PersonRef.model_validate(value["p"]), str(value["c"]), float(value["exp"]), str(value["s"]))
     except (KeyError, ValueError):
         return None
 
@@ -85,12 +90,15 @@ def _set(response: web.StreamResponse, config: ConsoleConfig, name: str, value: 
     )
 
 
-def start_session(response: web.StreamResponse, config: ConsoleConfig, person: PersonRef, now: datetime) -> None:
+def start_session(response: web.StreamResponse, config: ConsoleConfig, person: PersonRef, now: datetime) -> Session:
+    """The cookie of a new session; the caller records ``Session.id`` (hashed) on the server."""
     expires = now + config.session_ttl
-    value = {"p": person.model_dump(mode="json"), "c": secrets.token_urlsafe(24), "exp": expires.timestamp()}
+    session = Session(person, secrets.token_urlsafe(24), expires.timestamp(), secrets.token_urlsafe(32))
+    value = {"p": person.model_dump(mode="json"), "c": session.csrf, "exp": session.expires, "s": session.id}
     _set(
         response, config, SESSION_COOKIE, sign(config.secret, "session", value), int(config.session_ttl.total_seconds())
     )
+    return session
 
 
 def end_session(response: web.StreamResponse) -> None:

@@ -9,14 +9,7 @@ from aiohttp import web
 
 from ..console import console_of, render
 from ..oidc import SignInFailed
-from ..session import (
-    end_session,
-    forget_signin,
-    recall_signin,
-    remember_signin,
-    start_session,
-    token_hash,
-)
+from ..session import forget_signin, recall_signin, remember_signin, token_hash
 
 log = logging.getLogger("escalation_bot.console")
 
@@ -52,7 +45,7 @@ async def signin_link(request: web.Request) -> web.StreamResponse:
         }
         return render(request, "signin.html", context, status=403)
     response = redirect(_next(request.query.get("next")))
-    start_session(response, console.config, person, console.clock.now())
+    await console.begin_session(response, person)
     log.info("console sign-in", extra={"person": person.key, "by": "link"})
     return response
 
@@ -100,14 +93,14 @@ async def signin_callback(request: web.Request) -> web.StreamResponse:
             raise web.HTTPForbidden(text="Sign-in refused: " + str(exc)) from None
     response = redirect(str(pending.get("next") or "/console/"))
     forget_signin(response)
-    start_session(response, console.config, person, now)
+    await console.begin_session(response, person)
     log.info("console sign-in", extra={"person": person.key, "by": client.provider.name})
     return response
 
 
 async def signout(request: web.Request) -> web.StreamResponse:
     response = redirect("/console/signin")
-    end_session(response)
+    await console_of(request).end_session(request, response)
     return response
 
 
