@@ -388,8 +388,13 @@ def build_directory(config: ConfigFile, source: str = "") -> Directory:
         )
     if not communities:
         raise ConfigError(f"{source or 'configuration'}: no communities are configured")
-    admins = []
+    admins: list[PersonRef] = []
     for index, spec in enumerate(config.admins):
+        # A name from ``people`` is every id they have (Slack, Teams); an id is itself
+        # (a Teams one may be the 29: chat id or the Entra object id).
+        if ":" not in spec and spec.strip():
+            admins.extend(expert_of(spec, f"{source or 'configuration'}: admins[{index}]").refs)
+            continue
         try:
             admins.append(parse_person(spec))
         except ValueError as exc:

@@ -22,11 +22,11 @@ from workflows.console import (
     Reach,
 )
 from workflows.metrics import AuditEvent
-from workflows.model import Escalation, Expert, PersonRef, Status
+from workflows.model import Escalation, Expert, PersonRef, Platform, Status
 from workflows.presence import away_now
 
 from .reach import within as _within
-from .tables import ConsoleSessionRow, EscalationRow, OutboxRow, SignInLinkRow
+from .tables import ConsoleSessionRow, EscalationRow, OutboxRow, SignInLinkRow, TeamsPersonRow
 from .unit_of_work import Store
 
 # Being handed a question (the report's interruptions).
@@ -159,6 +159,18 @@ class ConsoleStore:
         """Expert key -> when they are back (None: until they say so), for those away now."""
         async with self.store.unit_of_work() as uow:
             return await away_now(uow, experts, now)
+
+    async def known_as(self, person: PersonRef) -> PersonRef | None:
+        if person.platform != Platform.teams or not person.aad or not person.tenant:
+            return None
+        query = select(TeamsPersonRow.user_id).where(
+            TeamsPersonRow.tenant == person.tenant, TeamsPersonRow.aad_object_id == person.aad
+        )
+        async with self.store.unit_of_work() as uow:
+            user_id = (await uow.session.execute(query)).scalar_one_or_none()
+        if user_id is None:
+            return None
+        return PersonRef(platform=Platform.teams, id=user_id, tenant=person.tenant, aad=person.aad)
 
     async def history(
         self, reach: Reach, since: datetime, until: datetime, communities: Sequence[str]

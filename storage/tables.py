@@ -263,6 +263,19 @@ class SignInLinkRow(Base):
     used_at: Mapped[datetime | None]
 
 
+class TeamsPersonRow(Base):
+    """A Teams person's chat id (``29:…``) by their Entra ID object id in their tenant, as
+    Teams activities say it (``from.aadObjectId``): a person who signs in to the console
+    with Entra ID is known by the object id alone, the chat knows them by the other."""
+
+    __tablename__ = "teams_people"
+
+    tenant: Mapped[str] = mapped_column(String(200), primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(300))
+    seen_at: Mapped[datetime]
+
+
 class ConsoleSessionRow(Base):
     """A signed-in browser of the web console, by the SHA-256 of the session id its cookie
     carries: the cookie is honoured only while its row is here, unexpired and not ended, so

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .tables import TeamsConversationRow
+from .tables import TeamsConversationRow, TeamsPersonRow
 from .unit_of_work import Store
 
 
@@ -125,3 +125,15 @@ class TeamsConversationStore:
                 .values(unreachable_at=datetime.now(UTC), unreachable_reason=reason[:200])
                 .execution_options(synchronize_session=False)
             )
+
+    async def remember_person(self, tenant: str, aad_object_id: str, user_id: str) -> None:
+        """Who ``aad_object_id`` is in the chat (their ``29:`` id), as Teams last said it."""
+        values = {"tenant": tenant, "aad_object_id": aad_object_id, "user_id": user_id, "seen_at": datetime.now(UTC)}
+        insert = sqlite_insert if self.store.is_sqlite else pg_insert
+        stmt = insert(TeamsPersonRow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["tenant", "aad_object_id"],
+            set_={"user_id": stmt.excluded.user_id, "seen_at": stmt.excluded.seen_at},
+        )
+        async with self.store.unit_of_work() as uow:
+            await uow.session.execute(stmt)

@@ -69,13 +69,35 @@ class Viewer:
         return Reach(scope=self.scope, requester=self.person.key, communities=self.communities)
 
 
-def viewer_for(person: PersonRef, communities: Sequence[Community], admins: Sequence[PersonRef]) -> Viewer:
+def viewer_for(
+    person: PersonRef,
+    communities: Sequence[Community],
+    admins: Sequence[PersonRef],
+    known_as: PersonRef | None = None,
+) -> Viewer:
+    """What the configuration makes of ``person``. ``known_as``: who the chat knows them
+    as, when they signed in under another id of the same tenant (Entra ID's object id for
+    a Teams user, whose chat id is ``29:…``): their questions, communities and actions are
+    that identity's, and an admin named by either id is an admin."""
+    if known_as is not None and person.aad and chat_identity_of(person, known_as):
+        person = known_as.model_copy(update={"name": person.name or known_as.name, "aad": person.aad})
     if person == OPERATOR:
         return Viewer(person, True, tuple(c.key for c in communities), tuple(c.key for c in communities))
     admin = any(a.same(person) for a in admins)
     member = tuple(c.key for c in communities if c.expert_for(person) is not None)
     leads = tuple(c.key for c in communities if c.is_lead(person))
     return Viewer(person, admin, member, leads)
+
+
+def chat_identity_of(signed_in: PersonRef, chat: PersonRef) -> bool:
+    """Whether ``chat`` may stand for ``signed_in``: the same platform and tenant (never
+    another tenant's person), the object id the sign-in vouched for."""
+    return (
+        chat.platform == signed_in.platform
+        and bool(signed_in.tenant)
+        and chat.tenant == signed_in.tenant
+        and chat.aad == signed_in.aad
+    )
 
 
 @dataclass(frozen=True)
@@ -151,6 +173,11 @@ class ConsoleQueries(Protocol):
     async def open_now(self, reach: Reach, communities: Sequence[str]) -> list[Escalation]: ...
     async def loads(self, reach: Reach, expert_keys: Sequence[str]) -> dict[str, int]: ...
     async def away(self, experts: Sequence[Expert], now: datetime) -> dict[str, datetime | None]: ...
+    async def known_as(self, person: PersonRef) -> PersonRef | None:
+        """The chat identity of someone signed in by their Entra object id (``person.aad``),
+        in their tenant, with ``aad`` set; None when the chat has not seen them yet."""
+        ...
+
     async def history(
         self, reach: Reach, since: datetime, until: datetime, communities: Sequence[str]
     ) -> tuple[list[Escalation], list[AuditEvent]]: ...

@@ -34,6 +34,10 @@ class PersonRef(Frozen):
     tenant: str = ""
     # Display only: the same person with or without a known name is the same person.
     name: str | None = None
+    # Teams: the person's Entra ID (AAD) object id, when the platform said it (a Teams
+    # activity's ``aadObjectId``, an Entra sign-in's ``oid``). Configuration may name a
+    # Teams person by it instead of their ``29:`` chat id; never stored with the person.
+    aad: str | None = Field(default=None, exclude=True)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PersonRef):
@@ -48,7 +52,12 @@ class PersonRef(Frozen):
         return f"{self.platform.value}:{self.id}"
 
     def same(self, other: PersonRef | None) -> bool:
-        if other is None or other.platform != self.platform or other.id != self.id:
+        """The same person: same platform and id, or on Teams an id that is the other's
+        Entra object id (``teams:29:1abc`` and ``teams:<object id>`` name one person once
+        either says both); in the same tenant unless one leaves it open."""
+        if other is None or other.platform != self.platform:
+            return False
+        if other.id != self.id and not _same_aad(self, other):
             return False
         return not self.tenant or not other.tenant or self.tenant == other.tenant
 
@@ -71,6 +80,10 @@ class PersonRef(Frozen):
             return None
         name = parts[3] if len(parts) == 4 and parts[3] else None
         return cls(platform=platform, id=parts[2], tenant=parts[1], name=name)
+
+
+def _same_aad(one: PersonRef, other: PersonRef) -> bool:
+    return bool((one.aad and one.aad in (other.id, other.aad)) or (other.aad and other.aad in (one.id, one.aad)))
 
 
 SYSTEM = PersonRef(platform=Platform.system, id="escalation-bot", name="escalation-bot")

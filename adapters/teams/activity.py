@@ -59,6 +59,7 @@ def actor_of(activity: Activity) -> PersonRef:
         id=str(sender.id if sender else ""),
         tenant=tenant(activity),
         name=(sender.name if sender and sender.name else None),
+        aad=str(sender.aad_object_id) if sender and sender.aad_object_id else None,
     )
 
 
@@ -121,3 +122,24 @@ async def remember(conversations: ConversationStore, activity: Activity) -> None
         )
     except Exception:  # remembering is best effort; the activity itself must still be handled
         log.exception("could not save the Teams conversation reference")
+
+
+async def remember_person(
+    conversations: ConversationStore, activity: Activity, known: set[tuple[str, str, str]]
+) -> None:
+    """Keep who the sender is by their Entra object id (``aadObjectId``): signing in to the
+    console with Entra ID names them by it. ``known``: what this process saved already."""
+    sender = activity.from_property
+    if sender is None or not sender.id or not sender.aad_object_id or from_bot(activity):
+        return
+    seen = (tenant(activity), str(sender.aad_object_id), str(sender.id))
+    if not seen[0] or seen in known:
+        return
+    try:
+        await conversations.remember_person(*seen)
+    except Exception:  # best effort, as the conversation reference
+        log.exception("could not save the Teams person's object id")
+        return
+    if len(known) > 10_000:
+        known.clear()
+    known.add(seen)

@@ -43,7 +43,7 @@ from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priorit
 from workflows.requests import COMMAND_WORDS
 from workflows.service import EscalationService
 
-from .activity import actor_of, from_bot, mentions_bot, remember
+from .activity import actor_of, from_bot, mentions_bot, remember, remember_person
 from .activity import base_conversation as _base_conversation
 from .activity import channel_of as _channel_of
 from .activity import event_id as _event_id
@@ -102,6 +102,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
         self.sender = sender
         self.commands = TeamsCommands(service, sender)
         self.message_action = MessageAction(service, self.commands)
+        self._people_seen: set[tuple[str, str, str]] = set()
 
     # ------------------------------------------------------------ every turn
 
@@ -112,6 +113,7 @@ class EscalationTeamsBot(TeamsActivityHandler):
             await self.conversations.mark_unreachable(_base_conversation(activity), "uninstalled")
         else:
             await remember(self.conversations, activity)
+            await remember_person(self.conversations, activity, self._people_seen)
         await super().on_turn(turn_context)
 
     # ------------------------------------------------------------ messages

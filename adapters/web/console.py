@@ -109,8 +109,8 @@ class WebConsole:
     def communities(self) -> Sequence[Community]:
         return self.directory.all()
 
-    def viewer(self, person: PersonRef) -> Viewer:
-        return viewer_for(person, self.directory.all(), getattr(self.directory, "admins", ()))
+    def viewer(self, person: PersonRef, known_as: PersonRef | None = None) -> Viewer:
+        return viewer_for(person, self.directory.all(), getattr(self.directory, "admins", ()), known_as)
 
     # ------------------------------------------------------------ the app
 
@@ -160,7 +160,9 @@ class WebConsole:
             session = None  # signed out (or never recorded): the cookie alone is not enough
         request[SESSION] = session
         if session is not None:
-            request[VIEWER] = self.viewer(session.person)
+            # Signed in by an Entra object id: who the Teams chat knows them as, if it has seen them.
+            known = await self.queries.known_as(session.person) if session.person.aad else None
+            request[VIEWER] = self.viewer(session.person, known)
         if request.path.startswith(OPEN_PATHS):
             return await handler(request)
         if session is None:

@@ -113,4 +113,11 @@ class OidcClient:
             raise SignInFailed(f"{self.provider.label}: the id token names no user or no workspace/tenant")
         if str(tenant) not in self.provider.allowed:
             raise SignInFailed(f"{self.provider.label}: {tenant} is not a workspace or tenant this bot serves")
-        return PersonRef(platform=platform, id=str(user), tenant=str(tenant), name=str(name) if name else None)
+        return PersonRef(
+            platform=platform,
+            id=str(user),
+            tenant=str(tenant),
+            name=str(name) if name else None,
+            # Entra's oid: the chat knows the person by their 29: id, found by this one.
+            aad=str(user) if platform == Platform.teams else None,
+        )

@@ -94,7 +94,9 @@ def start_session(response: web.StreamResponse, config: ConsoleConfig, person: P
     """The cookie of a new session; the caller records ``Session.id`` (hashed) on the server."""
     expires = now + config.session_ttl
     session = Session(person, secrets.token_urlsafe(24), expires.timestamp(), secrets.token_urlsafe(32))
-    value = {"p": person.model_dump(mode="json"), "c": session.csrf, "exp": session.expires, "s": session.id}
+    # The Entra object id is never stored with a person; the session keeps it.
+    who = {**person.model_dump(mode="json"), **({"aad": person.aad} if person.aad else {})}
+    value = {"p": who, "c": session.csrf, "exp": session.expires, "s": session.id}
     _set(
         response, config, SESSION_COOKIE, sign(config.secret, "session", value), int(config.session_ttl.total_seconds())
     )
