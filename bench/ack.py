@@ -6,6 +6,10 @@ Processes: ``serve`` (a real subprocess, Slack and Teams on, Teams authenticatio
 bare baselines (subprocesses), fake Slack Web API and fake Bot Connector (subprocesses),
 and this process, which is the load generator (aiohttp client, loopback only).
 
+Baselines, each in the same run on the same loop: bare Bolt and bare botbuilder, which only
+acknowledge, and for Slack the durable floor (``bench.bare slack-durable``): bare Bolt
+committing one row to a database of its own (same engine) before each ack.
+
 Mix per platform: 40% open (``/escalate sdk ...`` / ``@bot escalate sdk ...``), 40% thread
 replies on posted cards, 20% Claim button clicks. Phases: fixed rates (open loop, latency
 measured from the intended send time, so a slow server cannot hide queueing) and saturation
@@ -36,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,7 +185,9 @@ async def start_serve(
     return Server(proc, url, startup_s, log, event_loop=listening[0]["event_loop"] if listening else "?")
 
 
-async def start_bare(kind: str, slack_api: str, workdir: Path, event_loop: str = "auto") -> Server:
+async def start_bare(
+    kind: str, slack_api: str, workdir: Path, event_loop: str = "auto", database_url: str = ""
+) -> Server:
     log = workdir / f"bare-{kind}.log"
     t0 = time.perf_counter()
     command = [
@@ -193,6 +200,7 @@ async def start_bare(kind: str, slack_api: str, workdir: Path, event_loop: str =
         f"{slack_api}/api/",
         "--event-loop",
         event_loop,
+        *(["--database-url", database_url] if database_url else []),
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: ASYNC220 - started before anything is measured
@@ -679,7 +687,7 @@ async def run(args: Any) -> dict[str, Any]:
         fake_process("teams") as connector,
     ):
         workdir = Path(tmp)
-        async with database(args.db) as url:
+        async with database(args.db) as url, AsyncExitStack() as floor_db:
             # serve starts alone, so its start-up time is not shared with the baselines' imports.
             serve = await start_serve(url, slack_api, connector, workdir, event_loop=args.event_loop)
             bare: dict[str, Server] = {}
@@ -695,6 +703,11 @@ async def run(args: Any) -> dict[str, Any]:
                     start_bare("teams", slack_api, workdir, args.event_loop),
                 )
                 bare.update(slack=bare_slack, teams=bare_teams)
+                if "slack" in args.platforms.split(","):
+                    floor_url = await floor_db.enter_async_context(database(args.db))
+                    bare["floor"] = await start_bare(
+                        "slack-durable", slack_api, workdir, args.event_loop, database_url=floor_url
+                    )
                 results["event_loop"] = {
                     "serve": serve.event_loop,
                     "bare_slack": bare_slack.event_loop,
@@ -742,7 +755,17 @@ async def run(args: Any) -> dict[str, Any]:
                             base: PhaseResult = await phase(bare[platform], baseline)
                             cpu_base = (bare[platform].cpu_s() - cpu0) / max(1, len(base.latencies_ms)) * 1000
                             await asyncio.sleep(pause)
+                            floor: PhaseResult | None = None
+                            cpu_floor = 0.0
+                            if platform == "slack":
+                                cpu0 = bare["floor"].cpu_s()
+                                floor = await phase(
+                                    bare["floor"], Traffic(platform, slack_api, connector, cards=list(traffic.cards))
+                                )
+                                cpu_floor = (bare["floor"].cpu_s() - cpu0) / max(1, len(floor.latencies_ms)) * 1000
+                                await asyncio.sleep(pause)
                             o, b = summary(ours.latencies_ms), summary(base.latencies_ms)
+                            f = summary(floor.latencies_ms) if floor else None
                             figures[name] = {
                                 "serve": {
                                     **o,
@@ -762,6 +785,14 @@ async def run(args: Any) -> dict[str, Any]:
                                 "p99_ratio": ratio(o["p99"], b["p99"]),
                                 "rps_ratio": ratio(ours.rps, base.rps),
                             }
+                            if floor and f:
+                                figures[name]["floor"] = {
+                                    **f,
+                                    "rps": round(floor.rps, 1),
+                                    "errors": floor.errors,
+                                    "cpu_ms_per_request": round(cpu_floor, 2),
+                                }
+                                figures[name]["rps_ratio_floor"] = ratio(ours.rps, floor.rps)
                             rows.append(
                                 [
                                     platform,
@@ -781,6 +812,10 @@ async def run(args: Any) -> dict[str, Any]:
                                     round(cpu_base, 2),
                                     figures[name]["p99_ratio"],
                                     figures[name]["rps_ratio"],
+                                    f["p99"] if f else "-",
+                                    round(floor.rps, 1) if floor else "-",
+                                    round(cpu_floor, 2) if floor else "-",
+                                    figures[name].get("rps_ratio_floor", "-"),
                                 ]
                             )
                         results["platforms"][platform] = figures
@@ -810,7 +845,8 @@ async def run(args: Any) -> dict[str, Any]:
                 print(f"serve logged an error: {line[:300]} ... {line[-1500:]}")
     table(
         f"Acknowledgement latency (ms) and throughput, db={args.db}, serve x{args.replicas}, "
-        f"event loop {results['event_loop']['serve']}: serve vs bare (same run, same loop)",
+        f"event loop {results['event_loop']['serve']}: serve vs bare, and (Slack) vs the durable floor"
+        " (bare Bolt committing one row before its ack; same run, same loop)",
         [
             "platform",
             "phase",
@@ -829,6 +865,10 @@ async def run(args: Any) -> dict[str, Any]:
             "bare cpu ms/req",
             "p99 x",
             "req/s x",
+            "floor p99",
+            "floor req/s",
+            "floor cpu ms/req",
+            "req/s x floor",
         ],
         rows,
     )
