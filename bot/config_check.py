@@ -15,7 +15,8 @@ from collections.abc import Collection
 from workflows.durations import format_duration
 from workflows.model import Community, Expert, Platform
 
-from .config import TIMER_FIELDS, Directory, load_config
+from .config import Directory, load_config
+from .config_file import TIMER_FIELDS
 from .escalate_reactions import describe as describe_escalate_reactions
 from .priorities import describe_priorities
 from .roster_check import joined_lines

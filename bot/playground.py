@@ -29,8 +29,9 @@ from workflows.decide import card_view
 from workflows.model import Escalation, Expert, MessageRef, PersonRef, Platform
 
 from .app import build_app
-from .config import ConfigFile, parse_config, parse_person
+from .config import parse_config, parse_person
 from .config_check import describe_policy
+from .config_file import ConfigFile
 from .database import open_store
 from .errors import CliError
 from .migrate import upgrade
