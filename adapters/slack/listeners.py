@@ -2,7 +2,7 @@
 (who may claim, assign, resolve) live in ``workflows.decide``; a refusal is shown to
 the person who asked, alone.
 
-Every listener commits through the service before it returns, and Bolt (with
+Buttons and selects are ``actions.py``'s. Every listener commits through the service before it returns, and Bolt (with
 ``process_before_response``) acknowledges only then; platform calls that follow from
 a change go through the outbox. The few calls made here (``views.open`` needs the
 trigger id within 3 s, ephemeral refusals) are single, fast requests.
@@ -22,30 +22,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from workflows.availability import away_words
 from workflows.clock import Clock
-from workflows.commands import (
-    Accept,
-    Assign,
-    BaseCommand,
-    Cancel,
-    ChangePriority,
-    Claim,
-    Decline,
-    Deflect,
-    Reassign,
-    Release,
-    Reopen,
-    Reply,
-    Resolve,
-)
-from workflows.decide import card_view
+from workflows.commands import BaseCommand, Claim, Reply, Resolve
 from workflows.errors import Refused
 from workflows.escalate_reactions import configured
-from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority, Status
+from workflows.model import Escalation, MessageRef, PersonRef, Platform
 from workflows.ports import Scope
 from workflows.service import EscalationService
 
 from . import blocks as ui
-from . import notices, views
+from . import views
+from .actions import SlackActions
 from .commands import MAX_TEXT, SLASH, SlackCommands, person_of, scope_of, team_of
 from .home import SlackHome, SlackLinks
 from .reactions import ReactionEscalations
@@ -121,6 +107,7 @@ class SlackInbound:
         self.clock = clock
         self.commands = SlackCommands(service, client, links, home, clock)
         self.escalations = ReactionEscalations(service, client)
+        self.actions = SlackActions(service, client)
 
     # ------------------------------------------------------------ registration
 
@@ -140,7 +127,8 @@ class SlackInbound:
         assert set(handlers) == set(EVENTS)
         for event in EVENTS:
             app.event(event)(self._guard(handlers[event]))
-        app.action(re.compile("^(" + "|".join(re.escape(a) for a in ui.ACTION_IDS) + ")$"))(self._guard(self.on_action))
+        buttons = re.compile("^(" + "|".join(re.escape(a) for a in ui.ACTION_IDS) + ")$")
+        app.action(buttons)(self._guard(self.actions.on_action))
         app.action(re.compile("^(" + "|".join(ui.HOME_ACTION_IDS) + ")$"))(self._guard(self.on_home_action))
         app.command(COMMAND)(self._guard(self.commands.on_command))
         app.view(ui.ESCALATE_MODAL)(self._guard(self.commands.on_escalate_submitted))
@@ -176,31 +164,6 @@ class SlackInbound:
 
     def _scope(self, body: dict[str, Any]) -> Scope:
         return scope_of(body)
-
-    async def _tell(self, body: dict[str, Any], respond: Any, user: str, text: str) -> None:
-        """Something for one person alone: ephemeral where possible, else a DM."""
-        try:
-            if body.get("response_url"):
-                await respond(text=text, response_type="ephemeral", replace_original=False)
-                return
-            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-            if channel:
-                await self.client.chat_postEphemeral(channel=channel, user=user, text=slack_markup(text))
-                return
-            await self.client.chat_postMessage(channel=user, text=slack_markup(text))
-        except SlackClientError:
-            log.warning("could not tell the user", exc_info=True, extra={"user": user})
-
-    async def _run(self, command: BaseCommand, body: dict[str, Any], event: tuple[str, str], respond: Any) -> bool:
-        try:
-            await self.service.handle(command, scope=self._scope(body), event=event)
-            return True
-        except Refused as refusal:
-            await self._tell(body, respond, command.actor.id, escape(refusal.message))
-            return False
-
-    async def _open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        await self.client.views_open(trigger_id=trigger_id, view=view)
 
     # ------------------------------------------------------------ the resolve form
 
@@ -246,112 +209,6 @@ class SlackInbound:
             return
         await ack()
         await self.home.publish(person)
-
-    # ------------------------------------------------------------ buttons and selects
-
-    async def on_action(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
-        await ack()
-        actions = body.get("actions") or []
-        if not actions:
-            return
-        action = actions[0]
-        action_id = str(action.get("action_id"))
-        target = ui.parse_action(action)
-        if target is None:
-            log.warning("action without an escalation", extra={"action_id": action_id})
-            return
-        person = self._person(body)
-        scope = self._scope(body)
-        interaction = f"action:{person.id}:{action.get('action_ts') or body.get('trigger_id')}"
-        event = ("slack", interaction)
-        base: dict[str, Any] = {"id": f"slack:{interaction}", "escalation_id": target.escalation_id, "actor": person}
-
-        if action_id in (ui.SHOW_QUESTION, ui.RESOLVE):
-            esc = await self.service.get(target.escalation_id, scope)
-            if esc is None:
-                await self._tell(body, respond, person.id, "That escalation does not exist, or is not visible to you.")
-                return
-            if action_id == ui.SHOW_QUESTION:
-                await self._open_view(str(body["trigger_id"]), views.question_modal(card_view(esc)))
-            elif esc.status != Status.open:
-                await self._tell(body, respond, person.id, f"This escalation is already {esc.status.value}.")
-            else:
-                await self._open_view(
-                    str(body["trigger_id"]), views.resolve_modal(esc.id, target.version, esc.question)
-                )
-            return
-
-        command: BaseCommand | None = None
-        done: str | None = None
-        if action_id == ui.CLAIM:
-            command = Claim(**base)
-        elif action_id == ui.ASSIGN and action.get("selected_user"):
-            command = Assign(**base, assignee=self._person(body, str(action["selected_user"])))
-        elif action_id == ui.REASSIGN_TO and action.get("selected_user"):
-            chosen = str(action["selected_user"])
-            command = Reassign(**base, to=self._person(body, chosen))
-            done = f"You reassigned this question to <@{chosen}>."
-        elif action_id == ui.ACCEPT:
-            command = Accept(**base)
-            done = "You accepted this question. Thank you!"
-        elif action_id == ui.DECLINE:
-            command = Decline(**base)
-            done = "You declined this question; it goes to the next expert."
-        elif action_id == ui.REOPEN:
-            command = Reopen(**base)
-        elif action_id == ui.DEFLECT:
-            command = Deflect(**base)
-        elif action_id == ui.ESCALATE:
-            command = Release(**base)
-        elif action_id == ui.MORE:
-            if target.action == "reassign":
-                command = Reassign(**base)
-            elif target.action == "cancel":
-                command = Cancel(**base)
-            elif target.action and target.action.startswith("priority:"):
-                level = target.action.removeprefix("priority:")
-                if level in {p.value for p in Priority}:
-                    command = ChangePriority(**base, priority=Priority(level))
-        if command is None:
-            log.info("action ignored", extra={"action_id": action_id, "escalation_id": target.escalation_id})
-            return
-        ok = await self._run(command, body, event, respond)
-        if ok and action_id in (ui.DEFLECT, ui.ESCALATE):
-            done = await self._deflection_words(target.escalation_id, scope)
-        if ok and action_id == ui.CLAIM and str(action.get("block_id", "")).startswith(f"{ui.DIGEST_BLOCK_PREFIX}:"):
-            # The digest itself does not change; the person who pressed its button hears it worked.
-            esc = await self.service.get(target.escalation_id, scope)
-            if esc is not None and esc.owner is not None and esc.owner.person.same(person):
-                await self._tell(body, respond, person.id, f"You claimed `#{esc.short_id()}`; its card is updated.")
-        message = body.get("message")
-        # A DM whose buttons were used: show what happened instead of stale buttons.
-        if (
-            ok
-            and done
-            and message
-            and body.get("response_url")
-            and (body.get("channel") or {}).get("id", "")[:1] == "D"
-        ):
-            try:
-                await respond(
-                    replace_original=True,
-                    text=done,
-                    blocks=notices.answered_dm_blocks(message.get("blocks") or [], done),
-                )
-            except SlackClientError:
-                log.info("could not update the DM", extra={"escalation_id": target.escalation_id})
-
-    async def _deflection_words(self, escalation_id: str, scope: Scope) -> str | None:
-        """What became of a question after "This answers it" / "Still escalate", for its DM:
-        said from its state, since the timer may have sent it on already."""
-        esc = await self.service.get(escalation_id, scope)
-        if esc is None:
-            return None
-        if esc.status == Status.deflected:
-            return "Closed: an earlier answer solved it."
-        if esc.status == Status.open and not esc.held:
-            return "Sent on to the experts. I'll send you a link to the question here."
-        return f"This question is {esc.status.value}."
 
     # ------------------------------------------------------------ events
 
