@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from workflows.calendar import BusinessHours
-from workflows.durations import DurationError, parse_duration
+from workflows.durations import DurationError, duration_or_off, is_off
 from workflows.model import Priority, Rotation
 from workflows.requests import RESERVED
 
@@ -56,17 +56,15 @@ class PolicyConfig(_Strict):
     @field_validator(*TIMER_FIELDS, "deflection_wait", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        if value is None or value in ("off", "never", False):
-            return None
         try:
-            return parse_duration(value)
+            return duration_or_off(value)
         except DurationError as exc:
             raise ValueError(str(exc)) from None
 
     @field_validator("digest_at", mode="before")
     @classmethod
     def _digest_off(cls, value: Any) -> Any:
-        return None if value in ("off", "never", False) else value
+        return None if is_off(value) else value
 
     @field_validator("digest_when_empty", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from workflows.durations import DurationError, parse_duration
+from workflows.durations import DurationError, duration_or_off, is_off
 from workflows.model import Priority, PriorityRule
 
 OVERRIDABLE_TIMERS = (
@@ -18,7 +18,6 @@ OVERRIDABLE_TIMERS = (
     "requester_reminder_after",
     "auto_close_after",
 )
-_OFF = ("off", "never", "no", False)
 _ON = ("on", "yes", True)
 
 
@@ -39,17 +38,15 @@ class PriorityConfig(BaseModel):
     @field_validator(*OVERRIDABLE_TIMERS, mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        if value is None or value in _OFF:
-            return None
         try:
-            return parse_duration(value)
+            return duration_or_off(value)
         except DurationError as exc:
             raise ValueError(str(exc)) from None
 
     @field_validator("business_hours", mode="before")
     @classmethod
     def _on_off(cls, value: Any) -> Any:
-        if value in _OFF:
+        if value is not None and is_off(value):
             return False
         if value in _ON:
             return True

@@ -19,6 +19,26 @@ class DurationError(ValueError):
     """A duration that cannot be read; the message says what is accepted."""
 
 
+OFF_WORDS = ("off", "never", "no")
+
+
+def is_off(value: object) -> bool:
+    """Whether a setting says "off": nothing, false (YAML reads a bare ``off`` or ``no`` as
+    false), zero, or the words ``off``, ``never`` or ``no`` in any case."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value == 0
+    return isinstance(value, str) and value.strip().lower() in OFF_WORDS
+
+
+def duration_or_off(value: str | int | float | timedelta | None) -> timedelta | None:
+    """A duration as ``parse_duration`` reads it, or None where the setting says off (``is_off``)."""
+    if value is None or is_off(value):
+        return None
+    return parse_duration(value)
+
+
 def parse_duration(text: str | int | float | timedelta) -> timedelta:
     """Read a duration as written in configuration.
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.durations import DurationError, format_duration, humanize, parse_duration
+from workflows.durations import DurationError, duration_or_off, format_duration, humanize, parse_duration
 
 S = timedelta(seconds=1)
 M = timedelta(minutes=1)
@@ -135,3 +135,39 @@ def test_format_then_parse_round_trips(seconds: int) -> None:
 )
 def test_humanize(value: timedelta, expected: str) -> None:
     assert humanize(value) == expected
+
+
+# "A duration or off", as the policy and each priority read it: one rule for both.
+OFF_OR_DURATION = [
+    (None, None),
+    (False, None),  # YAML's bare off and no
+    (0, None),
+    ("off", None),
+    ("Off", None),
+    ("never", None),
+    ("no", None),  # quoted, so YAML kept it a word
+    (" NO ", None),
+    ("30m", 30 * M),
+    (90, 90 * S),
+    ("PT2H", 2 * H),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), OFF_OR_DURATION)
+def test_a_duration_or_off(value: object, expected: timedelta | None) -> None:
+    assert duration_or_off(value) == expected
+
+
+@pytest.mark.parametrize("value", ["nope", "yes", True, "-5m", "0s"])
+def test_neither_a_duration_nor_off_is_refused(value: object) -> None:
+    with pytest.raises(DurationError):
+        duration_or_off(value)
+
+
+@pytest.mark.parametrize(("value", "expected"), OFF_OR_DURATION)
+def test_the_policy_and_a_priority_read_a_timer_alike(value: object, expected: timedelta | None) -> None:
+    from bot.config_file import PolicyConfig
+    from bot.priorities import PriorityConfig
+
+    assert PolicyConfig.model_validate({"nudge_after": value}).nudge_after == expected
+    assert PriorityConfig.model_validate({"nudge_after": value}).nudge_after == expected
