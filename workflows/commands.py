@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .effects import Suggestion
-from .model import Attachment, Community, Frozen, MessageRef, PersonRef, Precedent, Priority, Step
+from .model import Attachment, Community, Escalation, Frozen, MessageRef, PersonRef, Precedent, Priority, Step
 
 MAX_QUESTION = 40_000
 MAX_TEXT = 40_000
@@ -107,6 +107,17 @@ class Resolve(BaseCommand):
     answer_ref: MessageRef | None = None
     # A resolve emoji is a light gesture: it counts only from the owner or the requester.
     via_reaction: bool = False
+
+
+def reaction_command(esc: Escalation, emoji: str, *, id: str, actor: PersonRef) -> Claim | Resolve | None:
+    """What an emoji put on a question's card asks for, by the emoji of the policy copied onto
+    it: a claim emoji claims, a resolve emoji resolves; any other asks for nothing. (Teams'
+    reactions are not the policy's emoji: its adapter claims by any.)"""
+    if emoji in esc.policy.claim_reactions:
+        return Claim(id=id, escalation_id=esc.id, actor=actor)
+    if emoji in esc.policy.resolve_reactions:
+        return Resolve(id=id, escalation_id=esc.id, actor=actor, via_reaction=True)
+    return None
 
 
 class Reopen(BaseCommand):

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from workflows.availability import away_words
 from workflows.clock import Clock
-from workflows.commands import BaseCommand, Claim, Reply, Resolve
+from workflows.commands import BaseCommand, Reply, Resolve, reaction_command
 from workflows.errors import Refused
 from workflows.escalate_reactions import configured
 from workflows.model import Escalation, MessageRef, PersonRef, Platform
@@ -295,12 +295,7 @@ class SlackInbound:
         event_id = str(body.get("event_id") or f"reaction:{channel}:{item.get('ts')}:{person.id}:{reaction}")
 
         def command_for(esc: Escalation) -> BaseCommand | None:
-            base: dict[str, Any] = {"id": f"slack:{event_id}", "escalation_id": esc.id, "actor": person}
-            if reaction in esc.policy.claim_reactions:
-                return Claim(**base)
-            if reaction in esc.policy.resolve_reactions:
-                return Resolve(**base, via_reaction=True)
-            return None
+            return reaction_command(esc, reaction, id=f"slack:{event_id}", actor=person)
 
         try:
             await self.service.handle_on_card(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 from aiohttp import web
 
-from workflows.commands import BaseCommand, Claim, Reply, Resolve
+from workflows.commands import BaseCommand, Claim, Reply, reaction_command
 from workflows.errors import Refused
 from workflows.model import Community, Escalation, MessageRef, Platform, Priority
 from workflows.ports import Scope
@@ -143,12 +143,9 @@ async def react(request: web.Request) -> web.StreamResponse:
     click = uuid.uuid4().hex
 
     def command_of(esc: Escalation) -> BaseCommand | None:
-        base = {"id": f"playground:{click}", "escalation_id": esc.id, "actor": ref}
-        if platform == Platform.teams or emoji in esc.policy.claim_reactions:
-            return Claim(**base)
-        if emoji in esc.policy.resolve_reactions:
-            return Resolve(**base, via_reaction=True)
-        return None
+        if platform == Platform.teams:
+            return Claim(id=f"playground:{click}", escalation_id=esc.id, actor=ref)
+        return reaction_command(esc, emoji, id=f"playground:{click}", actor=ref)
 
     try:
         await playground.service.handle_on_card(
