@@ -15,10 +15,10 @@ from workflows.calendar import BusinessHours
 from workflows.escalate_reactions import EscalateReactions
 from workflows.model import ChannelRef, Community, Expert, PersonRef, Platform, Policy, Timers
 
-from .config_file import TIMER_FIELDS, ConfigFile, PersonConfig, PolicyConfig, describe
+from .config_file import ConfigFile, PersonConfig, PolicyConfig, describe
 from .escalate_reactions import build as build_escalate_reactions
 from .own_hours import own_hours
-from .priorities import priority_rules
+from .priorities import TIMER_FIELDS, priority_rules
 from .user_groups import user_groups_of
 
 

@@ -16,9 +16,8 @@ from workflows.durations import format_duration
 from workflows.model import Community, Expert, Platform
 
 from .config import Directory, load_config
-from .config_file import TIMER_FIELDS
 from .escalate_reactions import describe as describe_escalate_reactions
-from .priorities import describe_priorities
+from .priorities import TIMER_FIELDS, describe_priorities
 from .roster_check import joined_lines
 from .user_groups import check_user_groups
 from .what_if import what_if_lines

@@ -14,22 +14,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from workflows.calendar import BusinessHours
-from workflows.durations import DurationError, duration_or_off, is_off
+from workflows.durations import duration_or_off, is_off
 from workflows.model import Priority, Rotation
 from workflows.requests import RESERVED
 
 from .escalate_reactions import ChannelSettings, emoji_map
 from .own_hours import check_zone, parse_span
-from .priorities import PriorityConfig
+from .priorities import PriorityConfig, TimerSettings
 
-TIMER_FIELDS = (
-    "nudge_after",
-    "assign_after",
-    "owner_reminder_after",
-    "reassign_after",
-    "requester_reminder_after",
-    "auto_close_after",
-)
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
@@ -37,13 +29,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PolicyConfig(_Strict):
-    nudge_after: timedelta | None = None
-    assign_after: timedelta | None = None
-    owner_reminder_after: timedelta | None = None
-    reassign_after: timedelta | None = None
-    requester_reminder_after: timedelta | None = None
-    auto_close_after: timedelta | None = None
+class PolicyConfig(TimerSettings):
     business_hours: BusinessHours | None = None
     claim_reactions: list[str] | None = None
     resolve_reactions: list[str] | None = None
@@ -53,13 +39,7 @@ class PolicyConfig(_Strict):
     anyone_can_claim: bool | None = None
     priority: dict[Priority, PriorityConfig] | None = None
 
-    @field_validator(*TIMER_FIELDS, "deflection_wait", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        try:
-            return duration_or_off(value)
-        except DurationError as exc:
-            raise ValueError(str(exc)) from None
+    _wait = field_validator("deflection_wait", mode="before")(duration_or_off)
 
     @field_validator("digest_at", mode="before")
     @classmethod

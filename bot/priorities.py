@@ -7,22 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from workflows.durations import DurationError, duration_or_off, is_off
-from workflows.model import Priority, PriorityRule
+from workflows.durations import duration_or_off, is_off
+from workflows.model import Priority, PriorityRule, Timers
 
-OVERRIDABLE_TIMERS = (
-    "nudge_after",
-    "assign_after",
-    "owner_reminder_after",
-    "reassign_after",
-    "requester_reminder_after",
-    "auto_close_after",
-)
+# The policy's timers, by name; a priority may override each.
+TIMER_FIELDS = tuple(Timers.model_fields)
 _ON = ("on", "yes", True)
 
 
-class PriorityConfig(BaseModel):
-    """``urgent: {nudge_after: 5m, assign_after: 15m, business_hours: off, mention_lead: true}``"""
+class TimerSettings(BaseModel):
+    """The timers as the policy and each priority write them: each a duration or off."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -32,16 +26,16 @@ class PriorityConfig(BaseModel):
     reassign_after: timedelta | None = None
     requester_reminder_after: timedelta | None = None
     auto_close_after: timedelta | None = None
+
+    # A DurationError is a ValueError: pydantic reports its sentence as the field's error.
+    _duration = field_validator(*TIMER_FIELDS, mode="before")(duration_or_off)
+
+
+class PriorityConfig(TimerSettings):
+    """``urgent: {nudge_after: 5m, assign_after: 15m, business_hours: off, mention_lead: true}``"""
+
     business_hours: bool = True
     mention_lead: bool = False
-
-    @field_validator(*OVERRIDABLE_TIMERS, mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        try:
-            return duration_or_off(value)
-        except DurationError as exc:
-            raise ValueError(str(exc)) from None
 
     @field_validator("business_hours", mode="before")
     @classmethod
@@ -54,7 +48,7 @@ class PriorityConfig(BaseModel):
 
     def rule(self) -> PriorityRule:
         # Only what is written overrides: an absent timer keeps the policy's.
-        timers = {name: getattr(self, name) for name in OVERRIDABLE_TIMERS if name in self.model_fields_set}
+        timers = {name: getattr(self, name) for name in TIMER_FIELDS if name in self.model_fields_set}
         return PriorityRule(timers=timers, business_hours=self.business_hours, mention_lead=self.mention_lead)
 
 
