@@ -713,6 +713,8 @@ async def run(args: Any) -> dict[str, Any]:
                     "bare_slack": bare_slack.event_loop,
                     "bare_teams": bare_teams.event_loop,
                 }
+                if "floor" in bare:
+                    results["event_loop"]["floor"] = bare["floor"].event_loop
                 # This process is the load generator: its collector's full passes over what
                 # it has built so far (100 ms and more) would land in whichever side's
                 # latencies they fell on.
