@@ -3,16 +3,19 @@ Slack what ``/escalate`` answers ephemerally, on Teams what the bot replies in t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from adapters.slack import commands as slack_commands
+from adapters.slack.actions import answered_dm
 from adapters.slack.blocks import md
 from adapters.slack.text import escape
 from adapters.slack.views import Listed, search_blocks, status_blocks
 from adapters.teams import commands as teams_commands
+from adapters.teams.bot import DONE_WORDS, ESCALATION_VERBS
 from adapters.teams.knowledge_cards import search_card
+from adapters.teams.question_card import question_card
 from adapters.teams.text import escape_message_text
 from workflows.decide import card_view
 from workflows.directory import Directory
@@ -58,6 +61,13 @@ class SlackAnswers:
         # Slack's /escalate status lists what the person asked (their App Home shows the rest).
         return {"blocks": status_blocks([Listed(card_view(esc), None) for esc in asked], now)}
 
+    def answered(
+        self, control: str, fields: Mapping[str, str], esc: Escalation | None, dm: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        # As the Slack listener's ``respond(replace_original=True)``: the buttons give way to what happened.
+        found = answered_dm(control, fields.get("selected_user") or None, esc, dm.get("blocks") or [])
+        return {"blocks": found[1]} if found is not None else None
+
 
 class TeamsAnswers:
     def __init__(self, directory: Directory) -> None:
@@ -86,3 +96,11 @@ class TeamsAnswers:
 
     def status(self, asked: Sequence[Escalation], held: Sequence[Escalation], now: datetime) -> dict[str, Any]:
         return {"card": teams_commands.status_card(asked, held, None)}
+
+    def answered(
+        self, control: str, fields: Mapping[str, str], esc: Escalation | None, dm: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        # As the Teams bot's invoke response in a personal chat: the question's card, headed by what happened.
+        if esc is None or control not in ESCALATION_VERBS:
+            return None
+        return {"card": question_card(card_view(esc), heading=DONE_WORDS.get(control))}

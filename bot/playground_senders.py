@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.slack.blocks import md
-from adapters.slack.cards import card_blocks, posted_text
+from adapters.slack.cards import card_blocks
 from adapters.slack.digests import digest_blocks
-from adapters.slack.notices import dm_blocks
+from adapters.slack.likely import likely_urls
+from adapters.slack.notices import notify_message
 from adapters.slack.text import mention, slack_markup, truncated
 from adapters.teams.digest_card import digest_card
 from adapters.teams.knowledge_cards import suggestions_card
@@ -52,13 +53,13 @@ class _Recorder:
 
     async def deliver(self, effect: Effect, context: DeliveryContext) -> Delivered:
         if isinstance(effect, PostCard):
-            post = self._post(effect.channel.id, self.card_body(effect), effect.escalation_id, "card")
+            post = self._post(effect.channel.id, await self.card_body(effect), effect.escalation_id, "card")
             channel = effect.channel
             ref = MessageRef(platform=self.platform, channel=channel.id, id=post.id, tenant=channel.tenant)
             return Delivered(refs=[("card", ref, {"version": effect.view.version})], result={"message": post.id})
         if isinstance(effect, UpdateCard):
             card = self._card(context, effect.channel.id)
-            self.feed.replace(card.id, self.card_body(effect))
+            self.feed.replace(card.id, await self.card_body(effect))
             return Delivered(result={"updated": card.id})
         if isinstance(effect, ThreadReply):
             card = self._card(context, effect.channel.id)
@@ -72,7 +73,7 @@ class _Recorder:
             if effect.person.platform != self.platform:
                 where_not = f"{effect.person.key} is not on {self.platform.value}"
                 raise PermanentDeliveryError(where_not, code="wrong_platform")
-            body = self.dm_body(effect, context)
+            body = await self.dm_body(effect, context)
             if body is None:
                 return Delivered(result={"shown": "not as a private message"})
             where = f"dm:{effect.person.key}"
@@ -84,13 +85,13 @@ class _Recorder:
             return Delivered(result={"message": post.id})
         raise PermanentDeliveryError(f"cannot render {type(effect).__name__}", code="unknown_effect")
 
-    def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
+    async def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
         raise NotImplementedError
 
     def thread_body(self, effect: ThreadReply) -> dict[str, Any]:
         raise NotImplementedError
 
-    def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any] | None:
+    async def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any] | None:
         """None: the platform's sender shows this notice otherwise (or not at all)."""
         raise NotImplementedError
 
@@ -107,8 +108,14 @@ class PlaygroundSlack(_Recorder):
         super().__init__(feed, clock)
         self.page_url = page_url
 
-    def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
-        return {"blocks": card_blocks(effect.view, self.clock.now())}
+    async def archive_url(self, message: MessageRef) -> str:
+        """The message's place in the page stands for Slack's permalink."""
+        return f"{self.page_url}#m{message.id}"
+
+    async def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
+        # As SlackSender: the similar questions each likely expert answered, linked.
+        urls = await likely_urls(effect.view, self.archive_url)
+        return {"blocks": card_blocks(effect.view, self.clock.now(), urls)}
 
     def thread_body(self, effect: ThreadReply) -> dict[str, Any]:
         mentions = " ".join(mention(person) for person in effect.mentions)
@@ -116,17 +123,10 @@ class PlaygroundSlack(_Recorder):
         text = slack_markup(f"{mentions} {body}".strip())
         return {"blocks": [{"type": "section", "text": md(text).to_dict()}]}
 
-    def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any] | None:
-        card = context.any_card(Platform.slack)
-        # The card's place in the page stands for Slack's permalink.
-        thread_url = f"{self.page_url}#m{card.id}" if card is not None else None
-        if effect.notice == Notice.posted:
-            # As SlackSender: where the question went, as a link; nothing when no card was posted.
-            if card is None or thread_url is None:
-                return None
-            text = posted_text(card.channel, effect.view.community_name, thread_url)
-            return {"blocks": [{"type": "section", "text": md(text).to_dict()}]}
-        return {"blocks": dm_blocks(effect, self.clock.now(), thread_url, {})}
+    async def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any] | None:
+        # SlackSender's own message: its links (the thread, suggestions, likely experts) into the page.
+        message = await notify_message(effect, context, self.clock.now(), self.archive_url)
+        return {"blocks": message[1]} if message is not None else None
 
     def digest_body(self, effect: PostDigest) -> dict[str, Any]:
         return {"blocks": digest_blocks(effect, {})}
@@ -141,14 +141,14 @@ class PlaygroundTeams(_Recorder):
         super().__init__(feed, clock)
         self.directory = directory
 
-    def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
+    async def card_body(self, effect: PostCard | UpdateCard) -> dict[str, Any]:
         return {"card": question_card(effect.view)}
 
     def thread_body(self, effect: ThreadReply) -> dict[str, Any]:
         text, _ = thread_text(effect.text, effect.mentions)
         return {"html": text}
 
-    def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any] | None:
+    async def dm_body(self, effect: Notify, context: DeliveryContext) -> dict[str, Any] | None:
         if effect.notice == Notice.posted:
             return None  # Teams says where the question went in its answer to the request
         if effect.notice == Notice.suggestions and effect.suggestions:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,9 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
+from workflows.delivery import DeliveryContext
 from workflows.effects import Action, Notice, Notify, Suggestion
+from workflows.model import MessageRef, Platform
 
 from .blocks import (
     ACCEPT,
@@ -38,10 +40,11 @@ from .blocks import (
 )
 from .cards import (
     bid,
+    posted_text,
     show_question_button,
     summary_line,
 )
-from .likely import likely_text
+from .likely import likely_text, likely_urls
 from .text import (
     SECTION_LIMIT,
     escape,
@@ -49,8 +52,34 @@ from .text import (
     file_links,
     link,
     mention,
+    plain_excerpt,
     truncated,
 )
+
+
+async def notify_message(
+    effect: Notify, context: DeliveryContext, now: datetime, archive_url: Callable[[MessageRef], Awaitable[str]]
+) -> tuple[str, list[dict[str, Any]]] | None:
+    """The private message a ``Notify`` is on Slack: its text and blocks, every link made by
+    ``archive_url`` (a message's permalink): to the question's thread, to each suggestion, and
+    on an assignment to the similar questions each likely expert answered. None: nothing to
+    show (every card failed, so there is no posted question to confirm)."""
+    if effect.notice == Notice.posted and not any(kind == "card" for kind, _, _ in context.refs):
+        return None
+    card = context.any_card(Platform.slack)
+    thread_url = await archive_url(card) if card is not None else None
+    if effect.notice == Notice.posted and card is not None and thread_url is not None:
+        # Where the question went, as a link: the one thing this message is for.
+        text = posted_text(card.channel, effect.view.community_name, thread_url)
+        return text, [{"type": "section", "text": md(text).to_dict()}]
+    suggestion_urls: dict[str, str | None] = {}
+    if effect.notice == Notice.suggestions:
+        for suggestion in effect.suggestions[:SUGGESTIONS_SHOWN]:
+            ref = suggestion.card
+            on_slack = ref is not None and ref.platform == Platform.slack
+            suggestion_urls[suggestion.escalation_id] = await archive_url(ref) if ref is not None and on_slack else None
+    urls = await likely_urls(effect.view, archive_url) if effect.notice == Notice.assigned else {}
+    return plain_excerpt(effect.text, 300), dm_blocks(effect, now, thread_url, suggestion_urls, urls)
 
 
 def dm_blocks(

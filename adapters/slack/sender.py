@@ -19,17 +19,17 @@ from workflows.delivery import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from workflows.effects import Effect, Notice, Notify, PostCard, PostDigest, SourceNote, ThreadReply, UpdateCard
+from workflows.effects import Effect, Notify, PostCard, PostDigest, SourceNote, ThreadReply, UpdateCard
 from workflows.model import MessageRef, Platform
 from workflows.ports import Scope
 
-from .blocks import MAX_BLOCKS, SUGGESTIONS_SHOWN, md
-from .cards import card_blocks, card_fallback, posted_text
+from .blocks import MAX_BLOCKS, md
+from .cards import card_blocks, card_fallback
 from .digests import digest_blocks, digest_fallback
 from .home import SlackHome, SlackLinks
 from .likely import likely_urls
-from .notices import dm_blocks
-from .text import link, mention, plain_excerpt, slack_markup, truncated
+from .notices import notify_message
+from .text import link, mention, slack_markup, truncated
 
 log = logging.getLogger("escalation_bot.slack")
 
@@ -207,27 +207,10 @@ class SlackSender:
         return Delivered(refs=[("source", ref, {"notice": effect.notice.value})], result={"ts": ts})
 
     async def _notify(self, effect: Notify, context: DeliveryContext) -> Delivered:
-        if effect.notice == Notice.posted and not any(kind == "card" for kind, _, _ in context.refs):
-            # Every card failed (the requester is told that instead): nothing was posted to confirm.
+        message = await notify_message(effect, context, self.clock.now(), self.links.archive_url)
+        if message is None:
             return Delivered(result={"shown": "no card was posted"})
-        card = context.any_card(Platform.slack)
-        thread_url = await self.links.archive_url(card) if card is not None else None
-        suggestion_urls: dict[str, str | None] = {}
-        if effect.notice == Notice.suggestions:
-            for suggestion in effect.suggestions[:SUGGESTIONS_SHOWN]:
-                ref = suggestion.card
-                on_slack = ref is not None and ref.platform == Platform.slack
-                suggestion_urls[suggestion.escalation_id] = (
-                    await self.links.archive_url(ref) if ref is not None and on_slack else None
-                )
-        text = plain_excerpt(effect.text, 300)
-        if effect.notice == Notice.posted and card is not None and thread_url is not None:
-            # Where the question went, as a link: the one thing this message is for.
-            text = posted_text(card.channel, effect.view.community_name, thread_url)
-            blocks = [{"type": "section", "text": md(text).to_dict()}]
-        else:
-            urls = await likely_urls(effect.view, self.links.archive_url) if effect.notice == Notice.assigned else {}
-            blocks = dm_blocks(effect, self.clock.now(), thread_url, suggestion_urls, urls)
+        text, blocks = message
         found = await self._already_in_dm(effect.person.id, context)
         if found is not None:
             channel, ts = found

@@ -17,7 +17,7 @@ from bot.errors import CliError
 from bot.playground import build_playground, refuse_outside_playground
 from bot.settings import Settings
 from storage import Store
-from workflows.model import Status
+from workflows.model import Ownership, Status
 
 
 @dataclass
@@ -330,3 +330,107 @@ async def test_opening_and_status_are_answered_in_each_adapters_own_words(player
     assert "The experts see it now" in page  # Teams' opened_words
     page = await player.post("say", platform="teams", text="status")
     assert "Questions you asked" in page and "Questions you hold" in page  # Teams' status_card
+
+
+def _buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in body.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_a_dm_whose_button_was_used_is_replaced_as_slack_replaces_it(player: Player) -> None:
+    """After Decline and Accept in the Slack pane, the DM shows what happened instead of its
+    buttons: the Slack listener's own ``answered_dm``, not a copy of it."""
+    from adapters.slack.actions import answered_dm
+
+    await player.post("say", platform="slack", text="sdk Why does the release build fail to link?")
+    card = player.card("slack", SLACK)
+    esc_id = player.playground.feed.get(card).escalation_id  # type: ignore[union-attr]
+    await player.be("Lee")
+    await player.post("act", platform="slack", post=card, control="assign", selected_user="U0BEN")
+    await player.be("Ben")
+    dm = player.playground.feed.channel("slack", "dm:slack:U0BEN")[-1]
+    original = list(dm.body["blocks"])
+    value = next(e["value"] for e in _buttons(dm.body) if e.get("text", {}).get("text") == "Decline")
+    page = await player.post("act", platform="slack", post=dm.id, control="decline", value=value)
+    replaced = answered_dm("decline", None, None, original)
+    assert replaced is not None
+    assert dm.body == {"blocks": replaced[1]} and dm.edited == 1
+    assert _buttons(dm.body) == []  # no stale buttons left to press
+    assert "You declined this question; it goes to the next expert." in page
+
+    # The lead gives it to Ada, who accepts from her DM.
+    await player.be("Lee")
+    await player.post("act", platform="slack", post=card, control="assign", selected_user="U0ADA")
+    await player.be("Ada")
+    dm = player.playground.feed.channel("slack", "dm:slack:U0ADA")[-1]
+    original = list(dm.body["blocks"])
+    value = next(e["value"] for e in _buttons(dm.body) if e.get("text", {}).get("text") == "Accept")
+    page = await player.post("act", platform="slack", post=dm.id, control="accept", value=value)
+    esc = await player.playground.service.get(esc_id, None)  # type: ignore[arg-type]
+    assert esc is not None and esc.owner is not None and esc.owner.kind == Ownership.accepted
+    replaced = answered_dm("accept", None, None, original)
+    assert replaced is not None and dm.body == {"blocks": replaced[1]}
+    assert "You accepted this question. Thank you!" in page
+
+
+async def test_a_refused_click_leaves_the_dm_as_it_was(player: Player) -> None:
+    await player.post("say", platform="slack", text="sdk Does the SDK support watchOS?")
+    card = player.card("slack", SLACK)
+    await player.be("Lee")
+    await player.post("act", platform="slack", post=card, control="assign", selected_user="U0BEN")
+    dm = player.playground.feed.channel("slack", "dm:slack:U0BEN")[-1]
+    before = dict(dm.body)
+    value = next(e["value"] for e in _buttons(dm.body) if e.get("text", {}).get("text") == "Accept")
+    await player.post("act", platform="slack", post=dm.id, control="accept", value=value)  # Lee is not Ben
+    assert dm.body == before and dm.edited == 0
+
+
+async def test_an_assignment_dm_links_the_similar_questions_as_slack_does(player: Player) -> None:
+    """The expertise line of an assignment DM names who answered similar questions, each with
+    a link to that question (the page's anchor for Slack's permalink), as SlackSender does."""
+    await player.post("say", platform="slack", text="sdk The iOS SDK crashes on launch after the upgrade")
+    first = player.card("slack", SLACK)
+    await player.be("Ada")
+    await player.post("act", platform="slack", post=first, control="claim")
+    await player.post("reply", platform="slack", post=first, text="Add the privacy manifest to the app bundle.")
+    await player.post("act", platform="slack", post=first, control="resolve", answer="Add the privacy manifest.")
+    await player.be("Sam")
+    await player.post("say", platform="slack", text="sdk The iOS SDK crashes on launch since upgrading")
+    offer = player.playground.feed.channel("slack", "dm:slack:U0SAM")[-1]
+    assert "This answers it" in str(offer.body)  # the earlier answer is offered first: Sam still escalates
+    await player.post("act", platform="slack", post=offer.id, control="escalate")
+    second = player.card("slack", SLACK)
+    assert second != first
+    held = offer.escalation_id
+    await player.be("Lee")
+    await player.post("act", platform="slack", post=second, control="assign", selected_user="U0BEN")
+    [assigned] = [p for p in player.playground.feed.channel("slack", "dm:slack:U0BEN") if p.escalation_id == held]
+    text = str(assigned.body)
+    assert "Answered similar questions" in text
+    assert f"<http://localhost:8765/playground/#m{first}|" in text  # linked, as Slack links it
+    # The card says the same, linked the same way.
+    assert f"<http://localhost:8765/playground/#m{first}|" in str(player.playground.feed.get(second).body)  # type: ignore[union-attr]
+
+
+async def test_a_teams_dm_whose_button_was_used_shows_the_card_headed_as_teams_does(player: Player) -> None:
+    from adapters.teams.bot import DONE_WORDS
+    from adapters.teams.question_card import question_card
+    from workflows.decide import card_view
+    from workflows.model import PersonRef, Platform
+
+    await player.post("say", platform="slack", text="sdk Is Kotlin 2 supported by the Android SDK?")
+    card = player.card("teams", TEAMS)
+    esc_id = player.playground.feed.get(card).escalation_id  # type: ignore[union-attr]
+    assert esc_id is not None
+    await player.be("Lee")
+    chen = PersonRef(platform=Platform.teams, id="29:chen", tenant="playground-tenant")
+    await player.post(
+        "act", platform="teams", post=card, control="assign", escalation=esc_id, assignee=chen.as_choice()
+    )
+    await player.be("Chen")
+    dm = player.playground.feed.channel("teams", "dm:teams:29:chen")[-1]
+    page = await player.post("act", platform="teams", post=dm.id, control="accept", escalation=esc_id)
+    esc = await player.playground.service.get(esc_id, None)
+    assert esc is not None and esc.owner is not None and esc.owner.kind == Ownership.accepted
+    # The Teams bot's invoke answer in a personal chat: the question's card, headed by what happened.
+    assert dm.body == {"card": question_card(card_view(esc), heading=DONE_WORDS["accept"])}
+    assert DONE_WORDS["accept"] in page

@@ -67,6 +67,13 @@ class Answers(Protocol):
 
     def status(self, asked: Sequence[Escalation], held: Sequence[Escalation], now: datetime) -> dict[str, Any]: ...
 
+    def answered(
+        self, control: str, fields: Mapping[str, str], esc: Escalation | None, dm: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A private message whose button ``control`` went through, as the adapter replaces it
+        (``esc``: the question now); None: it stays as it is."""
+        ...
+
 
 @dataclass
 class Playground:

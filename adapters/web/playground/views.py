@@ -172,11 +172,20 @@ async def act(request: web.Request) -> web.StreamResponse:
     command = command_for(
         platform, fields.get("control", ""), escalation_id, ref, fields, uuid.uuid4().hex, playground.slack_people()
     )
-    if command is not None:
-        try:
-            await playground.service.handle(command, scope=Scope(platform.value, ref.tenant))
-        except Refused as refusal:
-            playground.tell(you, platform, refusal.message)
+    if command is None:
+        return await settled(playground, fields.get("c", ""))
+    scope = Scope(platform.value, ref.tenant)
+    try:
+        await playground.service.handle(command, scope=scope)
+    except Refused as refusal:
+        playground.tell(you, platform, refusal.message)
+        return await settled(playground, fields.get("c", ""))
+    if post.kind == "dm":
+        # A private message whose button was used: replaced as that platform's adapter replaces it.
+        now = await playground.service.get(escalation_id, scope)
+        answered = playground.answers[platform].answered(fields.get("control", ""), fields, now, post.body)
+        if answered is not None:
+            playground.feed.replace(post.id, answered)
     return await settled(playground, fields.get("c", ""))
 
 
