@@ -2,17 +2,23 @@
 history, and the weight of a page with everything it loads (HTML, CSS, JS).
 
     python -m bench.console [--quick] [--db sqlite|postgres] [--sizes 10000,1000000] [--repeat 30]
+    python -m bench.console --existing postgresql+asyncpg://postgres@127.0.0.1:5432/copy [--repeat 30]
 
 History is seeded as bench.growth seeds it (``seed.PER_DAY`` resolved escalations a day back
 from now, with knowledge rows and card refs), plus a working day's open questions; the console
 runs in process behind aiohttp's test server, signed in as an admin, and each page is fetched
 ``--repeat`` times over loopback (the time includes the HTTP round trip on this machine). The
 SELECT statements the overview runs are EXPLAINed at the largest size.
+
+``--existing URL`` measures a database that is already seeded and migrated (a copy of a kept
+one: seeding a million escalations takes minutes), without writing to it beyond what the pages
+themselves do; the statements of the lists are then EXPLAINed with ANALYZE as well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import time
 from datetime import timedelta
@@ -23,7 +29,8 @@ from sqlalchemy import text
 
 from adapters.web import ConsoleConfig, WebConsole
 from bot.app import build_app
-from bot.config import describe_policy, parse_config
+from bot.config import parse_config
+from bot.config_check import describe_policy
 from bot.runtime import Runtime
 from storage import Store
 from storage.console import ConsoleStore
@@ -45,11 +52,17 @@ PAGES = {
     "escalations": "/console/escalations",
     "escalations_open_sdk": "/console/escalations?community=sdk&state=open",
     "escalations_words": "/console/escalations?words=token+refresh",
+    "escalations_words_none": "/console/escalations?words=zebra+unicorn",  # no question holds them
+    "escalations_older": "{older}",  # the second page, from the first one's "Older" link
+    "escalations_page_100": "/console/escalations?page=100",  # an old counted link: OFFSET 4,950
     "escalation": "/console/escalations/{id}",
     "knowledge": "/console/knowledge?q=token+refresh+crash",
+    "knowledge_none": "/console/knowledge?q=zebra+unicorn",
     "communities": "/console/communities",
     "deliveries": "/console/deliveries",
 }
+# The pages whose statements ``--existing`` EXPLAINs with ANALYZE.
+LISTS = ("escalations", "escalations_open_sdk", "escalations_words", "escalations_words_none", "knowledge")
 
 
 async def page_weight(client: TestClient[Any, Any], path: str) -> int:
@@ -62,7 +75,32 @@ async def page_weight(client: TestClient[Any, Any], path: str) -> int:
     return total
 
 
-async def measure(url: str, size: int, repeat: int, explain_overview: bool) -> dict[str, Any]:
+async def explain_analyze(store: Store, statements: dict[str, Any]) -> list[tuple[str, str]]:
+    """EXPLAIN ANALYZE on PostgreSQL (the plan with what each step really read), the query
+    plan on SQLite."""
+    if store.engine.dialect.name != "postgresql":
+        return await explain(store, statements)
+    out = []
+    async with store.engine.connect() as conn:
+        for statement, parameters in statements.items():
+            result = await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            lines = [str(r[0]) if len(str(r[0])) < 300 else str(r[0])[:300] + " ..." for r in result.fetchall()]
+            out.append((" ".join(statement.split()), "\n".join(lines)))
+    return out
+
+
+async def plans_of(store: Store, client: TestClient[Any, Any], paths: list[str]) -> list[tuple[str, str]]:
+    capture = Capture(store)
+    capture.on = True
+    for path in paths:
+        await client.get(path)
+    capture.on = False
+    return await explain_analyze(store, capture.statements)
+
+
+async def measure(
+    url: str, size: int, repeat: int, explain_overview: bool, explain_lists: bool = False
+) -> dict[str, Any]:
     directory = parse_config(CONFIG.replace("communities:", 'admins: ["slack:T0ACME/U0ADMIN"]\ncommunities:', 1))
     clock = FakeClock(NOW)
     store = Store(url)
@@ -78,8 +116,11 @@ async def measure(url: str, size: int, repeat: int, explain_overview: bool) -> d
         assert (await client.get(link.split("localhost", 1)[1])).status == 200
         page = await queries.escalations(ADMIN_REACH, FIRST)
         detail_id = page.escalations[0].id
+        first = await (await client.get(PAGES["escalations"])).text()
+        older = re.search(r'<a href="(\?[^"]*)" rel="next">', first)
+        older_path = "/console/escalations" + html.unescape(older.group(1)) if older else PAGES["escalations"]
         for name, path in PAGES.items():
-            path = path.format(id=detail_id)
+            path = path.format(id=detail_id, older=older_path)
             timings = []
             for _ in range(repeat):
                 t0 = time.perf_counter()
@@ -96,13 +137,37 @@ async def measure(url: str, size: int, repeat: int, explain_overview: bool) -> d
             await client.get(PAGES["overview"])
             capture.on = False
             figures["plans"] = await explain(store, capture.statements)
+        if explain_lists:
+            figures["list_plans"] = await plans_of(store, client, [PAGES[p] for p in LISTS])
     finally:
         await client.close()
         await store.close()
     return figures
 
 
+async def run_existing(args: Any) -> dict[str, Any]:
+    """Measure a seeded, migrated database as it is (``--existing``)."""
+    args.db = "postgres" if args.existing.startswith("postgres") else "sqlite"
+    store = Store(args.existing)
+    async with store.engine.connect() as conn:
+        size = int((await conn.exec_driver_sql("SELECT count(*) FROM escalations")).scalar_one())
+    await store.close()
+    figures = await measure(args.existing, size, args.repeat, explain_overview=False, explain_lists=True)
+    rows = [[size, page, figures[page]["p50"], figures[page]["p99"], figures[page]["n"]] for page in PAGES]
+    table(
+        "Console pages, existing database (ms per request, over loopback)",
+        ["history", "page", "p50", "p99", "n"],
+        rows,
+    )
+    for statement, plan in figures.pop("list_plans", []):
+        flag = "FULL SCAN OF HISTORY" if scans_history(plan) else "index"
+        print(f"-- [{flag}]\n{statement[:900]}\n{plan}\n")
+    return {"sizes": [size], "sizes_measured": {str(size): figures}}
+
+
 async def run(args: Any) -> dict[str, Any]:
+    if args.existing:
+        return await run_existing(args)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([2000, 10000] if args.quick else [10000])
     results: dict[str, Any] = {"sizes": sizes, "sizes_measured": {}}
     rows, seeded = [], 0
@@ -144,6 +209,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = parser(__doc__ or "")
     p.add_argument("--sizes", help="comma-separated history sizes (default 10000; --quick 2000,10000)")
     p.add_argument("--repeat", type=int, default=30, help="requests per page (default 30)")
+    p.add_argument("--existing", metavar="URL", help="measure this seeded, migrated database instead of seeding one")
     args = p.parse_args(argv)
     return emit("console", args, asyncio.run(run(args)))
 
