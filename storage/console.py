@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Text, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, String, Text, and_, delete, func, literal, or_, select, tuple_, update
 
 from workflows.console import (
     AuditEntry,
@@ -19,12 +19,14 @@ from workflows.console import (
     EscalationDetail,
     EscalationFilter,
     EscalationPage,
+    ListPlace,
     Reach,
 )
 from workflows.metrics import AuditEvent
 from workflows.model import Escalation, Expert, PersonRef, Platform, Status
 from workflows.presence import away_now
 
+from .question_words import question_has
 from .reach import within as _within
 from .tables import ConsoleSessionRow, EscalationRow, OutboxRow, SignInLinkRow, TeamsPersonRow
 from .unit_of_work import Store
@@ -33,12 +35,7 @@ from .unit_of_work import Store
 HANDED_ACTIONS = ("auto_assigned", "auto_reassigned", "assigned", "reassigned", "declined")
 
 
-def _like(words: str) -> str:
-    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
-def _filtered(where: EscalationFilter) -> list[ColumnElement[bool]]:
+def _filtered(where: EscalationFilter, dialect: str) -> list[ColumnElement[bool]]:
     row = EscalationRow
     conditions: list[ColumnElement[bool]] = []
     if where.community:
@@ -56,12 +53,37 @@ def _filtered(where: EscalationFilter) -> list[ColumnElement[bool]]:
     if where.newer_than is not None:
         conditions.append(row.created_at >= where.newer_than)
     if where.words:
-        # The question lives in the JSON document; matching its text is enough for a filter
-        # (the knowledge base has the ranked search).
-        text = row.data.cast(String)
-        for word in where.words.split()[:8]:
-            conditions.append(text.ilike(_like(word), escape="\\"))
+        conditions.append(question_has(where.words, dialect))
     return conditions
+
+
+def _beyond(place: ListPlace, older: bool) -> list[ColumnElement[bool]]:
+    """Escalations after ``place`` in the list (older) or before it (newer): a range of
+    ix_escalations_created. The first condition alone is what a (community, created_at)
+    index can use."""
+    key = tuple_(EscalationRow.created_at, EscalationRow.id)
+    at = tuple_(literal(place.created_at, EscalationRow.created_at.type), literal(place.id, String()))
+    if older:
+        return [EscalationRow.created_at <= place.created_at, key < at]
+    return [EscalationRow.created_at >= place.created_at, key > at]
+
+
+def list_query(reach: Reach, where: EscalationFilter, dialect: str) -> Select[tuple[dict[str, Any]]]:
+    """The list's statement: one more than a page, so the page knows whether more follow."""
+    row = EscalationRow
+    conditions = [*_within(reach), *_filtered(where, dialect)]
+    if where.after is not None:
+        # The newer page: the nearest ones to the place first (the caller shows them newest first).
+        conditions += _beyond(where.after, older=False)
+        order = (row.created_at.asc(), row.id.asc())
+    else:
+        if where.before is not None:
+            conditions += _beyond(where.before, older=True)
+        order = (row.created_at.desc(), row.id.desc())
+    query = select(row.data).where(and_(*conditions)).order_by(*order).limit(where.per_page + 1)
+    if where.before is None and where.after is None and where.page > 1:
+        query = query.offset((where.page - 1) * where.per_page)
+    return query
 
 
 def _delivery(row: OutboxRow) -> Delivery:
@@ -86,18 +108,17 @@ class ConsoleStore:
         self.store = store
 
     async def escalations(self, reach: Reach, where: EscalationFilter) -> EscalationPage:
-        page = max(where.page, 1)
-        query = (
-            select(EscalationRow.data)
-            .where(and_(*_within(reach), *_filtered(where)))
-            .order_by(EscalationRow.created_at.desc(), EscalationRow.id.desc())
-            .limit(where.per_page + 1)
-            .offset((page - 1) * where.per_page)
-        )
+        """A page of the list, newest first: the one after ``where.before``, the one before
+        ``where.after``, or (old links) the ``where.page``-th counted from the newest."""
+        query = list_query(reach, where, self.store.engine.dialect.name)
         async with self.store.unit_of_work() as uow:
             rows = list((await uow.session.execute(query)).scalars())
         found = [Escalation.model_validate(d) for d in rows[: where.per_page]]
-        return EscalationPage(found, page, len(rows) > where.per_page)
+        more = len(rows) > where.per_page
+        if where.after is not None:
+            return EscalationPage(found[::-1], where.page, has_next=True, has_newer=more)
+        newer = where.before is not None or where.page > 1
+        return EscalationPage(found, max(where.page, 1), has_next=more, has_newer=newer)
 
     async def _visible(self, uow: Any, reach: Reach, escalation_id: str) -> Escalation | None:
         query = select(EscalationRow.data).where(EscalationRow.id == escalation_id, *_within(reach))

@@ -32,6 +32,7 @@ from workflows.model import Attachment, Escalation
 from workflows.ports import Scope
 
 from .direct import Repository, Work
+from .question_words import FULL_TEXT_OBJECTS as QUESTION_WORDS
 from .tables import Base, BigId
 
 # The PostgreSQL document: what the stored ``search_vector`` column holds (migration 0006).
@@ -119,8 +120,12 @@ FULL_TEXT_OBJECTS = {"knowledge_fts", "ix_knowledge_search", "ix_knowledge_searc
 
 
 def schema_filter(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """For Alembic: the full-text structures are made by hand per dialect, not by models."""
-    return not (name and (name in FULL_TEXT_OBJECTS or name.startswith("knowledge_fts_")))
+    """For Alembic: the full-text structures (the knowledge base's and the questions' words)
+    are made by hand per dialect, not by models."""
+    if not name:
+        return True
+    hand_made = FULL_TEXT_OBJECTS | QUESTION_WORDS
+    return not (name in hand_made or name.startswith(("knowledge_fts_", "escalation_words_fts_")))
 
 
 class KnowledgeRow(Base):

@@ -18,7 +18,8 @@ def within(reach: Reach) -> list[ColumnElement[bool]]:
             exists().where(
                 ScopeRow.escalation_id == EscalationRow.id,
                 ScopeRow.platform == reach.scope.platform,
-                or_(ScopeRow.tenant == reach.scope.tenant, ScopeRow.tenant == ""),
+                # Every column a key: one probe of pk_escalation_scopes per escalation.
+                ScopeRow.tenant.in_([reach.scope.tenant, ""]),
             )
         )
     if reach.communities is not None:

@@ -97,6 +97,8 @@ class EscalationRow(Base):
         # ranges however long the history grows.
         Index("ix_escalations_community_created", "community", "created_at"),
         Index("ix_escalations_community_resolved", "community", "resolved_at"),
+        # The console's list, newest first, and its "older than this one" pages.
+        Index("ix_escalations_created", "created_at", "id"),
     )
 
 

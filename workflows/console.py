@@ -110,6 +110,20 @@ class Reach:
     communities: tuple[str, ...] | None = None
 
 
+@dataclass(frozen=True, order=True)
+class ListPlace:
+    """A place in the list (newest first): an escalation's creation time and id. Pages go
+    on from one ("older than this one") instead of counting rows, so page 1000 costs what
+    page 1 does."""
+
+    created_at: datetime
+    id: str
+
+    @classmethod
+    def of(cls, esc: Escalation) -> ListPlace:
+        return cls(esc.created_at, esc.id)
+
+
 @dataclass(frozen=True)
 class EscalationFilter:
     community: str | None = None
@@ -119,8 +133,10 @@ class EscalationFilter:
     priority: Priority | None = None
     older_than: datetime | None = None  # created before
     newer_than: datetime | None = None  # created after
-    words: str | None = None
-    page: int = 1
+    words: str | None = None  # every word in the question (stemmed, the last letters a prefix)
+    before: ListPlace | None = None  # the page after this place (older ones)
+    after: ListPlace | None = None  # the page before this place (newer ones)
+    page: int = 1  # counted pages, without a place (old links)
     per_page: int = 50
 
 
@@ -128,7 +144,8 @@ class EscalationFilter:
 class EscalationPage:
     escalations: list[Escalation]
     page: int
-    has_next: bool
+    has_next: bool  # older ones follow
+    has_newer: bool = False  # newer ones precede (a later page, or a place was given)
 
 
 @dataclass(frozen=True)

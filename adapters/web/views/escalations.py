@@ -4,12 +4,13 @@ command the chat sends, refused or allowed by the same rules, audited as via con
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from workflows.commands import BaseCommand, Cancel, ChangePriority, Reassign, Reopen
-from workflows.console import EscalationFilter, Viewer
+from workflows.console import EscalationFilter, ListPlace, Viewer
 from workflows.durations import DurationError, parse_duration
 from workflows.errors import Reason, Refused
 from workflows.model import Escalation, Priority, Status
@@ -49,6 +50,17 @@ def _filter(request: web.Request) -> tuple[EscalationFilter, dict[str, str], lis
         page = max(int(request.query.get("page", "1")), 1)
     except ValueError:
         page = 1
+
+    def place(name: str) -> ListPlace | None:
+        value = request.query.get(name, "").strip()
+        if not value:
+            return None
+        found = place_of(value)
+        if found is None:
+            problems.append(f"{name}: {value[:80]!r} is not a place in the list (the newest are shown)")
+        return found
+
+    before, after = place("before"), place("after")
     where = EscalationFilter(
         community=query["community"] or None,
         status=choice("state", Status),
@@ -58,16 +70,34 @@ def _filter(request: web.Request) -> tuple[EscalationFilter, dict[str, str], lis
         older_than=age("older"),
         newer_than=age("newer"),
         words=query["words"][:200] or None,
+        before=before,
+        after=None if before else after,
         page=page,
         per_page=PER_PAGE,
     )
     return where, query, problems
 
 
+def place_text(esc: Escalation) -> str:
+    """An escalation's place in the list as a link carries it (``before=``, ``after=``)."""
+    at = ListPlace.of(esc).created_at.astimezone(UTC)
+    return f"{at.strftime('%Y%m%dT%H%M%S.%f')}Z_{esc.id}"
+
+
+def place_of(text: str) -> ListPlace | None:
+    at, _, esc_id = text.partition("_")
+    try:
+        when = datetime.strptime(at, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return ListPlace(when, esc_id) if esc_id else None
+
+
 async def escalation_list(request: web.Request) -> web.StreamResponse:
     console, viewer = console_of(request), viewer_of(request)
     where, query, problems = _filter(request)
     found = await console.queries.escalations(viewer.reach(), where)
+    # The filters go on to the next page; the place is the link's own.
     kept = {k: v for k, v in query.items() if v}
     context = {
         "page": found,
@@ -77,6 +107,8 @@ async def escalation_list(request: web.Request) -> web.StreamResponse:
         "states": [s.value for s in Status],
         "priorities": [p.value for p in Priority],
         "kept": kept,
+        "older": place_text(found.escalations[-1]) if found.has_next and found.escalations else None,
+        "newer": place_text(found.escalations[0]) if found.has_newer and found.escalations else None,
         "now": console.clock.now(),
     }
     return render(request, "escalations.html", context)
