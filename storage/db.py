@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from .knowledge import idf
+from .knowledge_words import idf
 from .sqlite_inline import DRIVER as SQLITE_DRIVER
 from .sqlite_inline import begin_immediate
 

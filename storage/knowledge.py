@@ -1,120 +1,41 @@
 """The knowledge base: resolved questions with their answers, searchable by relevance.
 
-One interface, two engines: SQLite FTS5 (porter stemming; ranked here, by the rarity of
-the terms an answer holds, see ``_search_sqlite``) on the embedded
-default, PostgreSQL full-text search (a stored, weighted ``tsvector`` column with a GIN
-index, ranked with ``ts_rank_cd``) in production. The full-text structures are created
-by the migrations for each dialect; the table itself is an ordinary model.
-
-Cost is bounded however long the history grows: a query ranks at most ``CANDIDATES`` of
-its matches, the most recently captured ones, instead of every answer that shares a word
-with it (bench/HISTORY.md, growth: with a support vocabulary that was most of them).
+One interface, two engines: SQLite FTS5 (porter stemming) on the embedded default,
+PostgreSQL full-text search (a stored, weighted ``tsvector`` column with a GIN index) in
+production; their statements are in storage/knowledge_search.py, the words they read in
+storage/knowledge_words.py. The full-text structures are created by the migrations for
+each dialect; the table itself is an ordinary model.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import re
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, delete, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workflows.model import Attachment, Escalation
+from workflows.model import Escalation
 from workflows.ports import Scope
 
 from .direct import Repository, Work
+from .knowledge_search import CANDIDATES, RECENT, KnowledgeHit, search_postgres, search_sqlite
+from .knowledge_words import STOPWORDS, words_of
 from .question_words import FULL_TEXT_OBJECTS as QUESTION_WORDS
 from .tables import Base, BigId
 
-# The PostgreSQL document: what the stored ``search_vector`` column holds (migration 0006).
-PG_DOCUMENT = (
-    "(setweight(to_tsvector('english'::regconfig, question), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, answer), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, tags), 'B'))"
-)
-_WORD = re.compile(r"\w+", re.UNICODE)
-MAX_QUERY_WORDS = 12
-# Matches ranked per query, newest first. A phrase match older than this many newer
-# matches of the same words can be missed; in exchange a search costs the same at 1M
-# answers as at 10k.
-CANDIDATES = 2000
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
 QUERY_CANCELED = "57014"
 # SQLite: how many virtual machine steps between two looks at the clock during a bounded search.
 PROGRESS_STEPS = 1000
 
 log = logging.getLogger(__name__)
-STOPWORDS = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "are",
-        "but",
-        "not",
-        "you",
-        "your",
-        "with",
-        "this",
-        "that",
-        "from",
-        "have",
-        "has",
-        "had",
-        "was",
-        "were",
-        "will",
-        "would",
-        "can",
-        "could",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "how",
-        "does",
-        "did",
-        "doing",
-        "our",
-        "out",
-        "any",
-        "all",
-        "its",
-        "into",
-        "than",
-        "then",
-        "them",
-        "they",
-        "there",
-        "their",
-        "about",
-        "after",
-        "before",
-        "again",
-        "also",
-        "just",
-        "like",
-        "get",
-        "got",
-        "please",
-        "help",
-        "need",
-        "issue",
-        "problem",
-    ]
-)
-
 
 FULL_TEXT_OBJECTS = {"knowledge_fts", "ix_knowledge_search", "ix_knowledge_search_vector", "search_vector"}
 
@@ -149,76 +70,6 @@ class KnowledgeRow(Base):
     __table_args__ = (Index("ix_knowledge_community", "community", "resolved_at"),)
 
 
-@dataclass(frozen=True)
-class KnowledgeHit:
-    escalation_id: str
-    community: str
-    question: str
-    answer: str
-    answered_by: str | None
-    resolved_at: datetime
-    score: float
-    files: tuple[Attachment, ...] = ()
-
-
-def words_of(query: str, limit: int | None = MAX_QUERY_WORDS) -> list[str]:
-    seen = list(dict.fromkeys(_WORD.findall(query.lower())))
-    return seen if limit is None else seen[:limit]
-
-
-def fts5_query(words: list[str]) -> str:
-    """Any word matches (stemmed); the whole phrase, when present, scores on top.
-
-    Every word is quoted, so nothing a person types is read as FTS5 syntax.
-    """
-    quoted = [f'"{w}"' for w in words]
-    parts = [" OR ".join(quoted)]
-    if len(words) > 1:
-        parts.insert(0, '"' + " ".join(words) + '"')
-    return " OR ".join(parts)
-
-
-# Which rows hold term n, from the oldest candidate on (formatted with a number only).
-_TERM_ROWS = (
-    "SELECT {n} AS term, rowid AS id FROM knowledge_fts "
-    "WHERE knowledge_fts MATCH :term{n} AND rowid >= (SELECT min(id) FROM candidates)"
-)
-
-
-def idf(holding: int, candidates: int) -> float:
-    """A term's weight: the BM25 inverse document frequency, counted among the candidates.
-    Registered on every SQLite connection as ``eb_idf`` (storage/db.py): SQLite's own
-    ``ln`` exists only where it was compiled in."""
-    return math.log(1 + (candidates - holding + 0.5) / (holding + 0.5))
-
-
-def _hit(row: Any, score: float) -> KnowledgeHit:
-    resolved = row.resolved_at
-    if isinstance(resolved, str):
-        resolved = datetime.fromisoformat(resolved)
-    if resolved.tzinfo is None:
-        resolved = resolved.replace(tzinfo=UTC)
-    return KnowledgeHit(
-        escalation_id=row.escalation_id,
-        community=row.community,
-        question=row.question,
-        answer=row.answer,
-        answered_by=row.answered_by,
-        resolved_at=resolved,
-        score=score,
-        files=_files_of(row.data),
-    )
-
-
-def _files_of(data: Any) -> tuple[Attachment, ...]:
-    """The answer's files from a row's ``data`` (text from a textual query on either driver)."""
-    if isinstance(data, str):
-        data = json.loads(data)
-    if not isinstance(data, dict):
-        return ()
-    return tuple(Attachment.model_validate(f) for f in data.get("files") or ())
-
-
 # How many hits ``similar`` looks through per suggestion it may show.
 SIMILAR_POOL = 4
 
@@ -239,9 +90,10 @@ def close_to(question: str, hits: list[KnowledgeHit], limit: int = 3) -> list[Kn
 
 
 class KnowledgeRepository(Repository):
-    def __init__(self, work: Work, candidates: int = CANDIDATES) -> None:
+    def __init__(self, work: Work, candidates: int = CANDIDATES, recent: int = RECENT) -> None:
         super().__init__(work)
         self.candidates = candidates
+        self.recent = recent
 
     @property
     def _dialect(self) -> str:
@@ -287,103 +139,20 @@ class KnowledgeRepository(Repository):
         words = words_of(query)
         if not words:
             return []
-        # Fixed SQL; every value is a bound parameter.
-        scope_sql = (
-            "EXISTS (SELECT 1 FROM escalation_scopes s WHERE s.escalation_id = k.escalation_id "
-            "AND s.platform = :platform AND (s.tenant = :tenant OR s.tenant = '' OR :tenant = ''))"
-        )
         params: dict[str, Any] = {
             "platform": scope.platform,
             "tenant": scope.tenant,
             "limit": limit,
             "candidates": self.candidates,
+            "recent": self.recent,
         }
         community_sql = ""
         if community:
             community_sql = " AND k.community = :community"
             params["community"] = community
         if self._dialect == "postgresql":
-            params["words"] = " ".join(words)
-            # Phrase OR any word; ts_rank_cd rewards terms that stand close together. The
-            # newest CANDIDATES matches are ranked (by the primary key, so the planner can stop early).
-            sql = f"""
-                WITH q AS (
-                    SELECT phraseto_tsquery('english', :words)
-                        || replace(plainto_tsquery('english', :words)::text, '&', '|')::tsquery AS query
-                ),
-                candidates AS (
-                    SELECT k.id FROM knowledge k, q
-                    WHERE k.search_vector @@ q.query AND {scope_sql}{community_sql}
-                    ORDER BY k.id DESC
-                    LIMIT :candidates
-                )
-                SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at, k.data,
-                       ts_rank_cd(k.search_vector, q.query, 1) AS score
-                FROM candidates c JOIN knowledge k ON k.id = c.id, q
-                ORDER BY score DESC, k.resolved_at DESC
-                LIMIT :limit
-            """  # noqa: S608 - only our own constants are formatted in; user text is bound
-        else:
-            return await self._search_sqlite(words, scope_sql, community_sql, params)
-        rows = (await self.session.execute(text(sql), params)).all()
-        return [_hit(row, float(row.score)) for row in rows]
-
-    async def _search_sqlite(
-        self, words: list[str], scope_sql: str, community_sql: str, params: dict[str, Any]
-    ) -> list[KnowledgeHit]:
-        """FTS5 finds the newest ``candidates`` matches lazily (``ORDER BY rowid DESC``) and
-        which of the query's terms each of them holds; the statement ranks them by those terms.
-
-        Not FTS5's bm25: its inverse document frequencies count every row holding each term
-        in the whole index, once per query, which made a search cost grow with the history
-        (bench/HISTORY.md, growth: the deflection search 9.5 ms at 10k answers, 63 ms at 1M).
-        Here a term weighs by how rare it is among the candidates, and an answer scores the
-        weights of the terms it holds, the whole phrase counting double: an answer holding
-        more, and rarer, of the asker's words ranks first, the newer first among equals.
-        Term frequency and length are not counted; in questions and answers a few sentences
-        long they say little.
-        """
-        terms = [f'"{w}"' for w in words]
-        if len(words) > 1:
-            terms.append('"' + " ".join(words) + '"')
-        params["match"] = fts5_query(words)
-        params["phrase"] = len(terms) - 1 if len(words) > 1 else -1
-        params.update({f"term{n}": term for n, term in enumerate(terms)})
-        # Every candidate holds at least one term, so each one's terms are found by asking
-        # FTS5 for each term's rows from the oldest candidate on. Those lists also hold rows
-        # of other communities or tenants: only the candidates' own ids are kept. (``+id``
-        # keeps SQLite from pushing that filter into FTS5 as one lookup per candidate.)
-        each = " UNION ALL ".join(_TERM_ROWS.format(n=n) for n in range(len(terms)))
-        sql = f"""
-            WITH candidates AS MATERIALIZED (
-                SELECT k.id FROM knowledge_fts JOIN knowledge k ON k.id = knowledge_fts.rowid
-                WHERE knowledge_fts MATCH :match AND {scope_sql}{community_sql}
-                ORDER BY knowledge_fts.rowid DESC
-                LIMIT :candidates
-            ),
-            held AS MATERIALIZED (
-                SELECT term, id FROM ({each}) WHERE +id IN (SELECT id FROM candidates)
-            ),
-            weights AS (
-                SELECT term,
-                       eb_idf(count(*), (SELECT count(*) FROM candidates))
-                       * (CASE WHEN term = :phrase THEN 2 ELSE 1 END) AS weight
-                FROM held GROUP BY term
-            ),
-            scored AS (
-                SELECT held.id, sum(weights.weight) AS score
-                FROM held JOIN weights ON weights.term = held.term
-                GROUP BY held.id
-                ORDER BY score DESC, held.id DESC
-                LIMIT :limit
-            )
-            SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at, k.data,
-                   scored.score
-            FROM scored JOIN knowledge k ON k.id = scored.id
-            ORDER BY scored.score DESC, scored.id DESC
-        """  # noqa: S608 - only our own constants are formatted in; user text is bound
-        rows = (await self.session.execute(text(sql), params)).all()
-        return [_hit(row, float(row.score)) for row in rows]
+            return await search_postgres(self.session, words, community_sql, params)
+        return await search_sqlite(self.session, words, community_sql, params)
 
     async def similar(self, question: str, scope: Scope, community: str, limit: int = 3) -> list[KnowledgeHit]:
         """Resolved questions close enough to show before escalating."""
@@ -451,6 +220,4 @@ class KnowledgeRepository(Repository):
             driver.set_progress_handler(None, 0)
 
     async def count(self) -> int:
-        from sqlalchemy import func
-
         return int((await self.session.execute(select(func.count()).select_from(KnowledgeRow))).scalar_one())

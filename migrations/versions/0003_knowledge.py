@@ -15,7 +15,7 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Kept in step with storage.knowledge.PG_DOCUMENT (a test checks the index is used).
+# Kept in step with storage.knowledge_search.PG_DOCUMENT (a test checks the index is used).
 PG_DOCUMENT = (
     "(setweight(to_tsvector('english'::regconfig, question), 'A') || "
     "setweight(to_tsvector('english'::regconfig, answer), 'A') || "

@@ -19,7 +19,7 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Kept in step with storage.knowledge.PG_DOCUMENT.
+# Kept in step with storage.knowledge_search.PG_DOCUMENT.
 PG_DOCUMENT = (
     "(setweight(to_tsvector('english'::regconfig, question), 'A') || "
     "setweight(to_tsvector('english'::regconfig, answer), 'A') || "

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from bot.runtime import Runtime
 from storage import Store, UnitOfWork
-from storage.knowledge import fts5_query, words_of
+from storage.knowledge_words import fts5_query, words_of
 from tests.conftest import on_postgres
 from tests.support import ADA, SAM, RecordingSender, directory, slack
 from workflows.clock import FakeClock
@@ -195,10 +195,33 @@ async def test_a_search_ranks_only_the_newest_candidates_so_its_cost_is_bounded(
     assert sorted(h.escalation_id for h in bounded) == sorted(ids[-4:])
 
 
+async def test_the_newest_matches_are_found_beyond_the_answers_read_in_order(store: Store, clock: FakeClock) -> None:
+    """PostgreSQL reads the newest ``recent`` answers in order, then asks the index for the
+    older matches (storage/knowledge_search.py): the same answers are found whichever of the
+    two holds them, and with room for two candidates they are the two newest matches."""
+    scope = Scope("slack", "T0ACME")
+    async with store.unit_of_work() as uow:
+        ids = []
+        for n in range(12):
+            question = "kotlin flow never completes" if n % 4 == 0 else f"gradle cache note {n}"
+            ids.append(await _resolved(uow, clock, 700 + n, question, "See the runbook.", SAM))
+            clock.advance(timedelta(minutes=1))
+    matching = sorted([ids[0], ids[4], ids[8]])
+    async with store.unit_of_work() as uow:
+        assert sorted(h.escalation_id for h in await uow.knowledge.search("kotlin", scope, limit=10)) == matching
+        uow.knowledge.recent = 2  # the two newest answers hold none: every match from the index
+        assert sorted(h.escalation_id for h in await uow.knowledge.search("kotlin", scope, limit=10)) == matching
+        uow.knowledge.recent, uow.knowledge.candidates = 5, 2  # one in order, one from the index
+        two = await uow.knowledge.search("kotlin", scope, limit=10)
+        uow.knowledge.recent = 2
+        assert await uow.knowledge.search("zebra unicorn", scope) == []
+    assert sorted(h.escalation_id for h in two) == sorted([ids[4], ids[8]])
+
+
 async def test_on_sqlite_rarer_words_weigh_more_than_common_ones(
     store: Store, corpus: dict[str, str], clock: FakeClock
 ) -> None:
-    """SQLite's ranking (``KnowledgeRepository._search_sqlite``): "crash" is made common,
+    """SQLite's ranking (``storage.knowledge_search.search_sqlite``): "crash" is made common,
     "camera" stays rare. Of two answers holding one word each, the one with the rarer word
     ranks first, and the answer with both tops them."""
     if not store.is_sqlite:
