@@ -63,6 +63,8 @@ PAGES = {
 }
 # The pages whose statements ``--existing`` EXPLAINs with ANALYZE.
 LISTS = ("escalations", "escalations_open_sdk", "escalations_words", "escalations_words_none", "knowledge")
+# And those of the figures (the overview's window, open questions, hand-overs; the communities' loads).
+FIGURES = ("overview", "communities")
 
 
 async def page_weight(client: TestClient[Any, Any], path: str) -> int:
@@ -138,7 +140,7 @@ async def measure(
             capture.on = False
             figures["plans"] = await explain(store, capture.statements)
         if explain_lists:
-            figures["list_plans"] = await plans_of(store, client, [PAGES[p] for p in LISTS])
+            figures["list_plans"] = await plans_of(store, client, [PAGES[p] for p in (*LISTS, *FIGURES)])
     finally:
         await client.close()
         await store.close()

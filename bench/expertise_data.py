@@ -26,7 +26,7 @@ from storage import Store
 from storage.knowledge import KnowledgeRow
 from storage.tables import EscalationRow, MessageRefRow, ScopeRow
 
-from .seed import _template
+from .seed import _template, timed
 from .text import CONTEXTS, SYMPTOMS
 
 TOPICS: list[list[str]] = [
@@ -146,7 +146,9 @@ async def seed_answers(url: str, past: Sequence[Asked], now: datetime) -> None:
                 stamp = asked.at.isoformat()
                 data.update(id=esc_id, question=asked.question, answer="See the runbook.", applied=[])
                 data.update(created_at=stamp, updated_at=stamp, resolved_at=stamp, experts_since=stamp)
-                values.update(id=esc_id, data=data, created_at=asked.at, updated_at=asked.at, resolved_at=asked.at)
+                values.update(id=esc_id, data=data, **timed(template, asked.at, asked.at))
+                responded = values["first_response_at"]
+                data.update(first_response_at=responded.isoformat() if responded else None)
                 esc_rows.append(values)
                 scope_rows += [{"escalation_id": esc_id, "platform": p, "tenant": t} for p, t in template["scopes"]]
                 knowledge_rows.append(

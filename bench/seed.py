@@ -18,6 +18,7 @@ from storage.knowledge import KnowledgeRow
 from storage.tables import EscalationRow, MessageRefRow, ScopeRow
 from workflows.commands import Claim, Open, Resolve
 from workflows.decide import decide
+from workflows.metrics import business_seconds, wall_seconds
 from workflows.model import Escalation, PersonRef, Platform
 
 from .text import answer, question
@@ -80,7 +81,27 @@ def _template(directory: Directory, community: str, at: datetime) -> dict[str, A
     ).escalation
     # Seeded through SQLAlchemy, which takes the document itself (not the direct path's text).
     values = {**_row_values(esc), "data": esc.model_dump(mode="json")}
-    return {"values": values, "scopes": sorted(scopes_of(esc))}
+    responded = esc.first_response_at - esc.created_at if esc.first_response_at else None
+    hours = esc.policy.business_hours
+    return {"values": values, "scopes": sorted(scopes_of(esc)), "responded_after": responded, "hours": hours}
+
+
+def timed(template: dict[str, Any], created: datetime, resolved: datetime) -> dict[str, Any]:
+    """The template's row columns that depend on its times (the figures' durations too),
+    for an escalation opened at ``created`` and resolved at ``resolved``."""
+    hours, after = template["hours"], template["responded_after"]
+    responded = created + after if after is not None else None
+    return {
+        "created_at": created,
+        "updated_at": resolved,
+        "resolved_at": resolved,
+        "closed_at": resolved,
+        "first_response_at": responded,
+        "first_response_s": wall_seconds(created, responded) if responded else None,
+        "first_response_business_s": business_seconds(hours, created, responded) if responded else None,
+        "resolution_s": wall_seconds(created, resolved),
+        "resolution_business_s": business_seconds(hours, created, resolved),
+    }
 
 
 async def seed_history(
@@ -124,7 +145,9 @@ async def seed_history(
                     experts_since=created.isoformat(),
                     applied=[],
                 )
-                values.update(id=esc_id, data=data, created_at=created, updated_at=resolved, resolved_at=resolved)
+                values.update(id=esc_id, data=data, **timed(template, created, resolved))
+                responded = values["first_response_at"]
+                data.update(first_response_at=responded.isoformat() if responded else None)
                 esc_rows.append(values)
                 scope_rows += [{"escalation_id": esc_id, "platform": p, "tenant": t} for p, t in template["scopes"]]
                 knowledge_rows.append(

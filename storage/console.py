@@ -7,11 +7,10 @@ and their communities'. An escalation outside the reach reads as missing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, Text, and_, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, String, and_, delete, literal, select, tuple_, update
 
 from workflows.console import (
     AuditEntry,
@@ -22,17 +21,13 @@ from workflows.console import (
     ListPlace,
     Reach,
 )
-from workflows.metrics import AuditEvent
-from workflows.model import Escalation, Expert, PersonRef, Platform, Status
-from workflows.presence import away_now
+from workflows.model import Escalation, PersonRef, Platform
 
+from .console_figures import FigureQueries
 from .question_words import question_has
 from .reach import within as _within
 from .tables import ConsoleSessionRow, EscalationRow, OutboxRow, SignInLinkRow, TeamsPersonRow
 from .unit_of_work import Store
-
-# Being handed a question (the report's interruptions).
-HANDED_ACTIONS = ("auto_assigned", "auto_reassigned", "assigned", "reassigned", "declined")
 
 
 def _filtered(where: EscalationFilter, dialect: str) -> list[ColumnElement[bool]]:
@@ -101,8 +96,9 @@ def _delivery(row: OutboxRow) -> Delivery:
     )
 
 
-class ConsoleStore:
-    """``ConsoleQueries`` and ``SignInLinks`` over the bot's own database."""
+class ConsoleStore(FigureQueries):
+    """``ConsoleQueries`` and ``SignInLinks`` over the bot's own database (the figures'
+    queries in storage/console_figures.py)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -152,35 +148,6 @@ class ConsoleStore:
         async with self.store.unit_of_work() as uow:
             return [_delivery(row) for row in (await uow.session.execute(query)).scalars()]
 
-    async def open_now(self, reach: Reach, communities: Sequence[str]) -> list[Escalation]:
-        """Open escalations of these communities (a range of the (community, status) index each)."""
-        if not communities:
-            return []
-        row = EscalationRow
-        query = select(row.data).where(
-            row.community.in_(list(communities)), row.status == Status.open.value, *_within(reach)
-        )
-        async with self.store.unit_of_work() as uow:
-            return [Escalation.model_validate(d) for d in (await uow.session.execute(query)).scalars()]
-
-    async def loads(self, reach: Reach, expert_keys: Sequence[str]) -> dict[str, int]:
-        """Open escalations each expert holds (by expert key)."""
-        if not expert_keys:
-            return {}
-        query = (
-            select(EscalationRow.owner, func.count())
-            .where(EscalationRow.owner.in_(list(expert_keys)), EscalationRow.status == Status.open.value)
-            .where(*_within(reach))
-            .group_by(EscalationRow.owner)
-        )
-        async with self.store.unit_of_work() as uow:
-            return {str(owner): int(n) for owner, n in (await uow.session.execute(query)).all()}
-
-    async def away(self, experts: Sequence[Expert], now: datetime) -> dict[str, datetime | None]:
-        """Expert key -> when they are back (None: until they say so), for those away now."""
-        async with self.store.unit_of_work() as uow:
-            return await away_now(uow, experts, now)
-
     async def known_as(self, person: PersonRef) -> PersonRef | None:
         if person.platform != Platform.teams or not person.aad or not person.tenant:
             return None
@@ -192,33 +159,6 @@ class ConsoleStore:
         if user_id is None:
             return None
         return PersonRef(platform=Platform.teams, id=user_id, tenant=person.tenant, aad=person.aad)
-
-    async def history(
-        self, reach: Reach, since: datetime, until: datetime, communities: Sequence[str]
-    ) -> tuple[list[Escalation], list[AuditEvent]]:
-        """What the report reads (``bot/report.py``), within the reach and these communities:
-        escalations opened or closed (resolved, deflected) in [since, until), and who was
-        handed a question then. By community, the windows are ranges of its indexes
-        (community, created_at) and (community, resolved_at), however long the history."""
-        if not communities:
-            return [], []
-        row = EscalationRow
-        window = or_(
-            and_(row.created_at >= since, row.created_at < until),
-            and_(row.resolved_at >= since, row.resolved_at < until),
-        )
-        # The documents as text, validated straight from JSON: a third of the time of a dict.
-        query = select(row.data.cast(Text)).where(row.community.in_(list(communities)), window, *_within(reach))
-        async with self.store.unit_of_work() as uow:
-            escalations = [Escalation.model_validate_json(d) for d in (await uow.session.execute(query)).scalars()]
-            rows = await uow.audit.between(since, until, HANDED_ACTIONS)
-        ids = {esc.id for esc in escalations}
-        events = [
-            AuditEvent(r.escalation_id, r.at, r.action, r.actor, dict(r.detail or {}))
-            for r in rows
-            if r.escalation_id in ids
-        ]
-        return escalations, events
 
     # ------------------------------------------------------------ sign-in links
 

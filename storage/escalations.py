@@ -12,6 +12,7 @@ from workflows.model import Escalation, PersonRef, Status
 from workflows.ports import Scope
 
 from .direct import Prebuilt, Repository, Serialized
+from .figures import FACT_COLUMNS, fact_values
 from .tables import EscalationRow, MessageRefRow, ScopeRow
 
 # The hot paths (every command, timer step and delivery) run prebuilt Core statements with
@@ -23,6 +24,7 @@ _REFS = cast(Table, MessageRefRow.__table__)
 _ESC_COLUMNS = [
     *("tenant", "community", "status", "ball", "requester", "owner", "priority", "next_step", "next_due_at"),
     *("version", "created_at", "updated_at", "resolved_at", "data", "lease_until", "lease_owner"),
+    *FACT_COLUMNS,
 ]
 
 _GET_BY_ID = select(_ESC.c.data).where(_ESC.c.id == bindparam("b_id"))
@@ -124,6 +126,8 @@ def _row_values(esc: Escalation) -> dict[str, Any]:
         # A saved escalation is no longer anyone's leased work.
         "lease_until": None,
         "lease_owner": None,
+        # The figures it counts for, in the same statement (storage/figures.py).
+        **fact_values(esc),
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Double,
@@ -81,6 +82,18 @@ class EscalationRow(Base):
     updated_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     data: Mapped[dict[str, Any]]
+    # What the escalation counts for in the figures (workflows/metrics.Facts), written with
+    # the row: the console counts from these columns, never from the documents.
+    closed_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    first_response_pull: Mapped[bool | None] = mapped_column(Boolean)
+    reassignments: Mapped[int | None] = mapped_column(Integer)
+    first_responder: Mapped[str | None] = mapped_column(String(300))
+    resolver: Mapped[str | None] = mapped_column(String(300))
+    first_response_s: Mapped[float | None] = mapped_column(Double)
+    first_response_business_s: Mapped[float | None] = mapped_column(Double)
+    resolution_s: Mapped[float | None] = mapped_column(Double)
+    resolution_business_s: Mapped[float | None] = mapped_column(Double)
 
     __table_args__ = (
         # Only rows with a timer are indexed, so finding due work never scans history.
@@ -99,6 +112,8 @@ class EscalationRow(Base):
         Index("ix_escalations_community_resolved", "community", "resolved_at"),
         # The console's list, newest first, and its "older than this one" pages.
         Index("ix_escalations_created", "created_at", "id"),
+        # The console's windows: opened (above) or closed in a period.
+        Index("ix_escalations_community_closed", "community", "closed_at"),
     )
 
 

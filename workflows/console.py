@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from .metrics import AuditEvent
+from .metrics import AuditEvent, Facts
 from .model import Community, Escalation, Expert, MessageRef, PersonRef, Platform, Priority, Status
 from .ports import Scope
 
@@ -181,6 +181,16 @@ class EscalationDetail:
     deliveries: list[Delivery]
 
 
+@dataclass(frozen=True)
+class History:
+    """What a period's figures count (``metrics.count``): the facts of each escalation opened
+    or closed in it, who was handed a question then, and the documents those events need."""
+
+    facts: list[Facts]
+    events: list[AuditEvent]
+    documents: dict[str, Escalation]
+
+
 class ConsoleQueries(Protocol):
     """Read models for the console, each within a viewer's ``Reach``."""
 
@@ -195,9 +205,7 @@ class ConsoleQueries(Protocol):
         in their tenant, with ``aad`` set; None when the chat has not seen them yet."""
         ...
 
-    async def history(
-        self, reach: Reach, since: datetime, until: datetime, communities: Sequence[str]
-    ) -> tuple[list[Escalation], list[AuditEvent]]: ...
+    async def history(self, reach: Reach, since: datetime, until: datetime, communities: Sequence[str]) -> History: ...
 
 
 class SignInLinks(Protocol):

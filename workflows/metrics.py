@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from .calendar import BusinessHours, elapsed_time
-from .model import SYSTEM, Escalation, Status
+from .model import SYSTEM, Escalation, PersonRef, Status
 
 # Actions that interrupt an expert: being handed a question, or mentioned by a nudge.
 _HANDED = {"auto_assigned", "auto_reassigned", "assigned", "reassigned", "declined"}
@@ -25,17 +26,23 @@ class AuditEvent:
 
 def percentile(values: Sequence[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100); None for no values."""
-    if not values:
+    return _percentile(sorted(values), q)
+
+
+def median(values: Sequence[float]) -> float | None:
+    return _median(sorted(values))
+
+
+def _percentile(ordered: Sequence[float], q: float) -> float | None:
+    if not ordered:
         return None
-    ordered = sorted(values)
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return ordered[rank - 1]
 
 
-def median(values: Sequence[float]) -> float | None:
-    if not values:
+def _median(ordered: Sequence[float]) -> float | None:
+    if not ordered:
         return None
-    ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
@@ -46,15 +53,16 @@ class Durations:
     business: list[float] = field(default_factory=list)
 
     def add(self, hours: BusinessHours | None, since: datetime, until: datetime) -> None:
-        self.wall.append((until - since).total_seconds())
-        self.business.append(elapsed_time(hours, since, until).total_seconds())
+        self.wall.append(wall_seconds(since, until))
+        self.business.append(business_seconds(hours, since, until))
 
     def summary(self) -> dict[str, float | None]:
+        wall, business = sorted(self.wall), sorted(self.business)
         return {
-            "median_s": median(self.wall),
-            "p90_s": percentile(self.wall, 90),
-            "median_business_s": median(self.business),
-            "p90_business_s": percentile(self.business, 90),
+            "median_s": _median(wall),
+            "p90_s": _percentile(wall, 90),
+            "median_business_s": _median(business),
+            "p90_business_s": _percentile(business, 90),
         }
 
 
@@ -126,6 +134,71 @@ class Report:
         }
 
 
+def wall_seconds(since: datetime, until: datetime) -> float:
+    return (until - since).total_seconds()
+
+
+def business_seconds(hours: BusinessHours | None, since: datetime, until: datetime) -> float:
+    return elapsed_time(hours, since, until).total_seconds()
+
+
+class Facts(NamedTuple):
+    """What one escalation contributes to the figures, as of its last change. The report
+    derives them from documents (``fact_of``); storage keeps them as columns of the
+    escalation's row, written with it, so the console counts without reading documents.
+    ``count`` reads only these: one counting rule for both. (A tuple: tens of thousands
+    are made for one page.)"""
+
+    id: str
+    community: str
+    status: str  # a Status (a str: as stored)
+    created_at: datetime
+    # When it left open: its resolution, else its last change; None while open.
+    closed_at: datetime | None
+    owner: str | None  # expert key
+    reassignments: int
+    first_response_at: datetime | None
+    first_response_pull: bool | None
+    first_responder: str | None  # expert key, else person key
+    resolver: str | None  # likewise; None unless resolved by someone other than the bot or the requester
+    first_response_s: float | None  # wall and business seconds, business by the policy's hours
+    first_response_business_s: float | None
+    resolution_s: float | None
+    resolution_business_s: float | None
+
+
+def _expert_key(esc: Escalation, person: PersonRef) -> str:
+    found = esc.community.expert_for(person)
+    return found.key if found else person.key
+
+
+def fact_of(esc: Escalation) -> Facts:
+    hours = esc.policy.business_hours
+    resolved = esc.status == Status.resolved
+    closed_at = esc.resolved_at if resolved else None if esc.status == Status.open else esc.updated_at
+    responded, done = esc.first_response_at, esc.resolved_at if resolved else None
+    resolver = esc.resolved_by if resolved else None
+    if resolver is not None and (resolver == SYSTEM or esc.requester.same(resolver)):
+        resolver = None
+    return Facts(
+        id=esc.id,
+        community=esc.community.key,
+        status=esc.status,
+        created_at=esc.created_at,
+        closed_at=closed_at,
+        owner=esc.owner.expert if esc.owner is not None else None,
+        reassignments=esc.reassignments,
+        first_response_at=responded,
+        first_response_pull=esc.first_response_pull,
+        first_responder=_expert_key(esc, esc.first_responder) if esc.first_responder is not None else None,
+        resolver=_expert_key(esc, resolver) if resolver is not None else None,
+        first_response_s=wall_seconds(esc.created_at, responded) if responded else None,
+        first_response_business_s=business_seconds(hours, esc.created_at, responded) if responded else None,
+        resolution_s=wall_seconds(esc.created_at, done) if done else None,
+        resolution_business_s=business_seconds(hours, esc.created_at, done) if done else None,
+    )
+
+
 def _in(moment: datetime | None, since: datetime, until: datetime) -> bool:
     return moment is not None and since <= moment < until
 
@@ -138,54 +211,74 @@ def compute(
     Durations are measured for escalations opened in the period whose first response /
     resolution happened (at any time up to ``until``).
     """
+    documents = {esc.id: esc for esc in escalations}
+    return count([fact_of(esc) for esc in documents.values()], events, since, until, documents)
+
+
+def needs_document(event: AuditEvent) -> bool:
+    """Whether counting this event reads its escalation's document: a question handed to
+    someone without saying whether it was outside their hours (the escalation's hours say)."""
+    return (
+        event.action in _HANDED
+        and isinstance(event.detail.get("owner"), str)
+        and not isinstance(event.detail.get("owner_out_of_hours"), bool)
+    )
+
+
+def count(
+    facts: Iterable[Facts],
+    events: Iterable[AuditEvent],
+    since: datetime,
+    until: datetime,
+    documents: Mapping[str, Escalation],
+) -> Report:
+    """``compute`` over the escalations' facts; ``documents`` holds at least those of the
+    escalations with an event that ``needs_document``."""
     communities: dict[str, Figures] = {}
     experts: dict[str, ExpertFigures] = {}
-    total = Figures()
-    by_id: dict[str, Escalation] = {}
+    by_id: dict[str, Facts] = {}
 
     def expert(key: str) -> ExpertFigures:
-        return experts.setdefault(key, ExpertFigures(key))
+        found = experts.get(key)
+        if found is None:
+            found = experts[key] = ExpertFigures(key)
+        return found
 
-    for esc in escalations:
-        by_id[esc.id] = esc
-        hours = esc.policy.business_hours
-        figures = communities.setdefault(esc.community.key, Figures())
-        for target in (figures, total):
-            if _in(esc.created_at, since, until):
-                target.opened += 1
-                target.reassignments += esc.reassignments
-                if esc.first_response_at and esc.first_response_at < until:
-                    target.first_response.add(hours, esc.created_at, esc.first_response_at)
-                    if esc.first_response_pull:
-                        target.pull += 1
-                    else:
-                        target.push += 1
-                if esc.status == Status.resolved and esc.resolved_at and esc.resolved_at < until:
-                    target.resolution.add(hours, esc.created_at, esc.resolved_at)
-            closed_at = esc.resolved_at if esc.status == Status.resolved else esc.updated_at
-            if _in(closed_at, since, until):
-                if esc.status == Status.resolved:
-                    target.resolved += 1
-                elif esc.status == Status.deflected:
-                    target.deflected += 1
-                elif esc.status == Status.cancelled:
-                    target.cancelled += 1
-        if _in(esc.created_at, since, until):
-            if esc.owner is not None:
-                expert(esc.owner.expert).owned += 1
-            if esc.first_responder is not None and _in(esc.first_response_at, since, until):
-                found = esc.community.expert_for(esc.first_responder)
-                expert(found.key if found else esc.first_responder.key).first_responses += 1
-        resolver = esc.resolved_by
-        if (
-            esc.status == Status.resolved
-            and _in(esc.resolved_at, since, until)
-            and resolver is not None
-            and resolver != SYSTEM
-            and not esc.requester.same(resolver)
-        ):
-            found = esc.community.expert_for(resolver)
-            expert(found.key if found else resolver.key).resolved += 1
+    resolved = Status.resolved
+    for fact in facts:
+        by_id[fact.id] = fact
+        figures = communities.get(fact.community)
+        if figures is None:
+            figures = communities[fact.community] = Figures()
+        opened = since <= fact.created_at < until
+        closed = fact.closed_at is not None and since <= fact.closed_at < until
+        if opened:
+            figures.opened += 1
+            figures.reassignments += fact.reassignments
+            if fact.first_response_at and fact.first_response_at < until:
+                figures.first_response.wall.append(fact.first_response_s or 0.0)
+                figures.first_response.business.append(fact.first_response_business_s or 0.0)
+                if fact.first_response_pull:
+                    figures.pull += 1
+                else:
+                    figures.push += 1
+                if fact.first_responder is not None and since <= fact.first_response_at:
+                    expert(fact.first_responder).first_responses += 1
+            if fact.status == resolved and fact.closed_at and fact.closed_at < until:
+                figures.resolution.wall.append(fact.resolution_s or 0.0)
+                figures.resolution.business.append(fact.resolution_business_s or 0.0)
+            if fact.owner is not None:
+                expert(fact.owner).owned += 1
+        if closed:
+            if fact.status == resolved:
+                figures.resolved += 1
+                if fact.resolver is not None:
+                    expert(fact.resolver).resolved += 1
+            elif fact.status == Status.deflected:
+                figures.deflected += 1
+            elif fact.status == Status.cancelled:
+                figures.cancelled += 1
+    total = Figures()
 
     for event in events:
         if event.action not in _HANDED or not _in(event.at, since, until):
@@ -195,15 +288,22 @@ def compute(
             continue
         figures_of = expert(owner)
         figures_of.handed += 1
-        esc_of = by_id.get(event.escalation_id)
+        fact_of_event = by_id.get(event.escalation_id)
+        esc_of = documents.get(event.escalation_id) if fact_of_event is not None else None
         said = event.detail.get("owner_out_of_hours")
         if isinstance(said, bool):  # the rotation knew, with the zone Slack gave
             figures_of.out_of_hours += said
         elif (hours := _hours_of(esc_of, owner) if esc_of else None) is not None and not hours.is_open(event.at):
             figures_of.out_of_hours += 1
-        if event.detail.get("out_of_hours") and esc_of is not None:
-            for target in (communities.setdefault(esc_of.community.key, Figures()), total):
-                target.out_of_hours_avoided += 1
+        if event.detail.get("out_of_hours") and fact_of_event is not None:
+            communities.setdefault(fact_of_event.community, Figures()).out_of_hours_avoided += 1
+    for figures in communities.values():  # the total: every community's counts and durations
+        for name in ("opened", "resolved", "deflected", "cancelled", "pull", "push", "reassignments"):
+            setattr(total, name, getattr(total, name) + getattr(figures, name))
+        total.out_of_hours_avoided += figures.out_of_hours_avoided
+        for mine, theirs in ((total.first_response, figures.first_response), (total.resolution, figures.resolution)):
+            mine.wall += theirs.wall
+            mine.business += theirs.business
     return Report(since, until, communities, experts, total)
 
 

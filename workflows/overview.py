@@ -1,16 +1,18 @@
 """The console's overview: each community now, and over a period against the one before.
 
-Pure computation, reusing the report's (``metrics.compute``) for the period figures and
+Pure computation, reusing the report's counting (``metrics.count``) for the period figures and
 the digest's rules for what counts as unanswered, overdue or waiting on the requester."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .console import History
 from .digest import is_overdue
-from .metrics import AuditEvent, Figures, Report, compute, median
+from .metrics import Facts, Figures, Report, count, median
 from .model import Ball, Escalation
 
 WEEK = timedelta(days=7)
@@ -57,54 +59,57 @@ class Overview:
         return self.previous.since
 
 
-def overview(
-    open_escalations: Sequence[Escalation],
-    history: Sequence[Escalation],
-    events: Sequence[AuditEvent],
-    since: datetime,
-    until: datetime,
-) -> Overview:
-    """``history`` holds every escalation touched since the previous period began."""
+def overview(open_escalations: Sequence[Escalation], touched: History, since: datetime, until: datetime) -> Overview:
+    """``touched`` holds every escalation opened or closed since the previous period began."""
+    history, events, documents = touched.facts, touched.events, touched.documents
     length = until - since
     previous_since = since - length
-    weeks = []
+    starts = []
     start = previous_since
     while start < until:
-        end = min(start + WEEK, until)
-        weeks.append(compute(_touched(history, start, end), events, start, end))
-        start = end
+        starts.append(start)
+        start = min(start + WEEK, until)
+    ends = [*starts[1:], until]
+    # Each escalation goes to the weeks it was opened or closed in (an escalation outside
+    # a week would only cost its count time), found once rather than once a week.
+    by_week: list[list[Facts]] = [[] for _ in starts]
+    for fact in history:
+        for moment in {fact.created_at, fact.closed_at}:
+            if moment is not None and previous_since <= moment < until:
+                by_week[bisect_right(starts, moment) - 1].append(fact)
+    weeks = [count(_once(facts), events, s, e, documents) for facts, s, e in zip(by_week, starts, ends, strict=True)]
     return Overview(
         since=since,
         until=until,
         now=now_figures(open_escalations, until),
-        current=compute(_touched(history, since, until), events, since, until),
-        previous=compute(_touched(history, previous_since, since), events, previous_since, since),
+        current=count(_touched(history, since, until), events, since, until, documents),
+        previous=count(_touched(history, previous_since, since), events, previous_since, since, documents),
         weeks=weeks,
     )
 
 
-def _touched(history: Sequence[Escalation], since: datetime, until: datetime) -> list[Escalation]:
-    """Those ``compute`` counts anything of in [since, until): opened, or closed, in it (an
-    escalation outside the window would only cost it time)."""
+def _once(facts: list[Facts]) -> list[Facts]:
+    """Opened and closed in the same week: counted once."""
+    seen: set[str] = set()
+    return [f for f in facts if not (f.id in seen or seen.add(f.id))]  # type: ignore[func-returns-value]
+
+
+def _touched(history: Sequence[Facts], since: datetime, until: datetime) -> list[Facts]:
     return [
-        e
-        for e in history
-        if since <= e.created_at < until
-        or (e.resolved_at is not None and since <= e.resolved_at < until)
-        or (not e.is_open and since <= e.updated_at < until)
+        f
+        for f in history
+        if since <= f.created_at < until or (f.closed_at is not None and since <= f.closed_at < until)
     ]
 
 
-def first_response_by_expert(history: Iterable[Escalation], since: datetime, until: datetime) -> dict[str, float]:
+def first_response_by_expert(history: Iterable[Facts], since: datetime, until: datetime) -> dict[str, float]:
     """Median seconds to the first response, by the expert who gave it (their key), for
     questions opened in [since, until): who answers, and how fast."""
     waits: dict[str, list[float]] = {}
-    for esc in history:
-        if esc.first_responder is None or esc.first_response_at is None or not since <= esc.created_at < until:
+    for fact in history:
+        if fact.first_responder is None or fact.first_response_s is None or not since <= fact.created_at < until:
             continue
-        expert = esc.community.expert_for(esc.first_responder)
-        key = expert.key if expert is not None else esc.first_responder.key
-        waits.setdefault(key, []).append((esc.first_response_at - esc.created_at).total_seconds())
+        waits.setdefault(fact.first_responder, []).append(fact.first_response_s)
     return {key: value for key, values in waits.items() if (value := median(values)) is not None}
 
 

@@ -137,9 +137,9 @@ def console_config(url: str = "http://localhost", providers: tuple[OidcProvider,
 
 
 async def make_console(
-    store: Store, clock: FakeClock, config: ConsoleConfig, server_port: int | None = None
+    store: Store, clock: FakeClock, config: ConsoleConfig, server_port: int | None = None, bot_config: str = CONFIG
 ) -> AsyncIterator[Console]:
-    directory = parse_config(CONFIG, "console-test.yaml")
+    directory = parse_config(bot_config, "console-test.yaml")
     slack, teams = RecordingSender(Platform.slack), RecordingSender(Platform.teams)
     runtime = Runtime(store, directory, {Platform.slack: slack, Platform.teams: teams}, clock=clock)
     queries = ConsoleStore(store)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from workflows.errors import Refused
-from workflows.metrics import compute
+from workflows.metrics import count
 from workflows.overview import first_response_by_expert
 from workflows.presence import people_of
 
@@ -27,9 +27,9 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
     reach = viewer.reach()
     keys = [e.key for c in visible for e in (*c.experts, *([c.lead] if c.lead else []))]
     loads = await console.queries.loads(reach, keys)
-    history, events = await console.queries.history(reach, since, until, [c.key for c in visible])
-    report = compute(history, events, since, until)
-    speed = first_response_by_expert(history, since, until)
+    history = await console.queries.history(reach, since, until, [c.key for c in visible])
+    report = count(history.facts, history.events, since, until, history.documents)
+    speed = first_response_by_expert(history.facts, since, until)
     away = await console.queries.away([p for c in visible for p in people_of(c)], until)
     rows = {}
     for community in visible:

@@ -57,11 +57,12 @@ def _rows(current: Figures, previous: Figures) -> list[tuple[str, str, str, str]
 
 def _chart(weeks: list[Any], community: str | None) -> dict[str, str]:
     xs = [int(week.since.timestamp()) for week in weeks]
+    figures = [figures_of(week, community).as_dict() for week in weeks]
 
     def series(key: str, field: str) -> list[float | None]:
         out = []
-        for week in weeks:
-            value = figures_of(week, community).as_dict()[key]
+        for week in figures:
+            value = week[key]
             assert isinstance(value, dict)
             seconds = value[field]
             out.append(round(seconds / 3600, 2) if isinstance(seconds, (int, float)) else None)
@@ -87,8 +88,8 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
     reach = viewer.reach()
     chosen_keys = [community] if community else sorted(keys)
     open_now = await console.queries.open_now(reach, chosen_keys)
-    history, events = await console.queries.history(reach, since - length, until, chosen_keys)
-    view = overview(open_now, history, events, since, until)
+    history = await console.queries.history(reach, since - length, until, chosen_keys)
+    view = overview(open_now, history, since, until)
     away = await console.queries.away([p for c in visible for p in people_of(c)], until)
     away_in = {c.key: sum(1 for p in people_of(c) if p.key in away) for c in visible}
     context = {
