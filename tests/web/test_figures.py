@@ -1,7 +1,7 @@
 """The console's figures, counted from each escalation's columns (storage/figures.py), are
 the report's, counted from the documents (metrics.compute), on a story with every kind of
 ending and hand-over, on this test run's database; and the migration that added these
-columns (0018) fills them in rows written before it from their documents, in batches."""
+columns (0019) fills them in rows written before it from their documents, in batches."""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ async def test_the_overview_weeks_are_the_report_of_each_week(web: Console) -> N
 
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-MIGRATION: Any = importlib.import_module("migrations.versions.0018_escalation_facts")
+MIGRATION: Any = importlib.import_module("migrations.versions.0019_escalation_facts")
 
 
 @pytest.fixture

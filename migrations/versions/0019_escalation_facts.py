@@ -5,8 +5,8 @@ columns for a period instead of validating every document in it (workflows/metri
 storage/figures.py writes them with the row on every save). Existing rows are filled from
 their documents, in batches, by the same rule.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-05 03:45:00
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 from storage.figures import FACT_COLUMNS, fact_values_of_document
 from storage.tables import EscalationRow
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
