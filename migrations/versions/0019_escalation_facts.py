@@ -69,7 +69,8 @@ def backfill(connection: sa.Connection, batch: int = BATCH) -> int:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("escalations", schema=None) as batch_op:
-        batch_op.drop_index("ix_escalations_community_closed")
-        for name in reversed(FACT_COLUMNS):
-            batch_op.drop_column(name)
+    # Not in batch mode: on SQLite that would copy the table and lose the triggers 0018
+    # keeps on it; SQLite drops an unindexed column in place.
+    op.drop_index("ix_escalations_community_closed", table_name="escalations")
+    for name in reversed(FACT_COLUMNS):
+        op.drop_column("escalations", name)
