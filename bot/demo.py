@@ -194,7 +194,7 @@ async def _serve_console(
     from .config_check import describe_policy
 
     queries = ConsoleStore(runtime.store)
-    # The console's address is known once it listens: a mount reads it at each request.
+    # Its address (the port) is known once it listens; the console reads its config at each request.
     config = ConsoleConfig(secret=secrets.token_bytes(32), public_url="http://127.0.0.1")
     # Sessions and the link run on the real clock; the story ran on a simulated one.
     console = WebConsole(config, runtime.service, directory, queries, queries, SystemClock(), describe_policy)
@@ -214,7 +214,7 @@ async def _serve_console(
         sys.stderr.write(f"escalation-bot: demo: cannot serve the console: {problem}; try --console PORT\n")
         return False
     bound = runner.addresses[0][1]
-    console.config = config = dataclasses.replace(config, public_url=f"http://127.0.0.1:{bound}")
+    console.config = dataclasses.replace(config, public_url=f"http://127.0.0.1:{bound}")
     link = await console.new_link(OPERATOR, f"/console/escalations/{escalation_id}")
     out.write(f"\nThe web console shows this escalation (Ctrl-C to stop): {link}\n")
     out.flush()
