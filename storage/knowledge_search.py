@@ -32,11 +32,9 @@ PG_DOCUMENT = (
 # matches of the same words can be missed; in exchange a search costs the same at 1M
 # answers as at 10k.
 CANDIDATES = 2000
-# PostgreSQL: how many of the newest answers are read in order before the index is asked
-# for older matches (see ``search_postgres``).
-RECENT = 20_000
-# Above every id: the index then reads from the newest on.
-_NO_ID = 2**63 - 1
+# PostgreSQL: how many of the newest answers are read in order first; when they hold at
+# least a quarter of ``CANDIDATES`` matches, those are ranked (see ``search_postgres``).
+RECENT = 40_000
 # Within the viewer's tenant, as the chat's own queries are (an empty tenant: any).
 SCOPE_SQL = (
     "EXISTS (SELECT 1 FROM escalation_scopes s WHERE s.escalation_id = k.escalation_id "
@@ -96,36 +94,42 @@ async def search_postgres(
     matches are frequent and reads the whole table when there are none; the GIN index finds
     rare words at once but fetches and sorts every match of common ones (1.8 s for the
     console's "token refresh crash" at 1M answers). So both, in turn: the newest ``RECENT``
-    answers in order first (a bounded read: 20 ms warm); only if they hold fewer than
-    ``candidates`` matches, which makes the words rarer than one answer in ten, the index for
-    the older ones. Then one statement ranks the ids found."""
+    answers in order first (a bounded read), whose matches are the candidates when they are at
+    least a quarter of ``candidates``; fewer make the words rarer than one answer in 80, and
+    the index finds the newest ``candidates`` of all their matches (a few thousand at 1M
+    answers). Then one statement ranks the ids found.
+
+    The query is a materialized CTE, computed once per statement and opaque to the planner,
+    and the index's statement orders by ``k.id + 0``, which no index serves: a cached generic
+    plan (asyncpg prepares each statement; after five runs PostgreSQL may keep one plan for
+    any words) can then neither read the whole table in order nor rebuild the query per row."""
     params = {**params, "words": " ".join(words)}
     recent = f"""
+        WITH q AS MATERIALIZED (SELECT {_PG_QUERY} AS query)
         SELECT k.id FROM (
             SELECT id, escalation_id, community, search_vector FROM knowledge ORDER BY id DESC LIMIT :recent
-        ) k
-        WHERE k.search_vector @@ {_PG_QUERY} AND {SCOPE_SQL}{community_sql}
+        ) k, q
+        WHERE k.search_vector @@ q.query AND {SCOPE_SQL}{community_sql}
         ORDER BY k.id DESC
         LIMIT :candidates
     """  # noqa: S608 - only our own constants are formatted in; user text is bound
     ids = list((await session.execute(text(recent), params)).scalars())
-    if len(ids) < params["candidates"]:
-        # The query as a materialized CTE: opaque to the planner, which then takes the index.
-        older = f"""
+    if len(ids) < max(1, params["candidates"] // 4):
+        indexed = f"""
             WITH q AS MATERIALIZED (SELECT {_PG_QUERY} AS query)
             SELECT k.id FROM knowledge k, q
-            WHERE k.search_vector @@ q.query AND k.id < :below AND {SCOPE_SQL}{community_sql}
-            ORDER BY k.id DESC
-            LIMIT :more
+            WHERE k.search_vector @@ q.query AND {SCOPE_SQL}{community_sql}
+            ORDER BY k.id + 0 DESC
+            LIMIT :candidates
         """  # noqa: S608 - as above
-        below = {"below": ids[-1] if ids else _NO_ID, "more": params["candidates"] - len(ids)}
-        ids += list((await session.execute(text(older), {**params, **below})).scalars())
+        ids = list((await session.execute(text(indexed), params)).scalars())
     if not ids:
         return []
     ranked = f"""
+        WITH q AS MATERIALIZED (SELECT {_PG_QUERY} AS query)
         SELECT k.escalation_id, k.community, k.question, k.answer, k.answered_by, k.resolved_at, k.data,
-               ts_rank_cd(k.search_vector, {_PG_QUERY}, 1) AS score
-        FROM knowledge k
+               ts_rank_cd(k.search_vector, q.query, 1) AS score
+        FROM knowledge k, q
         WHERE k.id = ANY(CAST(:ids AS bigint[]))
         ORDER BY score DESC, k.resolved_at DESC
         LIMIT :limit

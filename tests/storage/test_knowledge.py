@@ -196,9 +196,10 @@ async def test_a_search_ranks_only_the_newest_candidates_so_its_cost_is_bounded(
 
 
 async def test_the_newest_matches_are_found_beyond_the_answers_read_in_order(store: Store, clock: FakeClock) -> None:
-    """PostgreSQL reads the newest ``recent`` answers in order, then asks the index for the
-    older matches (storage/knowledge_search.py): the same answers are found whichever of the
-    two holds them, and with room for two candidates they are the two newest matches."""
+    """PostgreSQL reads the newest ``recent`` answers in order and ranks their matches when
+    they are at least a quarter of ``candidates``; fewer, it asks the index for the newest
+    ``candidates`` of all matches (storage/knowledge_search.py). SQLite: one statement, the
+    same answers."""
     scope = Scope("slack", "T0ACME")
     async with store.unit_of_work() as uow:
         ids = []
@@ -206,16 +207,19 @@ async def test_the_newest_matches_are_found_beyond_the_answers_read_in_order(sto
             question = "kotlin flow never completes" if n % 4 == 0 else f"gradle cache note {n}"
             ids.append(await _resolved(uow, clock, 700 + n, question, "See the runbook.", SAM))
             clock.advance(timedelta(minutes=1))
-    matching = sorted([ids[0], ids[4], ids[8]])
-    async with store.unit_of_work() as uow:
-        assert sorted(h.escalation_id for h in await uow.knowledge.search("kotlin", scope, limit=10)) == matching
-        uow.knowledge.recent = 2  # the two newest answers hold none: every match from the index
-        assert sorted(h.escalation_id for h in await uow.knowledge.search("kotlin", scope, limit=10)) == matching
-        uow.knowledge.recent, uow.knowledge.candidates = 5, 2  # one in order, one from the index
-        two = await uow.knowledge.search("kotlin", scope, limit=10)
-        uow.knowledge.recent = 2
-        assert await uow.knowledge.search("zebra unicorn", scope) == []
-    assert sorted(h.escalation_id for h in two) == sorted([ids[4], ids[8]])
+
+    async def found(recent: int, candidates: int, words: str = "kotlin") -> list[str]:
+        async with store.unit_of_work() as uow:
+            uow.knowledge.recent, uow.knowledge.candidates = recent, candidates
+            return sorted(h.escalation_id for h in await uow.knowledge.search(words, scope, limit=10))
+
+    every = sorted([ids[0], ids[4], ids[8]])
+    assert await found(100, 2000) == every  # all in order
+    assert await found(2, 8) == every  # the two newest hold none: the index
+    assert await found(5, 8) == every  # one of the newest five: too few, the index
+    if not store.is_sqlite:
+        assert await found(9, 8) == sorted([ids[4], ids[8]])  # two of the newest nine: enough
+    assert await found(2, 8, "zebra unicorn") == []
 
 
 async def test_on_sqlite_rarer_words_weigh_more_than_common_ones(
