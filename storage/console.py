@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, delete, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, String, and_, delete, literal, select, text, tuple_, update
 
 from workflows.console import (
     AuditEntry,
@@ -106,8 +106,15 @@ class ConsoleStore(FigureQueries):
     async def escalations(self, reach: Reach, where: EscalationFilter) -> EscalationPage:
         """A page of the list, newest first: the one after ``where.before``, the one before
         ``where.after``, or (old links) the ``where.page``-th counted from the newest."""
-        query = list_query(reach, where, self.store.engine.dialect.name)
+        dialect = self.store.engine.dialect.name
+        query = list_query(reach, where, dialect)
         async with self.store.unit_of_work() as uow:
+            if dialect == "postgresql":
+                # Planned for its own values every time: asyncpg prepares the statement, and
+                # after five runs PostgreSQL may keep one generic plan for any words or filter,
+                # made for common ones (walk the list in order and test each row), which reads
+                # the whole history for words no question holds (200 ms at 10k).
+                await uow.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             rows = list((await uow.session.execute(query)).scalars())
         found = [Escalation.model_validate(d) for d in rows[: where.per_page]]
         more = len(rows) > where.per_page

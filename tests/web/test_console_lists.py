@@ -7,13 +7,14 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 import adapters.web.views.escalations as views
 from storage import Store
-from storage.console import list_query
+from storage.console import ConsoleStore, list_query
 from storage.question_words import question_has
 from storage.tables import EscalationRow
 from tests.conftest import on_postgres
@@ -118,3 +119,17 @@ async def test_the_list_and_the_words_filter_read_through_their_indexes(store: S
             plans.append("\n".join(r[0] for r in (await conn.exec_driver_sql("EXPLAIN " + sql)).all()))
     assert "ix_escalations_created" in plans[0] and "pk_escalation_scopes" in plans[0], plans[0]
     assert "ix_escalations_words" in plans[1], plans[1]
+
+    # Each run is planned for its own words: no cached generic plan made for common words.
+    statements: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        await ConsoleStore(store).escalations(reach, EscalationFilter(words="zebra"))
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", keep)
+    custom = [n for n, s in enumerate(statements) if "force_custom_plan" in s]
+    assert custom and custom[0] < next(n for n, s in enumerate(statements) if "ix_" in s or "escalations.data" in s)
