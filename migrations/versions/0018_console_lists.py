@@ -30,6 +30,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_escalations_created", ["created_at", "id"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE INDEX ix_escalations_words ON escalations USING gin ({PG_QUESTION_VECTOR})")
+        # The planner knows how common each word is only from the expression's statistics,
+        # gathered by ANALYZE (autovacuum would wait for a tenth of the table to change).
+        # Without them it takes every word as rare-ish and may read the list in order testing
+        # each row, the whole history for words no question holds.
+        op.execute("ANALYZE escalations")
         return
     op.execute("CREATE TABLE escalation_words (id INTEGER PRIMARY KEY, escalation_id VARCHAR(64) NOT NULL UNIQUE)")
     op.execute("CREATE VIRTUAL TABLE escalation_words_fts USING fts5(question, tokenize='porter unicode61')")
