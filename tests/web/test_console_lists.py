@@ -60,6 +60,8 @@ async def test_pages_go_on_from_the_last_one_shown_and_back(web: Console, monkey
     assert _questions(first_sdk) == sdk[:3]
     assert _questions(await web.page(_link(first_sdk, "next") or "")) == sdk[3:6]
     assert _questions(await web.page("/console/escalations?page=2")) == newest[3:6]
+    too_far = await web.page(f"/console/escalations?page={views.MAX_COUNTED_PAGE + 1}")
+    assert "page: counted pages stop at" in too_far and _questions(too_far) == newest[:3]
     made_up = await web.page("/console/escalations?before=yesterday")
     assert "before: &#39;yesterday&#39; is not a place in the list" in made_up
     assert _questions(made_up) == newest[:3]
