@@ -5,6 +5,7 @@ columns (0019) fills them in rows written before it from their documents, in bat
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import re
@@ -15,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Text, column, insert, select, table, update
 from sqlalchemy.engine import make_url
 
 from bench.common import _admin
 from bench.growth import Capture
-from bot.migrate import upgrade
+from bot.migrate import alembic_config, upgrade
 from bot.report import HANDED_ACTIONS
 from storage import Store
 from storage.db import normalize_url
@@ -254,3 +256,37 @@ async def test_the_window_reads_two_index_ranges_and_probes_the_scopes_per_row(w
         assert "Join" not in plan, plan
     else:
         assert "CORRELATED" in plan and "escalation_scopes USING" in plan and "SCAN escalations" not in plan, plan
+
+
+async def test_the_migration_goes_down_in_place_and_up_again(fresh_url: str) -> None:
+    """Down drops the columns and the index in place: on SQLite a copy of the table would
+    lose the triggers an earlier migration keeps on it (the question's words)."""
+    await upgrade(fresh_url)
+
+    def shape(sync: Any) -> tuple[set[str], set[str]]:
+        from sqlalchemy import inspect
+
+        found = inspect(sync)
+        columns = {c["name"] for c in found.get_columns("escalations")}
+        if sync.dialect.name != "sqlite":
+            return columns, set()
+        rows = sync.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").all()
+        return columns, {r[0] for r in rows}
+
+    store = Store(fresh_url)
+    try:
+        async with store.engine.connect() as conn:
+            columns, triggers = await conn.run_sync(shape)
+        assert set(FACT_COLUMNS) <= columns
+        await asyncio.to_thread(command.downgrade, alembic_config(fresh_url), MIGRATION.down_revision)
+        await store.engine.dispose()
+        async with store.engine.connect() as conn:
+            down, triggers_down = await conn.run_sync(shape)
+        assert not set(FACT_COLUMNS) & down and down == columns - set(FACT_COLUMNS)
+        assert triggers_down == triggers
+        await upgrade(fresh_url)
+        await store.engine.dispose()
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(shape) == (columns, triggers)
+    finally:
+        await store.close()
