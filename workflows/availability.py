@@ -54,7 +54,10 @@ def parse_away(words: str, now: datetime, zone: ZoneInfo) -> Away:
             length = parse_duration(parts[1].rstrip(",.;"))
         except DurationError:
             raise AwayError(f"“{parts[1]}” is not a duration (like 3d, 1w or 4h). Usage: {AWAY_USAGE}") from None
-        until = now + length
+        try:
+            until = now + length
+        except OverflowError:  # past the year 9999
+            raise AwayError(f"“{parts[1]}” is longer than anyone is away. Usage: {AWAY_USAGE}") from None
         parts = parts[2:]
     if until is not None and until <= now:
         raise AwayError(f"{moment(until, zone)} has already begun; say a date still to come.")

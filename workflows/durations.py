@@ -49,32 +49,32 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
         value = text
     elif isinstance(text, bool):
         raise DurationError(f"{text!r} is not a duration")
-    elif isinstance(text, (int, float)):
-        value = timedelta(seconds=text)
     else:
-        raw = str(text).strip()
-        if raw.isdigit():  # from an environment variable, a bare number is seconds as well
-            value = timedelta(seconds=int(raw))
-        elif _SHORT.match(raw):
-            seconds = sum(int(n) * _UNITS[u.lower()] for n, u in _SHORT_PART.findall(raw))
-            value = timedelta(seconds=seconds)
-        else:
-            m = _ISO.match(raw)
-            if not m or raw.upper() in {"P", "PT"} or raw.upper().endswith("T"):
-                raise DurationError(
-                    f"{raw!r} is not a duration: write e.g. 45s, 30m, 2h, 1d, 1h30m or ISO 8601 like PT2H"
-                )
-            parts = {k: float(v) if v else 0.0 for k, v in m.groupdict().items()}
-            value = timedelta(
-                weeks=parts["w"],
-                days=parts["d"],
-                hours=parts["h"],
-                minutes=parts["m"],
-                seconds=parts["s"],
-            )
+        value = _read(text)
     if value <= timedelta(0):
         raise DurationError(f"{text!r} is not a positive duration")
     return value
+
+
+def _read(text: str | int | float) -> timedelta:
+    try:
+        if isinstance(text, (int, float)):
+            return timedelta(seconds=text)
+        return _read_text(str(text).strip())
+    except OverflowError:  # more days than a timedelta holds (999999999)
+        raise DurationError(f"{str(text)[:40]!r} is longer than any duration this bot keeps") from None
+
+
+def _read_text(raw: str) -> timedelta:
+    if raw.isdigit():  # from an environment variable, a bare number is seconds as well
+        return timedelta(seconds=int(raw))
+    if _SHORT.match(raw):
+        return timedelta(seconds=sum(int(n) * _UNITS[u.lower()] for n, u in _SHORT_PART.findall(raw)))
+    m = _ISO.match(raw)
+    if not m or raw.upper() in {"P", "PT"} or raw.upper().endswith("T"):
+        raise DurationError(f"{raw!r} is not a duration: write e.g. 45s, 30m, 2h, 1d, 1h30m or ISO 8601 like PT2H")
+    parts = {k: float(v) if v else 0.0 for k, v in m.groupdict().items()}
+    return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
 
 
 def format_duration(value: timedelta) -> str:

@@ -171,3 +171,9 @@ def test_the_policy_and_a_priority_read_a_timer_alike(value: object, expected: t
 
     assert PolicyConfig.model_validate({"nudge_after": value}).nudge_after == expected
     assert PriorityConfig.model_validate({"nudge_after": value}).nudge_after == expected
+
+
+@pytest.mark.parametrize("text", ["100000000000w", "P99999999999W", 10**30, 1e300])
+def test_a_duration_longer_than_any_timedelta_is_refused_in_words(text: object) -> None:
+    with pytest.raises(DurationError, match="longer than any duration"):
+        parse_duration(text)  # type: ignore[arg-type]
