@@ -143,8 +143,8 @@ class WebConsole:
         try:
             return await handler(request)
         except web.HTTPException as exc:
-            if exc.status in (403, 404, 405):
-                return error_page(request, exc.status, exc.text if exc.status == 403 else None)
+            if exc.status in (400, 403, 404, 405):
+                return error_page(request, exc.status, exc.text if exc.status in (400, 403) else None)
             raise
         except Exception:
             log.exception("console request failed", extra={"path": request.path})
@@ -154,6 +154,9 @@ class WebConsole:
     async def _signed_in(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/console/static/"):
             return await handler(request)  # no session to look up for a stylesheet
+        if _nul_in(request.path, *request.query.values()):
+            # No name, id or word holds one (and PostgreSQL refuses to compare with one).
+            raise web.HTTPBadRequest(text="The address holds a NUL character (%00): nothing here is named so.")
         now = self.clock.now()
         session = read_session(request, self.config, now)
         if session is not None and not await self.links.live(token_hash(session.id), now):
@@ -173,7 +176,13 @@ class WebConsole:
             form = await request.post()
             if not csrf_ok(session, str(form.get("csrf") or "")):
                 raise web.HTTPForbidden(text="This form has expired (no valid CSRF token): reload the page.")
+            if _nul_in(*(str(value) for value in form.values())):
+                raise web.HTTPBadRequest(text="The form holds a NUL character: nothing typed here may.")
         return await handler(request)
+
+
+def _nul_in(*texts: str) -> bool:
+    return any("\x00" in text for text in texts)
 
 
 CONSOLE: web.AppKey[WebConsole] = web.AppKey("console", WebConsole)

@@ -22,10 +22,10 @@ async def deliveries(request: web.Request) -> web.StreamResponse:
 async def retry(request: web.Request) -> web.StreamResponse:
     """The service's own retry (as `outbox retry`): it decides who may, and audits it."""
     console, viewer = console_of(request), viewer_of(request)
-    try:
-        delivery_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    typed = request.match_info["id"]
+    if not (typed.isascii() and typed.isdigit()) or not 0 < int(typed) < 2**63:  # a row id, as storage keeps it
+        raise web.HTTPNotFound()
+    delivery_id = int(typed)
     command = RetryDeliveries(viewer.person, (delivery_id,), within=viewer.reach(), via="console")
     try:
         retried = await console.service.deliveries.retry(command)

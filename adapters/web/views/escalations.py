@@ -22,6 +22,7 @@ PER_PAGE = 50
 # Old ``page=N`` links are counted from the newest (OFFSET): page 200 skips 9,950 rows, 27-50 ms
 # at 1M escalations; page 20,000 would read the whole history (1.7 s). Places go on from there.
 MAX_COUNTED_PAGE = 200
+MAX_TEXT = 200  # a filter's typed text (a person key, the words) is never longer
 _FILTERS = ("community", "state", "owner", "requester", "priority", "older", "newer", "words")
 
 
@@ -47,15 +48,27 @@ def _filter(request: web.Request) -> tuple[EscalationFilter, dict[str, str], lis
             return now - parse_duration(query[name])
         except DurationError as exc:
             problems.append(f"{name}: {exc}")
-            return None
+        except OverflowError:  # before the year 1
+            problems.append(f"{name}: {query[name][:40]!r} reaches further back than any escalation")
+        return None
 
-    try:
-        page = max(int(request.query.get("page", "1")), 1)
-    except ValueError:
-        page = 1
-    if page > MAX_COUNTED_PAGE:
-        problems.append(f"page: counted pages stop at {MAX_COUNTED_PAGE}; the Older links go on (the newest are shown)")
-        page = 1
+    page = 1
+    typed = request.query.get("page", "").strip()
+    if typed:
+        if not (typed.isascii() and typed.isdigit()) or int(typed) < 1:
+            problems.append(f"page: {typed[:20]!r} is not a page number (the newest are shown)")
+        elif int(typed) > MAX_COUNTED_PAGE:
+            problems.append(
+                f"page: counted pages stop at {MAX_COUNTED_PAGE}; the Older links go on (the newest are shown)"
+            )
+        else:
+            page = int(typed)
+    if query["community"] and query["community"] not in {c.key for c in _communities(request, viewer_of(request))}:
+        problems.append(f"community: {query['community'][:80]!r} is not a community you see")
+    for name in ("owner", "requester", "words"):
+        if len(query[name]) > MAX_TEXT:
+            problems.append(f"{name}: only its first {MAX_TEXT} characters are used")
+            query[name] = query[name][:MAX_TEXT]
 
     def place(name: str) -> ListPlace | None:
         value = request.query.get(name, "").strip()
@@ -75,7 +88,7 @@ def _filter(request: web.Request) -> tuple[EscalationFilter, dict[str, str], lis
         priority=choice("priority", Priority),
         older_than=age("older"),
         newer_than=age("newer"),
-        words=query["words"][:200] or None,
+        words=query["words"] or None,
         before=before,
         after=None if before else after,
         page=page,
