@@ -126,6 +126,7 @@ class WebConsole:
             undefined=jinja2.StrictUndefined,
         )
         env.filters["when"] = lambda at: at.strftime("%Y-%m-%d %H:%M UTC") if at else ""
+        env.filters["delivery"] = lambda kind: DELIVERY_WORDS.get(kind, kind)
         static = sub.router.add_static("/static/", HERE / "static", append_version=True, name="static")
         env.globals["static"] = lambda name: str(static.url_for(filename=name))
         for module in (signin, escalations, knowledge, deliveries, overview, communities):
@@ -188,6 +189,16 @@ def _nul_in(*texts: str) -> bool:
 CONSOLE: web.AppKey[WebConsole] = web.AppKey("console", WebConsole)
 SESSION: web.RequestKey[Session | None] = web.RequestKey("console.session", Session)
 VIEWER: web.RequestKey[Viewer] = web.RequestKey("console.viewer", Viewer)
+
+# What each outbox message is, in words (effects' kinds, workflows/effects.py).
+DELIVERY_WORDS = {
+    "post_card": "card posted",
+    "update_card": "card updated",
+    "thread_reply": "reply in the thread",
+    "source_note": "note under the question",
+    "notify": "direct message",
+    "post_digest": "digest",
+}
 
 _TITLES = {400: "Not understood", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 500: "Something went wrong"}
 

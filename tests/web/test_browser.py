@@ -119,6 +119,7 @@ async def test_a_lead_morning_in_the_browser(signin: SignIn, browser: Any, tmp_p
     assert "requestPermissions()" in text and "resolved" in text and "claimed" in text
     assert "Open in Slack" in text and "Open in Teams" in text
     assert "claimed by Ada via teams" in text  # who, what, via which platform
+    assert "community: Mobile SDK" in text and "card updated → teams" in text  # names, not keys
     await page.screenshot(path=str(folder / "escalation.png"), full_page=True)
 
     await page.goto(f"{signin.url}/console/knowledge")
@@ -126,7 +127,7 @@ async def test_a_lead_morning_in_the_browser(signin: SignIn, browser: Any, tmp_p
     await page.click("form.filters button")
     await page.wait_for_load_state()
     found = await page.locator("main").inner_text()
-    assert "requestPermissions()" in found and "answered by Ada, 2026-03-02 09:53 UTC" in found
+    assert "requestPermissions()" in found and "Mobile SDK · answered by Ada, 2026-03-02 09:53 UTC" in found
     await page.screenshot(path=str(folder / "knowledge.png"), full_page=True)
 
     await page.goto(f"{signin.url}/console/communities")
@@ -136,6 +137,7 @@ async def test_a_lead_morning_in_the_browser(signin: SignIn, browser: Any, tmp_p
 
     await page.goto(f"{signin.url}/console/deliveries")
     assert "Deliveries" in await page.locator("h1").inner_text()
+    assert "card updated" in await page.locator("main").inner_text()
     await page.screenshot(path=str(folder / "deliveries.png"), full_page=True)
 
     assert problems == [], problems  # no script error, no Content-Security-Policy violation, no missing file

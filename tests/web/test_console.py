@@ -299,3 +299,18 @@ def test_timeline_details_read_as_words() -> None:
     detail = {"owner": "slack:U0ADA", "answer": True, "held": False, "via": "console", "to": ["slack:U0ADA", "x"]}
     assert detail_words(detail, names, "slack:U0BO") == ["owner: Ada", "answer", "to: Ada, x"]
     assert detail_words({"by": "slack:U0BO", "reason": "dup"}, names, "slack:U0BO") == ["reason: dup"]
+    assert detail_words({"community": "sdk", "priority": "high"}, {}, "x", {"sdk": "Mobile SDK"}) == [
+        "community: Mobile SDK",
+        "priority: high",
+    ]
+
+
+def test_every_kind_of_delivery_reads_as_words() -> None:
+    from typing import get_args
+
+    from adapters.web.console import DELIVERY_WORDS
+    from workflows.effects import Effect
+
+    union, *_ = get_args(Effect)
+    kinds = {effect.model_fields["kind"].default for effect in get_args(union)}
+    assert kinds and kinds == set(DELIVERY_WORDS)

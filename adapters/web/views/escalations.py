@@ -133,13 +133,17 @@ async def escalation_list(request: web.Request) -> web.StreamResponse:
     return render(request, "escalations.html", context)
 
 
-def detail_words(detail: dict[str, Any], names: dict[str, str], actor: str) -> list[str]:
-    """An audit entry's details as a reader wants them: people by name, a flag by its
-    name alone (``answer`` rather than ``answer: True``), nothing for an unset one, and
-    not again who acted."""
+def detail_words(
+    detail: dict[str, Any], names: dict[str, str], actor: str, communities: dict[str, str] | None = None
+) -> list[str]:
+    """An audit entry's details as a reader wants them: people and communities by name, a
+    flag by its name alone (``answer`` rather than ``answer: True``), nothing for an unset
+    one, and not again who acted."""
     words = []
     for key, value in detail.items():
         label = key.replace("_", " ")
+        if key == "community" and isinstance(value, str):
+            value = (communities or {}).get(value, value)
         if key == "via" or (key == "by" and value == actor) or value is None or value is False or value in ("", [], {}):
             continue
         if value is True:
@@ -169,6 +173,7 @@ async def escalation_page(request: web.Request, *, problem: str | None = None, s
     for ref in (esc.requester, esc.owner.person if esc.owner else None, esc.resolved_by):
         if ref is not None and ref.name:
             names.setdefault(ref.key, ref.name)
+    community_names = {c.key: c.name for c in console.communities()}
     context = {
         "esc": esc,
         "detail": detail,
@@ -176,7 +181,9 @@ async def escalation_page(request: web.Request, *, problem: str | None = None, s
         "experts": [e for e in esc.community.experts],
         "priorities": [p.value for p in Priority],
         "names": names,
-        "timeline": [(entry, detail_words(entry.detail, names, entry.actor)) for entry in detail.audit],
+        "timeline": [
+            (entry, detail_words(entry.detail, names, entry.actor, community_names)) for entry in detail.audit
+        ],
         "problem": problem,
         "may_retry": viewer.may_retry_deliveries,
     }

@@ -29,6 +29,7 @@ async def knowledge(request: web.Request) -> web.StreamResponse:
         "community": community or "",
         "results": results,
         "communities": viewer.visible_communities(console.communities()),
+        "community_names": {c.key: c.name for c in console.communities()},
     }
     return render(request, "knowledge.html", context)
 
