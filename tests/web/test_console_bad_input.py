@@ -89,3 +89,26 @@ async def test_forms_with_bad_values_change_nothing_and_say_why(web: Console) ->
     for bad in ("99999999999999999999999", "-1", "0", "%C2%B2"):
         response = await web.post(f"/console/deliveries/{bad}/retry", {}, from_page="/console/deliveries")
         assert response.status == 404, bad
+
+
+async def test_every_post_route_refuses_a_form_without_the_csrf_token(web: Console) -> None:
+    """Every POST the console has (found in its router, so a new one is covered too)."""
+    esc = await web.open(SAM, "sdk", "CSRF everywhere")
+    await web.sign_in(ADMIN)
+    values = {"id": esc.id, "action": "cancel", "community": "sdk", "person": "slack:U0BEN", "what": "away"}
+    console_app = next(r for r in web.client.app.router.resources() if r.canonical == "/console")
+    posts = {
+        route.resource.canonical
+        for route in console_app._app.router.routes()  # type: ignore[attr-defined]
+        if route.method == "POST" and route.resource is not None
+    }
+    assert {"/console/escalations/{id}/{action}", "/console/deliveries/{id}/retry", "/console/signout"} <= posts
+    for canonical in posts:
+        path = re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: values.get(m[1], "1"), canonical)
+        for data in ({}, {"csrf": "forged"}):
+            response = await web.client.post(path, data={**data, "words": "for 2d"}, allow_redirects=False)
+            assert response.status == 403 and "CSRF" in await response.text(), path
+    assert (await web.reload(esc)).status == Status.open
+    async with web.runtime.store.unit_of_work() as uow:
+        assert await uow.absences.away(web.clock.now()) == []
+    assert "CSRF everywhere" in await web.page("/console/escalations")  # still signed in
