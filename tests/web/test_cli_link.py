@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,20 @@ async def test_console_link_prints_a_link_for_the_person_named(database_url: str
     assert result.returncode == 0, result.stderr
     link = result.stdout.strip()
     assert link.startswith("https://bot.example.com/console/signin/link?token=")
+    later = run_cli("console-link", "--as", "slack:T0ACME/U0ADA", env=env).stdout.strip()
     store = Store(database_url)
     try:
-        person = await ConsoleStore(store).redeem(token_hash(link.split("token=")[1]), SystemClock().now())
+        now = SystemClock().now()
+        person = await ConsoleStore(store).redeem(token_hash(link.split("token=")[1]), now)
+        again = await ConsoleStore(store).redeem(token_hash(link.split("token=")[1]), now)
+        # The second link, 15 minutes on (and a second more): expired, never used.
+        expired = await ConsoleStore(store).redeem(
+            token_hash(later.split("token=")[1]), now + timedelta(minutes=15, seconds=1)
+        )
     finally:
         await store.close()
     assert person is not None and person.key == "slack:U0ADA" and person.tenant == "T0ACME"
+    assert again is None and expired is None  # once; within 15 minutes
 
     bad = run_cli("console-link", "--as", "ada", env=env)
     assert bad.returncode == 2 and bad.stderr.strip().startswith("escalation-bot: --as:")
