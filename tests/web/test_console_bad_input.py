@@ -44,6 +44,12 @@ async def test_a_filter_that_means_nothing_is_named_on_the_list(web: Console, qu
     assert "Still listed" in html or "No escalation matches" in html
 
 
+async def test_the_knowledge_search_says_what_it_did_not_use(web: Console) -> None:
+    await web.sign_in(ADMIN)
+    html = await web.page("/console/knowledge?q=" + "gradle%20" * 60)
+    assert problems(html) == ["Only the first 300 characters are searched."]
+
+
 @pytest.mark.parametrize(
     "path",
     [

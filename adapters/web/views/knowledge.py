@@ -9,10 +9,14 @@ from workflows.ports import Scope
 from ..console import console_of, render, viewer_of
 from ..links import thread_link
 
+MAX_WORDS = 300
+
 
 async def knowledge(request: web.Request) -> web.StreamResponse:
     console, viewer = console_of(request), viewer_of(request)
-    words = request.query.get("q", "").strip()[:300]
+    words = request.query.get("q", "").strip()
+    problems = [f"Only the first {MAX_WORDS} characters are searched."] if len(words) > MAX_WORDS else []
+    words = words[:MAX_WORDS]
     community = request.query.get("community", "").strip() or None
     hits = []
     if words:
@@ -26,6 +30,7 @@ async def knowledge(request: web.Request) -> web.StreamResponse:
         results.append((hit, esc, thread_link(hit.card) if hit.card else None))
     context = {
         "q": words,
+        "problems": problems,
         "community": community or "",
         "results": results,
         "communities": viewer.visible_communities(console.communities()),
