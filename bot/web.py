@@ -7,6 +7,7 @@ import secrets
 from aiohttp import web
 
 from adapters.web import ConsoleConfig, OidcProvider, WebConsole
+from adapters.web.links import SlackPermalink
 from storage.console import ConsoleStore
 from workflows.console import OPERATOR
 from workflows.model import PersonRef
@@ -47,7 +48,9 @@ def console_config(settings: Settings) -> ConsoleConfig:
     return ConsoleConfig(secret=secret, public_url=public_url.rstrip("/"), providers=tuple(providers))
 
 
-def build_console(settings: Settings, runtime: Runtime, directory: Directory) -> WebConsole:
+def build_console(
+    settings: Settings, runtime: Runtime, directory: Directory, slack_permalink: SlackPermalink | None = None
+) -> WebConsole:
     console_store = ConsoleStore(runtime.store)
     return WebConsole(
         config=console_config(settings),
@@ -57,6 +60,7 @@ def build_console(settings: Settings, runtime: Runtime, directory: Directory) ->
         links=console_store,
         clock=runtime.clock,
         describe_policy=describe_policy,
+        slack_permalink=slack_permalink,
     )
 
 

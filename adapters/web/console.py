@@ -19,10 +19,11 @@ from aiohttp.typedefs import Middleware
 from workflows.clock import Clock
 from workflows.console import ConsoleQueries, SignInLinks, Viewer, viewer_for
 from workflows.directory import Directory
-from workflows.model import Community, PersonRef
+from workflows.model import Community, MessageRef, PersonRef
 from workflows.service import EscalationService
 
 from .config import ConsoleConfig
+from .links import SlackPermalink, thread_link_via
 from .oidc import OidcClient
 from .session import Session, csrf_ok, read_session, start_session, token_hash
 from .session import end_session as clear_session
@@ -71,11 +72,17 @@ class WebConsole:
     clock: Clock
     # How ``config check`` prints a community's effective policy (the composition root's).
     describe_policy: Callable[[Community], list[str]] = lambda community: [community.name]
+    # A Slack message's permalink, where Slack is connected (the composition root's).
+    slack_permalink: SlackPermalink | None = None
 
     def __post_init__(self) -> None:
         self.oidc = {
             p.name: OidcClient(p, self.config.url(f"/console/signin/{p.name}/callback")) for p in self.config.providers
         }
+
+    async def thread_link(self, ref: MessageRef) -> str | None:
+        """A link that opens ``ref``'s thread in its chat."""
+        return await thread_link_via(ref, self.slack_permalink)
 
     # ------------------------------------------------------------ sign-in links
 

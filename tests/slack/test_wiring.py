@@ -11,11 +11,13 @@ from adapters.slack import SlackSender
 from bot.app import RUNTIME
 from bot.config import ConfigError, parse_config
 from bot.settings import Settings
+from bot.web import WEB_CONSOLE
 from bot.wiring import build_server
 from storage import Store
-from workflows.model import Platform
+from workflows.model import MessageRef, Platform
 
 from .conftest import CONFIG
+from .fake_slack import TEAM, WORKSPACE_URL, FakeSlack
 
 
 def settings(**values: str) -> Settings:
@@ -82,3 +84,25 @@ async def test_bolt_reads_only_what_the_settings_give_it(
     finally:
         for hook in app.on_cleanup:
             await hook(app)
+
+
+async def test_the_console_opens_a_slack_card_by_its_permalink_where_slack_is_connected(
+    store: Store, fake_slack: FakeSlack
+) -> None:
+    card = MessageRef(platform=Platform.slack, channel="C0SDK0001", id="1772450000.000100", tenant=TEAM)
+    app = await build_server(
+        settings(SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", SLACK_API_URL=fake_slack.api_url),
+        parse_config(CONFIG),
+        store,
+    )
+    try:
+        # The workspace's address comes from auth.test, as for the permalinks in people's DMs.
+        link = await app[WEB_CONSOLE].thread_link(card)
+        assert link == f"{WORKSPACE_URL}archives/C0SDK0001/p1772450000000100"
+    finally:
+        for hook in app.on_cleanup:
+            await hook(app)
+    without = await build_server(settings(), parse_config(CONFIG), store)
+    # No Slack here: Slack's redirect opens the channel in the workspace.
+    link = await without[WEB_CONSOLE].thread_link(card)
+    assert link is not None and link.startswith("https://slack.com/app_redirect?channel=C0SDK0001&team=T0ACME")

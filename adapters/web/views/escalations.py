@@ -16,7 +16,6 @@ from workflows.errors import Reason, Refused
 from workflows.model import Escalation, Priority, Status
 
 from ..console import console_of, error_page, render, viewer_of
-from ..links import thread_link
 
 PER_PAGE = 50
 # Old ``page=N`` links are counted from the newest (OFFSET): page 200 skips 9,950 rows, 27-50 ms
@@ -165,7 +164,7 @@ async def escalation_page(request: web.Request, *, problem: str | None = None, s
     if detail is None:
         raise web.HTTPNotFound()
     esc = detail.escalation
-    threads = [(kind, ref, thread_link(ref)) for kind, ref in detail.messages if kind == "card"]
+    threads = [(kind, ref, await console.thread_link(ref)) for kind, ref in detail.messages if kind == "card"]
     community = esc.community
     people = [*community.experts, *([community.lead] if community.lead else [])]
     names = {ref.key: person.label() for person in people for ref in person.refs}

@@ -7,7 +7,6 @@ from aiohttp import web
 from workflows.ports import Scope
 
 from ..console import console_of, render, viewer_of
-from ..links import thread_link
 
 MAX_WORDS = 300
 
@@ -27,7 +26,7 @@ async def knowledge(request: web.Request) -> web.StreamResponse:
     results = []
     for hit in hits:
         esc = await console.service.get(hit.escalation_id, None)
-        results.append((hit, esc, thread_link(hit.card) if hit.card else None))
+        results.append((hit, esc, await console.thread_link(hit.card) if hit.card else None))
     context = {
         "q": words,
         "problems": problems,
