@@ -1,6 +1,7 @@
 """An OpenID Connect provider on loopback that signs real JWTs: discovery document, JWKS,
 an authorize endpoint that sends the browser back with a code, and a token endpoint that
-answers that code with an id token. Tests choose whom it signs in, and can make it forge."""
+answers that code with an id token, only for the PKCE (S256) verifier of the challenge it was
+given. Tests choose whom it signs in, and can make it forge."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 CLIENT_ID = "console-client"
 CLIENT_SECRET = "console-secret"
+ACCESS_TOKEN = "an-access-token"
 
 
 @dataclass
@@ -26,12 +30,15 @@ class FakeProvider:
 
     path: str = ""
     claims: dict[str, Any] = field(default_factory=dict)
-    # How the next id token is spoiled: None, "signature", "audience", "nonce", "expired"
+    # How the next id token is spoiled: None, "signature", "audience", "nonce", "expired",
+    # "audiences" (several, and no azp), "at_hash" (not the access token's);
+    # or "pkce": the provider remembers another challenge, so our verifier does not match.
     forge: str | None = None
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "k1"}, private=True))
     server: TestServer | None = None
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     authorize_requests: list[dict[str, str]] = field(default_factory=list)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
     # The time it signs at: the console under test runs on a fake clock.
     clock: Callable[[], float] = time.time
 
@@ -75,21 +82,30 @@ class FakeProvider:
         if query.get("client_id") != CLIENT_ID or query.get("response_type") != "code":
             return web.Response(status=400, text="bad client or response type")
         code = secrets.token_urlsafe(16)
-        self.codes[code] = {"nonce": query["nonce"], "redirect_uri": query["redirect_uri"]}
+        if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+            return web.Response(status=400, text="PKCE S256 is required")
+        challenge = query["code_challenge"]
+        if self.forge == "pkce":
+            challenge = create_s256_code_challenge("a-verifier-from-another-sign-in-0123456789abcdef")
+        self.codes[code] = {"nonce": query["nonce"], "redirect_uri": query["redirect_uri"], "challenge": challenge}
         back = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
         return web.Response(status=302, headers={"Location": back})
 
     async def token(self, request: web.Request) -> web.Response:
         form = await request.post()
+        self.token_requests.append({k: str(v) for k, v in form.items()})
         grant = self.codes.pop(str(form.get("code")), None)
         if (
             grant is None
             or form.get("client_id") != CLIENT_ID
             or form.get("client_secret") != CLIENT_SECRET
             or form.get("redirect_uri") != grant["redirect_uri"]
+            or create_s256_code_challenge(str(form.get("code_verifier", ""))) != grant["challenge"]
         ):
             return web.json_response({"error": "invalid_grant"}, status=400)
-        return web.json_response({"access_token": "at", "token_type": "Bearer", "id_token": self.id_token(grant)})
+        return web.json_response(
+            {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "id_token": self.id_token(grant)}
+        )
 
     def id_token(self, grant: dict[str, Any]) -> str:
         now = int(self.clock())
@@ -100,6 +116,7 @@ class FakeProvider:
             "iat": now,
             "exp": now + 300,
             "nonce": grant["nonce"],
+            "at_hash": create_half_hash(ACCESS_TOKEN, "RS256").decode(),
             **self.claims,
         }
         key = self.key
@@ -111,4 +128,8 @@ class FakeProvider:
             claims["nonce"] = "a-nonce-from-another-sign-in"
         elif self.forge == "expired":
             claims["exp"] = now - 60
+        elif self.forge == "audiences":
+            claims["aud"] = [CLIENT_ID, "some-other-client"]
+        elif self.forge == "at_hash":
+            claims["at_hash"] = create_half_hash("another-access-token", "RS256").decode()
         return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)

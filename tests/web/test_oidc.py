@@ -7,8 +7,10 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from adapters.web import OidcProvider
 from storage import Store
@@ -88,7 +90,7 @@ async def test_a_slack_workspace_the_bot_does_not_serve_is_refused(signin: SignI
     assert (await signin.web.client.get("/console/escalations", allow_redirects=False)).status == 302
 
 
-@pytest.mark.parametrize("forgery", ["signature", "audience", "nonce", "expired"])
+@pytest.mark.parametrize("forgery", ["signature", "audience", "nonce", "expired", "audiences", "at_hash"])
 async def test_a_forged_id_token_signs_nobody_in(signin: SignIn, forgery: str) -> None:
     signin.slack.forge = forgery
     response = await signin.through("slack")
@@ -96,6 +98,57 @@ async def test_a_forged_id_token_signs_nobody_in(signin: SignIn, forgery: str) -
     assert "the id token is not valid" in await response.text()
     assert not [c for c in signin.web.client.session.cookie_jar if c.key == "eb_console"]
     assert (await signin.web.client.get("/console/escalations", allow_redirects=False)).status == 302
+
+
+async def test_an_id_token_for_several_audiences_names_us_as_authorized_party(signin: SignIn) -> None:
+    signin.slack.claims.update(aud=[CLIENT_ID, "some-other-client"], azp=CLIENT_ID)
+    response = await signin.through("slack")
+    assert response.status == 200 and "Alex Admin · admin" in await response.text()
+
+    signin.web.sign_out_locally()
+    signin.slack.claims["azp"] = "some-other-client"
+    response = await signin.through("slack")
+    assert response.status == 403 and "the id token is not valid" in await response.text()
+
+
+async def test_the_code_is_exchanged_with_the_pkce_verifier_of_the_challenge_sent(signin: SignIn) -> None:
+    response = await signin.through("entra")
+    assert response.status == 200
+    [asked], [exchanged] = signin.entra.authorize_requests, signin.entra.token_requests
+    assert asked["code_challenge_method"] == "S256"
+    verifier = exchanged["code_verifier"]
+    assert 43 <= len(verifier) <= 128 and verifier not in asked.values()
+    assert create_s256_code_challenge(verifier) == asked["code_challenge"]
+    assert exchanged["grant_type"] == "authorization_code" and exchanged["client_id"] == CLIENT_ID
+
+    # Each sign-in has its own verifier.
+    signin.web.sign_out_locally()
+    assert (await signin.through("entra")).status == 200
+    assert signin.entra.token_requests[1]["code_verifier"] != verifier
+
+
+async def test_a_code_whose_pkce_challenge_does_not_match_signs_nobody_in(signin: SignIn) -> None:
+    signin.slack.forge = "pkce"
+    response = await signin.through("slack")
+    assert response.status == 403 and "did not exchange the code" in await response.text()
+    assert signin.slack.token_requests[0]["code_verifier"]  # sent, but not the one the provider holds
+    assert (await signin.web.client.get("/console/escalations", allow_redirects=False)).status == 302
+
+
+async def test_the_fake_provider_refuses_a_wrong_or_missing_verifier(signin: SignIn) -> None:
+    # The provider's check is what the PKCE tests rely on: it must refuse, not wave through.
+    start = await signin.web.client.get("/console/signin/slack", allow_redirects=False)
+    async with signin.web.client.session.get(start.headers["Location"], allow_redirects=False) as sent:
+        code = sent.headers["Location"].split("code=")[1].split("&")[0]
+    form = {"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    form["redirect_uri"] = f"{signin.url}/console/signin/slack/callback"
+    token_url = f"{signin.slack.issuer}/token"
+    for verifier in ["a-wrong-verifier-but-of-a-fine-length-0123456789abcdef", None]:
+        grant = dict(signin.slack.codes)
+        data = form | ({"code_verifier": verifier} if verifier else {})
+        async with signin.web.client.session.post(token_url, data=data) as answer:
+            assert answer.status == 400 and (await answer.json())["error"] == "invalid_grant"
+        signin.slack.codes.update(grant)  # a refused exchange used the code up; give it back
 
 
 async def test_a_callback_this_browser_did_not_start_is_refused(signin: SignIn) -> None:
@@ -106,6 +159,10 @@ async def test_a_callback_this_browser_did_not_start_is_refused(signin: SignIn) 
     assert start.status == 302
     response = await signin.web.client.get("/console/signin/slack/callback?code=abc&state=not-the-one")
     assert response.status == 403
+    # The right state but no code (the person declined at the provider): refused too.
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    response = await signin.web.client.get(f"/console/signin/slack/callback?error=access_denied&state={state}")
+    assert response.status == 403 and "did not start here" in await response.text()
     assert (await signin.web.client.get("/console/escalations", allow_redirects=False)).status == 302
 
 

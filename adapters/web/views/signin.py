@@ -76,18 +76,14 @@ async def signin_callback(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     now = console.clock.now()
     pending = recall_signin(request, console.config, now)
-    state, code = request.query.get("state"), request.query.get("code")
-    if (
-        pending is None
-        or pending.get("provider") != client.provider.name
-        or not state
-        or state != pending.get("state")
-        or not code
-    ):
+    code = None
+    if pending is not None and pending.get("provider") == client.provider.name:
+        code = client.code_of(str(request.rel_url), str(pending.get("state") or ""))
+    if pending is None or code is None:
         raise web.HTTPForbidden(text="This sign-in did not start here, or took too long: try again.")
     async with aiohttp.ClientSession() as http:
         try:
-            person = await client.person(http, code, str(pending["nonce"]), now)
+            person = await client.person(http, code, pending, now)
         except (SignInFailed, aiohttp.ClientError, KeyError, ValueError) as exc:
             log.warning("console sign-in refused", extra={"provider": client.provider.name, "error": str(exc)})
             raise web.HTTPForbidden(text="Sign-in refused: " + str(exc)) from None
