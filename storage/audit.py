@@ -70,6 +70,32 @@ class AuditRepository(Repository):
         }
         await self.direct.execute(_INSERT_AUDIT, row)
 
+    async def add_about(
+        self,
+        subject: str,
+        *,
+        tenant: str,
+        at: datetime,
+        actor: PersonRef,
+        action: str,
+        command_id: str,
+        detail: dict[str, Any] | None,
+    ) -> None:
+        """A row about something that is no escalation (``person:<key>``, ``community:<key>``),
+        in the same table and transaction as the change it records."""
+        row = {
+            "escalation_id": subject[:64],
+            "tenant": tenant,
+            "at": at,
+            "actor": actor.key,
+            "platform": actor.platform.value,
+            "action": action,
+            "command_id": command_id[:300],
+            "version": 0,
+            "detail": detail or None,
+        }
+        await self.direct.execute(_INSERT_AUDIT, row)
+
     async def for_escalation(self, escalation_id: str) -> list[AuditRow]:
         query = select(AuditRow).where(AuditRow.escalation_id == escalation_id).order_by(AuditRow.id)
         return list((await self.session.execute(query)).scalars().all())

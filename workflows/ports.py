@@ -89,6 +89,18 @@ class AuditPort(Protocol):
         detail: dict[str, Any] | None,
     ) -> None: ...
 
+    async def add_about(
+        self,
+        subject: str,
+        *,
+        tenant: str,
+        at: datetime,
+        actor: PersonRef,
+        action: str,
+        command_id: str,
+        detail: dict[str, Any] | None,
+    ) -> None: ...
+
 
 class RotationPort(Protocol):
     async def roster(self, community: str, expert_keys: Sequence[str], escalations: Any) -> Roster: ...

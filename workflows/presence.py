@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .availability import AwayError, moment, parse_away, status_away_until, when
 from .commands import MoveOn
+from .console import OPERATOR
+from .directory import Directory, is_admin
 from .errors import Reason, Refused
 from .model import SYSTEM, Community, Expert, PersonRef, Platform
 from .requests import Away, Back, Join, Leave
@@ -23,6 +25,24 @@ if TYPE_CHECKING:
 
 # Who set an absence read from a person's Slack status.
 SLACK_STATUS = PersonRef(platform=Platform.system, id="slack-status", name="Slack status")
+
+# The audit trail's actions for saying someone is away or back (themself in the chat, or
+# an admin or lead in the console), under ``person:<key>``: there is no escalation.
+AWAY_SET = "away_set"
+AWAY_ENDED = "away_ended"
+
+
+def availability_subject(person: PersonRef) -> str:
+    """The audit trail's subject for ``person``'s away and back."""
+    return f"person:{person.key}"[:64]
+
+
+def may_set_availability(directory: Directory, actor: PersonRef, community: Community, person: Expert) -> bool:
+    """Who may say ``person`` of ``community`` is away or back: they themself, an admin (or
+    the operator at the server), or that community's lead."""
+    if any(ref.same(actor) for ref in person.refs) or actor == OPERATOR or is_admin(directory, actor):
+        return True
+    return community.is_lead(actor) and any(p.key == person.key for p in people_of(community))
 
 
 def with_members(community: Community, changes: Sequence[tuple[PersonRef, bool]]) -> Community:
@@ -133,10 +153,31 @@ class Presence:
                 return hours.zone
         return ZoneInfo("UTC")
 
-    async def away(
-        self, person: PersonRef, words: str, zone_name: str | None = None, *, by: PersonRef | None = None
+    async def set_for(
+        self, actor: PersonRef, community: Community, person: Expert, words: str | None, *, via: str
     ) -> Said:
-        """``by``: someone else who says so for them (an admin or lead in the console)."""
+        """``actor`` says ``person`` of ``community`` is away (``words``) or back (None), from
+        ``via`` ("console"); raises ``Refused`` (forbidden) before anything changes unless
+        they may (``may_set_availability``)."""
+        if not may_set_availability(self.service.directory, actor, community, person):
+            raise Refused(
+                Reason.forbidden, f"Only an admin or the {community.name} lead can set someone's availability."
+            )
+        if words is None:
+            return await self.back(*person.refs, by=actor, via=via)
+        return await self.away(person.refs[0], words, by=actor, via=via)
+
+    async def away(
+        self,
+        person: PersonRef,
+        words: str,
+        zone_name: str | None = None,
+        *,
+        by: PersonRef | None = None,
+        via: str | None = None,
+    ) -> Said:
+        """``by``: someone else who says so for them, allowed by ``set_for``; ``via``: where it
+        was said (the person's chat platform unless told), both audited."""
         now = self.service.clock.now()
         if zone_name is None:  # their platform told us before (Slack's profile), if ever
             async with self.service.store.unit_of_work() as uow:
@@ -146,8 +187,24 @@ class Presence:
             said = parse_away(words, now, zone)
         except AwayError as exc:
             raise Refused(Reason.invalid, str(exc)) from None
+        actor = by or person
+        detail = {
+            "person": person.key,
+            "until": said.until.isoformat() if said.until else None,
+            "words": words,
+            "via": via or actor.platform.value,
+        }
         async with self.service.store.unit_of_work() as uow:
-            await uow.absences.set(person, said.until, said.note, by or person, now)
+            await uow.absences.set(person, said.until, said.note, actor, now)
+            await uow.audit.add_about(
+                availability_subject(person),
+                tenant=person.tenant,
+                at=now,
+                actor=actor,
+                action=AWAY_SET,
+                command_id=f"away:{uuid.uuid4().hex}",
+                detail=detail,
+            )
         moved, kept = await self._move_on_from(person, taken=not said.keep)
         text = f"You are away {when(said.until, zone)}" if said.until else "You are away until you say `back`"
         text += f" ({said.note})." if said.note else "."
@@ -193,12 +250,29 @@ class Presence:
             live = [await self.service.live_community(uow, c.key) for c in others]
         return named + [c for c in live if c is not None and c.expert_for(person) is not None]
 
-    async def back(self, person: PersonRef) -> Said:
+    async def back(self, *people: PersonRef, by: PersonRef | None = None, via: str | None = None) -> Said:
+        """``people``: the ids of one person (the console ends all of theirs); ``by`` and
+        ``via`` as for ``away``, audited for each id that was away."""
+        now = self.service.clock.now()
+        was_away = False
         async with self.service.store.unit_of_work() as uow:
-            was_away = await uow.absences.clear(person)
+            for person in people:
+                if not await uow.absences.clear(person):
+                    continue
+                was_away = True
+                actor = by or person
+                await uow.audit.add_about(
+                    availability_subject(person),
+                    tenant=person.tenant,
+                    at=now,
+                    actor=actor,
+                    action=AWAY_ENDED,
+                    command_id=f"back:{uuid.uuid4().hex}",
+                    detail={"person": person.key, "via": via or actor.platform.value},
+                )
         if not was_away:
             return Said("You were not away; nothing changed.")
-        return Said(f"Welcome back: you are in the rotation again from {moment(self.service.clock.now())}.")
+        return Said(f"Welcome back: you are in the rotation again from {moment(now)}.")
 
     async def _move_on_from(self, person: PersonRef, *, taken: bool = False) -> tuple[int, int]:
         """How many of the open questions ``person`` holds moved on, and how many stay theirs.

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from workflows.errors import Refused
+from workflows.errors import Reason, Refused
 from workflows.metrics import count
 from workflows.overview import first_response_by_expert
 from workflows.presence import people_of
@@ -74,18 +74,12 @@ async def availability(request: web.Request) -> web.StreamResponse:
     expert = next((p for p in people_of(community) if p.key == request.match_info["person"]), None)
     if expert is None:
         raise web.HTTPNotFound()
-    if not viewer.leads_or_admin(community.key):
-        raise web.HTTPForbidden(text=f"Only an admin or the {community.name} lead can set someone's availability.")
     form = await request.post()
-    presence = console.service.presence
+    words = str(form.get("words") or "")[:200] if request.match_info["what"] == "away" else None
     try:
-        if request.match_info["what"] == "away":
-            await presence.away(expert.refs[0], str(form.get("words") or "")[:200], by=viewer.person)
-        else:
-            for ref in expert.refs:
-                await presence.back(ref)
+        await console.service.presence.set_for(viewer.person, community, expert, words, via="console")
     except Refused as refusal:
-        return error_page(request, 400, refusal.message)
+        return error_page(request, 403 if refusal.reason == Reason.forbidden else 400, refusal.message)
     return web.Response(status=303, headers={"Location": "/console/communities"})
 
 
