@@ -3,9 +3,12 @@ past is refused and nothing stored, and the rotation passes over whoever is away
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from storage import Store
 from workflows.clock import FakeClock
 from workflows.model import Ownership
+from workflows.presence import AWAY_ENDED, AWAY_SET
 
 from .conftest import CONFIG, SlackHarness, make_harness
 from .fake_slack import FakeSlack
@@ -20,6 +23,7 @@ async def said(slack: SlackHarness, text: str, user: str) -> str:
 
 
 async def test_away_is_private_and_the_rotation_passes_over_who_is_away(slack: SlackHarness) -> None:
+    start = slack.clock.now()
     answer = await said(slack, "away until 2026-03-06 at the <offsite> & more", "U0ADA")
     # No business hours in this community and no zone from Slack: UTC, said so.
     assert answer.startswith("You are away until Fri 06 Mar 2026 00:00 UTC (at the &lt;offsite&gt; &amp; more).")
@@ -35,6 +39,14 @@ async def test_away_is_private_and_the_rotation_passes_over_who_is_away(slack: S
     nudges = [c for c in slack.fake.posts(thread=True) if "waited" in c.args["text"]]
     assert nudges and all("<@U0ADA>" not in c.args["text"] for c in nudges)
     assert (await said(slack, "back", "U0ADA")).startswith("Welcome back")
+    async with slack.runtime.store.unit_of_work() as uow:
+        rows = await uow.audit.between(start, slack.clock.now() + timedelta(seconds=1), [AWAY_SET, AWAY_ENDED])
+    said_by = [(r.escalation_id, r.action, r.actor, (r.detail or {}).get("via")) for r in rows]
+    ada = next(r.actor for r in rows)
+    assert ada.endswith("U0ADA") and said_by == [
+        (f"person:{ada}", AWAY_SET, ada, "slack"),
+        (f"person:{ada}", AWAY_ENDED, ada, "slack"),
+    ]
 
 
 async def test_a_date_past_or_unknown_is_refused_privately_and_nothing_changes(slack: SlackHarness) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from storage import Store
 from workflows.clock import FakeClock
 from workflows.model import Ownership
+from workflows.presence import AWAY_ENDED, AWAY_SET
 
 from .conftest import ADA, BEN, CONFIG, EVE, SAM, Teams, make_teams, payload
 from .fakes import FakeConnector, FakeLogin
@@ -26,6 +27,7 @@ async def say_privately(teams: Teams, who: tuple[str, str], text: str, zone: str
 
 async def test_away_in_my_zone_then_the_rotation_passes_me_over_then_back(teams: Teams) -> None:
     await teams.install()
+    start = teams.clock.now()
     said = await say_privately(teams, ADA, "away until 2026-03-06 offsite", "America/New_York")
     # Teams message text is markdown: the underscore comes escaped.
     assert said.startswith("You are away until Fri 06 Mar 2026 00:00 America/New\\_York (offsite).")
@@ -41,6 +43,16 @@ async def test_away_in_my_zone_then_the_rotation_passes_me_over_then_back(teams:
     status = "Assigned to Ben (not yet accepted), because Ada is away until Fri 06 Mar 2026 05:00 UTC"
     assert status in str(card)  # New York's midnight, said in the community's zone (UTC here)
     assert (await say_privately(teams, ADA, "back")).startswith("Welcome back")
+    async with teams.runtime.store.unit_of_work() as uow:
+        rows = await uow.audit.between(start, teams.clock.now() + timedelta(seconds=1), [AWAY_SET, AWAY_ENDED])
+    said_by = [(r.action, r.actor, r.platform, (r.detail or {}).get("via")) for r in rows]
+    key = next(r.actor for r in rows)
+    assert (
+        key.startswith("teams:")
+        and key.endswith("29:ada")
+        and said_by == [(AWAY_SET, key, "teams", "teams"), (AWAY_ENDED, key, "teams", "teams")]
+    )
+    assert rows[0].escalation_id == f"person:{key}" and (rows[0].detail or {})["words"] == "until 2026-03-06 offsite"
 
 
 async def test_a_date_past_or_unknown_is_refused_and_nothing_changes(teams: Teams) -> None:
