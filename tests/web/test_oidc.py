@@ -6,13 +6,16 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from yarl import URL
 
 from adapters.web import OidcProvider
+from adapters.web.session import SIGNIN_COOKIE, sign, unsign
 from storage import Store
 from workflows.clock import FakeClock
 
@@ -149,6 +152,25 @@ async def test_the_fake_provider_refuses_a_wrong_or_missing_verifier(signin: Sig
         async with signin.web.client.session.post(token_url, data=data) as answer:
             assert answer.status == 400 and (await answer.json())["error"] == "invalid_grant"
         signin.slack.codes.update(grant)  # a refused exchange used the code up; give it back
+
+
+async def test_a_sign_in_started_without_a_pkce_verifier_is_refused_in_one_line(signin: SignIn) -> None:
+    # One started before the upgrade that added PKCE: its signed cookie has state and nonce only.
+    start = await signin.web.client.get("/console/signin/slack", allow_redirects=False)
+    async with signin.web.client.session.get(start.headers["Location"], allow_redirects=False) as sent:
+        back = urlsplit(sent.headers["Location"])
+    jar = signin.web.client.session.cookie_jar
+    [cookie] = [c for c in jar if c.key == SIGNIN_COOKIE]
+    pending = unsign(signin.web.console.config.secret, "signin", cookie.value, signin.web.clock.now())
+    assert pending is not None and pending.pop("code_verifier")
+    replaced = SimpleCookie({SIGNIN_COOKIE: sign(signin.web.console.config.secret, "signin", pending)})
+    replaced[SIGNIN_COOKIE]["path"] = "/console"
+    jar.clear()
+    jar.update_cookies(replaced, response_url=URL(signin.url))
+    response = await signin.web.client.get(f"{back.path}?{back.query}")
+    assert response.status == 403
+    assert "Sign-in refused: Slack: this sign-in was not started by this version: try again" in await response.text()
+    assert not signin.slack.token_requests  # refused before the code was spent
 
 
 async def test_a_callback_this_browser_did_not_start_is_refused(signin: SignIn) -> None:
