@@ -88,23 +88,24 @@ class Dispatcher:
 
         Rows are claimed again while earlier deliveries are still under way (when half the
         batch is done, or every ``reclaim_after`` seconds): one call that hangs, or one channel's
-        paced queue, must not hold back every other channel's new rows and retries. While
-        pacing holds rows back (a claim gave some back: their channels' queues are full), the
-        next claim waits for ``reclaim_after``: claiming on every delivery done would read
-        the same held-back rows again and again, a cost that grows with the backlog and that
-        the acknowledgements pay for on the same CPU (bench/README.md, the eleventh pass)."""
+        paced queue, must not hold back every other channel's new rows and retries. Unless the
+        last claim was full and kept every row, the next one waits for ``reclaim_after`` (or
+        for the last delivery under way): when pacing gave rows back, or nothing more was
+        deliverable, claiming on every delivery done read the same rows again and again, a
+        cost that grows with the backlog and that the acknowledgements pay for on the same
+        CPU (bench/README.md, the eleventh pass)."""
         sent = 0
         in_flight: dict[asyncio.Task[bool], tuple[str, str]] = {}
         claimed_at: float | None = None
-        held_back = False
+        more = False  # the last claim was full and kept every row: more may be waiting
         try:
             while True:
                 room = self.batch - len(in_flight)
                 due = claimed_at is None or time.monotonic() - claimed_at >= self.reclaim_after
-                half_done = len(in_flight) <= self.batch // 2 and not held_back
-                if room > 0 and not self.stopping and (due or half_done):
+                half_done = len(in_flight) <= self.batch // 2 and more
+                if room > 0 and not self.stopping and (due or half_done or not in_flight):
                     claimed_at = time.monotonic()
-                    claimed, held_back = await self._claim(room, Counter(in_flight.values()))
+                    claimed, more = await self._claim(room, Counter(in_flight.values()))
                     for row, refs in claimed:
                         task = asyncio.create_task(self._deliver(row, refs))
                         in_flight[task] = (row.platform, row.target)
@@ -124,8 +125,8 @@ class Dispatcher:
     async def _claim(
         self, limit: int, queued: Counter[tuple[str, str]]
     ) -> tuple[list[tuple[OutboxRow, list[tuple[str, MessageRef, Any]]]], bool]:
-        """The rows to deliver now, with their escalations' references; and whether pacing
-        gave any claimed row back."""
+        """The rows to deliver now, with their escalations' references; and whether more may
+        be waiting (``limit`` rows were claimed and pacing gave none back)."""
         async with self.store.unit_of_work() as uow:
             rows = await uow.outbox.claim(self.clock.now(), limit, self.holder, self.lease)
             # Only the head of each escalation's queue is claimed, so no other delivery
@@ -134,7 +135,7 @@ class Dispatcher:
         if not rows:
             return [], False
         kept = await self._within_lease(rows, queued)
-        return [(row, refs.get(row.escalation_id, [])) for row in kept], len(kept) < len(rows)
+        return [(row, refs.get(row.escalation_id, [])) for row in kept], len(rows) == limit == len(kept)
 
     async def _within_lease(self, rows: list[OutboxRow], queued: Counter[tuple[str, str]]) -> list[OutboxRow]:
         """Keep per target only what pacing lets us send well before the lease runs out (counting
