@@ -13,11 +13,11 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Text, and_, func, literal, or_, select
 
-from workflows.console import History, Reach
+from workflows.console import AwaySaid, History, Reach
 from workflows.metrics import AuditEvent, needs_document
 from workflows.model import Escalation, Expert, Status
 from workflows.ports import Scope
-from workflows.presence import away_now
+from workflows.presence import AWAY_SET, availability_subject, away_now
 
 from .figures import SELECTED, SELECTED_POSTGRES, facts_of_row
 from .reach import within as reach_within
@@ -83,6 +83,30 @@ class FigureQueries:
         """Expert key -> when they are back (None: until they say so), for those away now."""
         async with self.store.unit_of_work() as uow:
             return await away_now(uow, experts, now)
+
+    async def away_said(self, experts: Sequence[Expert], now: datetime) -> dict[str, AwaySaid]:
+        """Expert key -> since when, by whom and where the absence in force now was said: its
+        audit row (the same actor and moment; one set by a Slack status has none)."""
+        by_ref = {ref.key: expert for expert in experts for ref in expert.refs}
+        async with self.store.unit_of_work() as uow:
+            absences = {availability_subject(a.person): a for a in await uow.absences.away(now, sorted(by_ref))}
+            if not absences:
+                return {}
+            query = (
+                select(AuditRow)
+                .where(AuditRow.escalation_id.in_(list(absences)), AuditRow.action == AWAY_SET)
+                .order_by(AuditRow.id)
+            )
+            rows = (await uow.session.execute(query)).scalars().all()
+        said: dict[str, AwaySaid] = {}
+        for row in rows:
+            absence = absences[row.escalation_id]
+            if row.at == absence.set_at and row.actor == absence.set_by:
+                detail = row.detail or {}
+                said[by_ref[absence.person].key] = AwaySaid(
+                    row.at, detail.get("by_name") or row.actor, detail.get("via")
+                )
+        return said
 
     async def history(self, reach: Reach, since: datetime, until: datetime, communities: Sequence[str]) -> History:
         """What the report counts, within the reach and these communities: the facts of the

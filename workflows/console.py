@@ -191,6 +191,15 @@ class History:
     documents: dict[str, Escalation]
 
 
+@dataclass(frozen=True)
+class AwaySaid:
+    """Who said someone is away, when, and where ("console", "slack", "teams")."""
+
+    since: datetime
+    by: str
+    via: str | None
+
+
 class ConsoleQueries(Protocol):
     """Read models for the console, each within a viewer's ``Reach``."""
 
@@ -200,6 +209,7 @@ class ConsoleQueries(Protocol):
     async def open_now(self, reach: Reach, communities: Sequence[str]) -> list[Escalation]: ...
     async def loads(self, reach: Reach, expert_keys: Sequence[str]) -> dict[str, int]: ...
     async def away(self, experts: Sequence[Expert], now: datetime) -> dict[str, datetime | None]: ...
+    async def away_said(self, experts: Sequence[Expert], now: datetime) -> dict[str, AwaySaid]: ...
     async def known_as(self, person: PersonRef) -> PersonRef | None:
         """The chat identity of someone signed in by their Entra object id (``person.aad``),
         in their tenant, with ``aad`` set; None when the chat has not seen them yet."""

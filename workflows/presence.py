@@ -32,9 +32,9 @@ AWAY_SET = "away_set"
 AWAY_ENDED = "away_ended"
 
 
-def availability_subject(person: PersonRef) -> str:
-    """The audit trail's subject for ``person``'s away and back."""
-    return f"person:{person.key}"[:64]
+def availability_subject(person: PersonRef | str) -> str:
+    """The audit trail's subject for ``person``'s (or that key's) away and back."""
+    return f"person:{person if isinstance(person, str) else person.key}"[:64]
 
 
 def may_set_availability(directory: Directory, actor: PersonRef, community: Community, person: Expert) -> bool:
@@ -193,6 +193,7 @@ class Presence:
             "until": said.until.isoformat() if said.until else None,
             "words": words,
             "via": via or actor.platform.value,
+            "by_name": actor.label(),
         }
         async with self.service.store.unit_of_work() as uow:
             await uow.absences.set(person, said.until, said.note, actor, now)

@@ -4,14 +4,16 @@ console); and who may say it for someone else is the core's rule."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.runtime import Runtime
 from storage import Store
+from storage.console import ConsoleStore
 from tests.support import ADA, BEN, CONFIG, LEE, RecordingSender, directory, slack
 from workflows.clock import FakeClock
+from workflows.console import AwaySaid
 from workflows.errors import Reason, Refused
 from workflows.model import PersonRef, Platform
 from workflows.presence import AWAY_ENDED, AWAY_SET, availability_subject, people_of
@@ -49,6 +51,7 @@ async def test_the_chats_away_and_back_are_audited_with_the_platform(runtime: Ru
                 "until": datetime(2026, 3, 6, tzinfo=UTC).isoformat(),
                 "words": "until 2026-03-06 conference",
                 "via": "slack",
+                "by_name": ADA.key,
             },
         ),
         (AWAY_ENDED, ADA.key, "slack", {"person": ADA.key, "via": "slack"}),
@@ -57,7 +60,7 @@ async def test_the_chats_away_and_back_are_audited_with_the_platform(runtime: Ru
     await presence.respond(TEAMS, Back())
     [(action, actor, platform, detail), ended] = await trail(runtime, TEAMS)
     assert (action, actor, platform) == (AWAY_SET, TEAMS.key, "teams")
-    assert detail == {"person": TEAMS.key, "until": None, "words": "", "via": "teams"}
+    assert detail == {"person": TEAMS.key, "until": None, "words": "", "via": "teams", "by_name": "Dana"}
     assert ended[0] == AWAY_ENDED and ended[3] == {"person": TEAMS.key, "via": "teams"}
     async with runtime.store.unit_of_work() as uow:
         rows = await uow.audit.for_escalation(availability_subject(ADA))
@@ -101,3 +104,24 @@ async def test_the_lead_an_admin_or_the_person_may_set_it_for_them_and_nobody_el
     async with runtime.store.unit_of_work() as uow:
         [absence] = await uow.absences.away(clock.now())
     assert absence.set_by == BEN.key
+
+
+async def test_the_console_shows_who_said_the_absence_in_force_and_none_for_a_slack_status(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    queries, presence = ConsoleStore(runtime.store), runtime.service.presence
+    sdk = runtime.service.directory.get("sdk")
+    assert sdk is not None
+    people = people_of(sdk)
+    ben = next(p for p in people if p.key == BEN.key)
+    await presence.set_for(LEE, sdk, ben, "for 3d", via="console")
+    await presence.away(ADA, "for 1d")
+    assert await queries.away_said(people, clock.now()) == {
+        BEN.key: AwaySaid(clock.now(), LEE.key, "console"),  # LEE has no name here: their id
+        ADA.key: AwaySaid(clock.now(), ADA.key, "slack"),
+    }
+    clock.advance(timedelta(minutes=5))
+    # A Slack status now says Ada is away: nobody said it, so no "set by" (not the older words').
+    assert await presence.slack_status(ADA, ":palm_tree:", "Skiing", int((clock.now() + timedelta(days=2)).timestamp()))
+    said = await queries.away_said(people, clock.now())
+    assert list(said) == [BEN.key]

@@ -31,10 +31,13 @@ async def test_a_member_is_refused_and_nothing_is_written(web: Console) -> None:
 async def test_a_lead_and_an_admin_are_audited_via_console(web: Console) -> None:
     await web.sign_in(LEE)  # the sdk lead
     assert (await web.post(f"{BEN_PATH}/away", {"words": "for 3d at a conference"}, from_page=PAGE)).status == 303
+    assert "set by Lee via console" in await web.page(PAGE)
     assert (await web.post(f"{BEN_PATH}/back", {}, from_page=PAGE)).status == 303
+    assert "set by" not in await web.page(PAGE)
     web.sign_out_locally()
     await web.sign_in(ADMIN)
     assert (await web.post(f"{BEN_PATH}/away", {"words": "for 1w"}, from_page=PAGE)).status == 303
+    assert "since 2026-03-02 09:00 UTC, set by Alex Admin via console" in await web.page(PAGE)
     assert (await web.post(f"{BEN_PATH}/back", {}, from_page=PAGE)).status == 303
     assert (await web.post(f"{BEN_PATH}/back", {}, from_page=PAGE)).status == 303  # not away: nothing to audit
     now = web.clock.now()
@@ -47,13 +50,20 @@ async def test_a_lead_and_an_admin_are_audited_via_console(web: Console) -> None
                 "until": "2026-03-05T09:00:00+00:00",
                 "words": "for 3d at a conference",
                 "via": "console",
+                "by_name": "Lee",
             },
         ),
         (AWAY_ENDED, LEE.key, {"person": BEN.key, "via": "console"}),
         (
             AWAY_SET,
             ADMIN.key,
-            {"person": BEN.key, "until": "2026-03-09T09:00:00+00:00", "words": "for 1w", "via": "console"},
+            {
+                "person": BEN.key,
+                "until": "2026-03-09T09:00:00+00:00",
+                "words": "for 1w",
+                "via": "console",
+                "by_name": "Alex Admin",
+            },
         ),
         (AWAY_ENDED, ADMIN.key, {"person": BEN.key, "via": "console"}),
     ]

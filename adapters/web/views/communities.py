@@ -31,6 +31,7 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
     report = count(history.facts, history.events, since, until, history.documents)
     speed = first_response_by_expert(history.facts, since, until)
     away = await console.queries.away([p for c in visible for p in people_of(c)], until)
+    said = await console.queries.away_said([p for c in visible for p in people_of(c)], until)
     rows = {}
     for community in visible:
         people = [*community.experts, *([community.lead] if community.lead else [])]
@@ -48,6 +49,7 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
                 "key": person.key,
                 "away": person.key in away,
                 "back_at": away.get(person.key),
+                "said": said.get(person.key),
             }
             for person in people
         ]
