@@ -8,13 +8,16 @@ scopes row of the history to build its hash (a million rows for a month's 17 tho
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Text, and_, func, literal, not_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from workflows.console import AwaySaid, History, Reach
-from workflows.metrics import AuditEvent, needs_document
+from workflows.metrics import AuditEvent, Facts, needs_document
 from workflows.model import Escalation, Expert, Status
 from workflows.ports import Scope
 from workflows.presence import AWAY_SET, availability_subject, away_now
@@ -112,20 +115,50 @@ class FigureQueries:
         """What the report counts, within the reach and these communities: the facts of the
         escalations opened or closed in [since, until) (ranges of the (community, created_at)
         and (community, closed_at) indexes however long the history), who was handed a
-        question then (the (action, at) index), and the few documents those events need."""
+        question then (the (action, at) index), and the few documents those events need.
+
+        On PostgreSQL the window is read as two halves of the period at once, each on its own
+        connection, with the hand-overs beside them: the server scans one half while this
+        process turns the other's rows into facts. SQLite has one connection at a time."""
         if not communities:
             return History([], [], {})
-        row = EscalationRow
-        window = or_(
-            and_(row.created_at >= since, row.created_at < until),
-            and_(row.closed_at >= since, row.closed_at < until),
+        halves = 2 if self.store.engine.dialect.name == "postgresql" else 1
+        parts, handed = await asyncio.gather(
+            asyncio.gather(*(self._window(reach, communities, since, until, part, halves) for part in range(halves))),
+            self._handed(since, until),
         )
+        facts = [fact for part in parts for fact in part]
+        ids = {f.id for f in facts}
+        events = [e for e in handed if e.escalation_id in ids]
+        wanted = sorted({e.escalation_id for e in events if needs_document(e)})
+        documents: dict[str, Escalation] = {}
+        if wanted:
+            async with self.store.unit_of_work() as uow:
+                for start in range(0, len(wanted), _CHUNK):
+                    ids_of = wanted[start : start + _CHUNK]
+                    chunk = select(EscalationRow.data.cast(Text)).where(EscalationRow.id.in_(ids_of))
+                    for data in (await uow.session.execute(chunk)).scalars():
+                        esc = Escalation.model_validate_json(data)
+                        documents[esc.id] = esc
+        return History(facts, events, documents)
+
+    async def _window(
+        self, reach: Reach, communities: Sequence[str], since: datetime, until: datetime, part: int, parts: int
+    ) -> list[Facts]:
+        """The facts of part ``part`` of ``parts`` of the window: of the escalations touched
+        (opened or closed) in that stretch of [since, until) and in no earlier one."""
+        row = EscalationRow
+        bounds = [since + (until - since) * k / parts for k in range(parts)] + [until]
+        start, end = bounds[part], bounds[part + 1]
+        conditions = [or_(_between(row.created_at, start, end), _between(row.closed_at, start, end))]
+        if part:  # not touched in an earlier stretch: counted there
+            conditions += [
+                not_(_between(row.created_at, since, start)),
+                or_(row.closed_at.is_(None), not_(_between(row.closed_at, since, start))),
+            ]
         postgres = self.store.engine.dialect.name == "postgresql"
         selected = SELECTED_POSTGRES if postgres else SELECTED
-        query = select(*selected).where(row.community.in_(list(communities)), window, *within(reach))
-        handed = select(AuditRow.escalation_id, AuditRow.at, AuditRow.action, AuditRow.actor, AuditRow.detail).where(
-            AuditRow.action.in_(HANDED_ACTIONS), AuditRow.at >= since, AuditRow.at < until
-        )
+        query = select(*selected).where(row.community.in_(list(communities)), *conditions, *within(reach))
         async with self.store.unit_of_work() as uow:
             # Core rows, not the ORM's: there are tens of thousands of them.
             connection = await uow.session.connection()
@@ -133,18 +166,22 @@ class FigureQueries:
                 # At a million rows the window's estimated cost passes jit_above_cost, and
                 # compiling it costs more than the few milliseconds the scan takes.
                 await connection.exec_driver_sql("SET LOCAL jit = off")
-            facts = [facts_of_row(r) for r in (await connection.execute(query)).all()]
-            ids = {f.id for f in facts}
-            events = [
+            return [facts_of_row(r) for r in (await connection.execute(query)).all()]
+
+    async def _handed(self, since: datetime, until: datetime) -> list[AuditEvent]:
+        """Who was handed a question in [since, until), in the order it happened."""
+        query = (
+            select(AuditRow.escalation_id, AuditRow.at, AuditRow.action, AuditRow.actor, AuditRow.detail)
+            .where(AuditRow.action.in_(HANDED_ACTIONS), AuditRow.at >= since, AuditRow.at < until)
+            .order_by(AuditRow.id)
+        )
+        async with self.store.unit_of_work() as uow:
+            connection = await uow.session.connection()
+            return [
                 AuditEvent(r.escalation_id, r.at, r.action, r.actor, dict(r.detail or {}))
-                for r in (await connection.execute(handed.order_by(AuditRow.id))).all()
-                if r.escalation_id in ids
+                for r in (await connection.execute(query)).all()
             ]
-            wanted = sorted({e.escalation_id for e in events if needs_document(e)})
-            documents: dict[str, Escalation] = {}
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = select(row.data.cast(Text)).where(row.id.in_(wanted[start : start + _CHUNK]))
-                for data in (await uow.session.execute(chunk)).scalars():
-                    esc = Escalation.model_validate_json(data)
-                    documents[esc.id] = esc
-        return History(facts, events, documents)
+
+
+def _between(moment: InstrumentedAttribute[Any], since: datetime, until: datetime) -> ColumnElement[bool]:
+    return and_(moment >= since, moment < until)

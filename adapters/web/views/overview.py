@@ -3,6 +3,7 @@ with the weekly speed as charts (numbers beside them). The figures are the repor
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -87,10 +88,13 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
     since = until - length
     reach = viewer.reach()
     chosen_keys = [community] if community else sorted(keys)
-    open_now = await console.queries.open_now(reach, chosen_keys)
-    history = await console.queries.history(reach, since - length, until, chosen_keys)
+    # Independent reads, at once (each its own connection on PostgreSQL).
+    open_now, history, away = await asyncio.gather(
+        console.queries.open_now(reach, chosen_keys),
+        console.queries.history(reach, since - length, until, chosen_keys),
+        console.queries.away([p for c in visible for p in people_of(c)], until),
+    )
     view = overview(open_now, history, since, until)
-    away = await console.queries.away([p for c in visible for p in people_of(c)], until)
     away_in = {c.key: sum(1 for p in people_of(c) if p.key in away) for c in visible}
     context = {
         "period": period if period in PERIODS else "28d",
