@@ -72,12 +72,18 @@ def overview(open_escalations: Sequence[Escalation], touched: History, since: da
     ends = [*starts[1:], until]
     # Each escalation goes to the weeks it was opened or closed in (an escalation outside
     # a week would only cost its count time), found once rather than once a week.
+    # Opened and closed in the same week: there once.
     by_week: list[list[Facts]] = [[] for _ in starts]
     for fact in history:
-        for moment in {fact.created_at, fact.closed_at}:
-            if moment is not None and previous_since <= moment < until:
-                by_week[bisect_right(starts, moment) - 1].append(fact)
-    weeks = [count(_once(facts), events, s, e, documents) for facts, s, e in zip(by_week, starts, ends, strict=True)]
+        created, closed = fact.created_at, fact.closed_at
+        opened_in = bisect_right(starts, created) - 1 if previous_since <= created < until else -1
+        if opened_in >= 0:
+            by_week[opened_in].append(fact)
+        if closed is not None and previous_since <= closed < until:
+            closed_in = bisect_right(starts, closed) - 1
+            if closed_in != opened_in:
+                by_week[closed_in].append(fact)
+    weeks = [count(facts, events, s, e, documents) for facts, s, e in zip(by_week, starts, ends, strict=True)]
     return Overview(
         since=since,
         until=until,
@@ -86,12 +92,6 @@ def overview(open_escalations: Sequence[Escalation], touched: History, since: da
         previous=count(_touched(history, previous_since, since), events, previous_since, since, documents),
         weeks=weeks,
     )
-
-
-def _once(facts: list[Facts]) -> list[Facts]:
-    """Opened and closed in the same week: counted once."""
-    seen: set[str] = set()
-    return [f for f in facts if not (f.id in seen or seen.add(f.id))]  # type: ignore[func-returns-value]
 
 
 def _touched(history: Sequence[Facts], since: datetime, until: datetime) -> list[Facts]:
