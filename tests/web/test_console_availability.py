@@ -69,3 +69,30 @@ async def test_a_lead_and_an_admin_are_audited_via_console(web: Console) -> None
     ]
     async with web.runtime.store.unit_of_work() as uow:
         assert await uow.absences.away(now) == []
+
+
+ADA_PATH = "/console/communities/sdk/people/slack:U0ADA"
+
+
+async def test_a_member_sets_themself_away_and_back_on_their_own_row_only(web: Console) -> None:
+    await web.sign_in(ADA)  # an sdk expert, not its lead
+    page = await web.page(PAGE)
+    assert f'action="{ADA_PATH}/away"' in page  # the form on her own row
+    assert f'action="{BEN_PATH}/away"' not in page and "/people/slack:U0LEE/" not in page  # none on a colleague's
+    assert (await web.post(f"{ADA_PATH}/away", {"words": "for 2d"}, from_page=PAGE)).status == 303
+    page = await web.page(PAGE)
+    assert "set by Ada via console" in page and f'action="{ADA_PATH}/back"' in page
+    async with web.runtime.store.unit_of_work() as uow:
+        assert [a.person for a in await uow.absences.away(web.clock.now())] == [ADA.key]
+    assert (await web.post(f"{ADA_PATH}/back", {}, from_page=PAGE)).status == 303
+    assert "set by" not in await web.page(PAGE)
+    refused = await web.post(f"{BEN_PATH}/away", {"words": "for 2d"}, from_page=PAGE)
+    assert refused.status == 403 and "Only an admin or the Mobile SDK lead" in await refused.text()
+    async with web.runtime.store.unit_of_work() as uow:
+        assert await uow.absences.away(web.clock.now()) == []
+        rows = await uow.audit.for_escalation(availability_subject(ADA))
+    assert [(r.action, r.actor, r.detail.get("via")) for r in rows] == [
+        (AWAY_SET, ADA.key, "console"),
+        (AWAY_ENDED, ADA.key, "console"),
+    ]
+    assert await audited(web) == []  # nothing written about Ben

@@ -11,7 +11,7 @@ from aiohttp import web
 from workflows.errors import Reason, Refused
 from workflows.metrics import count
 from workflows.overview import first_response_by_expert
-from workflows.presence import people_of
+from workflows.presence import may_set_availability, people_of
 
 from ..console import console_of, error_page, render, viewer_of
 from .overview import PERIODS, duration
@@ -50,6 +50,8 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
                 "away": person.key in away,
                 "back_at": away.get(person.key),
                 "said": said.get(person.key),
+                # the core's rule: they themself, an admin, or the community's lead
+                "may_set": may_set_availability(console.directory, viewer.person, community, person),
             }
             for person in people
         ]
@@ -59,13 +61,13 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
         "people": rows,
         "period": period if period in PERIODS else "28d",
         "periods": list(PERIODS),
-        "may_set": {c.key: viewer.leads_or_admin(c.key) for c in visible},
     }
     return render(request, "communities.html", context)
 
 
 async def availability(request: web.Request) -> web.StreamResponse:
-    """Someone's away or back, said for them by an admin or their community's lead."""
+    """Someone's away or back, said by themself, or for them by an admin or their community's
+    lead (the core's ``Presence.set_for`` decides)."""
     console, viewer = console_of(request), viewer_of(request)
     community = next(
         (c for c in viewer.visible_communities(console.communities()) if c.key == request.match_info["community"]),
