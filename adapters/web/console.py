@@ -15,6 +15,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from yarl import URL
 
 from workflows.clock import Clock
 from workflows.console import ConsoleQueries, SignInLinks, Viewer, viewer_for
@@ -211,8 +212,22 @@ _TITLES = {400: "Not understood", 403: "Not allowed", 404: "Not found", 405: "No
 
 
 def error_page(request: web.Request, status: int, message: str | None) -> web.Response:
-    context = {"status": status, "title": _TITLES.get(status, "Error"), "message": message}
+    context = {"status": status, "title": _TITLES.get(status, "Error"), "message": message, "back": _came_from(request)}
     return render(request, "error.html", context, status=status)
+
+
+def _came_from(request: web.Request) -> str | None:
+    """The console page a refused form or link was on (its Referer, ours only), to go back to."""
+    try:
+        referer = URL(request.headers.get("Referer", ""))
+    except ValueError:
+        return None
+    if referer.host != request.url.host or referer.port != request.url.port:
+        return None
+    path = referer.path
+    if not path.startswith("/console/") or path.startswith(("//", "/console/signin")) or path == request.path:
+        return None
+    return referer.path_qs
 
 
 def render(request: web.Request, template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:

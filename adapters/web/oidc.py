@@ -35,7 +35,12 @@ log = logging.getLogger("escalation_bot.console.oidc")
 
 
 class SignInFailed(Exception):
-    """The provider's answer cannot be trusted, or names someone we do not serve."""
+    """The provider's answer cannot be trusted, or names someone we do not serve: the message
+    is for the person signing in; ``detail`` (the library's words) only for the log."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class OidcClient:
@@ -152,7 +157,7 @@ class OidcClient:
             claims.validate(now=int(now.timestamp()))
         except (JoseError, ValueError) as exc:
             raise SignInFailed(
-                f"{self.provider.label}: the id token is not valid ({type(exc).__name__}: {exc})"
+                f"{self.provider.label}: the id token is not valid", detail=f"{type(exc).__name__}: {exc}"
             ) from None
         return dict(claims)
 

@@ -325,3 +325,23 @@ def test_every_kind_of_delivery_reads_as_words() -> None:
     union, *_ = get_args(Effect)
     kinds = {effect.model_fields["kind"].default for effect in get_args(union)}
     assert kinds and kinds == set(DELIVERY_WORDS)
+
+
+async def test_a_refusal_leads_back_only_to_a_console_page_of_ours(web: Console) -> None:
+    esc = await web.open(SAM, "sdk", "Back link target")
+    await web.sign_in(ADA)
+    page = f"/console/escalations/{esc.id}"
+    ours = str(web.client.make_url(page))
+    for referer, back in (
+        (ours, f'href="{page}"'),
+        ("https://evil.example/console/escalations", None),
+        (ours.replace(page, "//console/escalations"), None),
+        (str(web.client.make_url("/console/signin/link?token=x")), None),
+        ("not a url at all", None),
+    ):
+        response = await web.client.post(f"{page}/cancel", data={}, headers={"Referer": referer})
+        text = await response.text()
+        assert response.status == 403 and "CSRF" in text, referer
+        assert ("Back to the page you came from" in text) == (back is not None), referer
+        assert back is None or back in text
+    assert (await web.reload(esc)).status == Status.open

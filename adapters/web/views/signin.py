@@ -84,9 +84,15 @@ async def signin_callback(request: web.Request) -> web.StreamResponse:
     async with aiohttp.ClientSession() as http:
         try:
             person = await client.person(http, code, pending, now)
-        except (SignInFailed, aiohttp.ClientError, KeyError, ValueError) as exc:
-            log.warning("console sign-in refused", extra={"provider": client.provider.name, "error": str(exc)})
-            raise web.HTTPForbidden(text="Sign-in refused: " + str(exc)) from None
+        except SignInFailed as exc:
+            why = f"{exc} ({exc.detail})" if exc.detail else str(exc)
+            log.warning("console sign-in refused", extra={"provider": client.provider.name, "error": why})
+            raise web.HTTPForbidden(text=f"Sign-in refused: {exc}.") from None
+        except (aiohttp.ClientError, KeyError, ValueError) as exc:
+            log.warning("console sign-in refused", extra={"provider": client.provider.name, "error": repr(exc)})
+            raise web.HTTPForbidden(
+                text=f"Sign-in refused: {client.provider.label}'s answer could not be read. The error was logged."
+            ) from None
     response = redirect(str(pending.get("next") or "/console/"))
     forget_signin(response)
     await console.begin_session(response, person)
