@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from .effects import Suggestion
+from .errors import Reason, Refused
 from .model import Attachment, Community, Escalation, Frozen, MessageRef, PersonRef, Precedent, Priority, Step
 
 MAX_QUESTION = 40_000
@@ -164,6 +165,73 @@ class DeliveryFailed(BaseCommand):
     person: PersonRef | None = None  # for a failed private message, who missed it
     error: Annotated[str, Field(max_length=2000)]
     outbox_key: str | None = None  # the failed message's outbox row, for the notices' ``about``
+
+
+# What a button can ask of a question; deflect and escalate: the requester's "This answers it"
+# and "Still escalate".
+BUTTON_ACTIONS = (
+    "claim",
+    "assign",
+    "reassign",
+    "accept",
+    "decline",
+    "resolve",
+    "reopen",
+    "cancel",
+    "priority",
+    "deflect",
+    "escalate",
+)
+
+
+def _trimmed(text: str | None) -> str | None:
+    return (text or "").strip() or None
+
+
+def button_command(
+    action: str,
+    *,
+    id: str,
+    escalation_id: str,
+    actor: PersonRef,
+    assignee: PersonRef | None = None,
+    to: PersonRef | None = None,
+    priority: str | None = None,
+    answer: str | None = None,
+    reason: str | None = None,
+) -> BaseCommand:
+    """What a button, a picker or a card's submit asks for, by the platform-neutral ``action``
+    (one of ``BUTTON_ACTIONS``) an adapter read from its platform's payload, with the fields it
+    read: ``assignee`` for assign, ``to`` for reassign (None: the next expert in rotation),
+    ``priority`` (a level's value) for a priority change, ``answer`` for resolve and ``reason``
+    for decline (trimmed; blank is none). Refused (invalid) before any rule of who may: an
+    unknown action, an assign naming no one, a priority that is none of the levels."""
+    base: dict[str, Any] = {"id": id, "escalation_id": escalation_id, "actor": actor}
+    plain: dict[str, type[BaseCommand]] = {
+        "claim": Claim,
+        "accept": Accept,
+        "reopen": Reopen,
+        "cancel": Cancel,
+        "deflect": Deflect,
+        "escalate": Release,
+    }
+    if action in plain:
+        return plain[action](**base)
+    if action == "assign":
+        if assignee is None:
+            raise Refused(Reason.invalid, "Choose the expert to assign this question to.")
+        return Assign(**base, assignee=assignee)
+    if action == "reassign":
+        return Reassign(**base, to=to)
+    if action == "resolve":
+        return Resolve(**base, answer=_trimmed(answer))
+    if action == "decline":
+        return Decline(**base, reason=_trimmed(reason))
+    if action == "priority":
+        if priority not in {p.value for p in Priority}:
+            raise Refused(Reason.invalid, "Choose a priority: " + ", ".join(p.value for p in Priority) + ".")
+        return ChangePriority(**base, priority=Priority(priority))
+    raise Refused(Reason.invalid, f"Unknown action {action!r}.")
 
 
 Command = Annotated[

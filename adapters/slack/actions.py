@@ -12,22 +12,10 @@ from typing import Any
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from workflows.commands import (
-    Accept,
-    Assign,
-    BaseCommand,
-    Cancel,
-    ChangePriority,
-    Claim,
-    Decline,
-    Deflect,
-    Reassign,
-    Release,
-    Reopen,
-)
+from workflows.commands import BaseCommand, button_command
 from workflows.decide import card_view
 from workflows.errors import Refused
-from workflows.model import Escalation, Priority, Status
+from workflows.model import Escalation, Status
 from workflows.service import EscalationService
 
 from . import blocks as ui
@@ -68,6 +56,22 @@ def answered_dm(
     if done is None:
         return None
     return done, notices.answered_dm_blocks(original, done)
+
+
+def core_action(action_id: str, option: str | None, *, picked: bool) -> tuple[str, str | None] | None:
+    """Slack's control -> the core's button action (``workflows.commands.button_command``) and,
+    for a priority, the level asked for. ``option``: an overflow option's sub-action
+    ("reassign", "cancel", "priority:<level>"); ``picked``: a user picker chose someone.
+    None: no command (a cleared picker, an option we do not know)."""
+    if action_id == ui.MORE:
+        if option and option.startswith("priority:"):
+            return "priority", option.removeprefix("priority:")
+        return (option, None) if option in ("reassign", "cancel") else None
+    if action_id in (ui.ASSIGN, ui.REASSIGN_TO):
+        return ("assign" if action_id == ui.ASSIGN else "reassign", None) if picked else None
+    if action_id in (ui.CLAIM, ui.ACCEPT, ui.DECLINE, ui.REOPEN, ui.DEFLECT, ui.ESCALATE):
+        return action_id, None
+    return None
 
 
 class SlackActions:
@@ -133,31 +137,13 @@ class SlackActions:
             return
 
         command: BaseCommand | None = None
-        if action_id == ui.CLAIM:
-            command = Claim(**base)
-        elif action_id == ui.ASSIGN and action.get("selected_user"):
-            command = Assign(**base, assignee=person_of(body, str(action["selected_user"])))
-        elif action_id == ui.REASSIGN_TO and action.get("selected_user"):
-            command = Reassign(**base, to=person_of(body, str(action["selected_user"])))
-        elif action_id == ui.ACCEPT:
-            command = Accept(**base)
-        elif action_id == ui.DECLINE:
-            command = Decline(**base)
-        elif action_id == ui.REOPEN:
-            command = Reopen(**base)
-        elif action_id == ui.DEFLECT:
-            command = Deflect(**base)
-        elif action_id == ui.ESCALATE:
-            command = Release(**base)
-        elif action_id == ui.MORE:
-            if target.action == "reassign":
-                command = Reassign(**base)
-            elif target.action == "cancel":
-                command = Cancel(**base)
-            elif target.action and target.action.startswith("priority:"):
-                level = target.action.removeprefix("priority:")
-                if level in {p.value for p in Priority}:
-                    command = ChangePriority(**base, priority=Priority(level))
+        asked = core_action(action_id, target.action, picked=bool(action.get("selected_user")))
+        if asked is not None:
+            chosen = person_of(body, str(action["selected_user"])) if action.get("selected_user") else None
+            try:
+                command = button_command(asked[0], **base, assignee=chosen, to=chosen, priority=asked[1])
+            except Refused:
+                command = None
         if command is None:
             log.info("action ignored", extra={"action_id": action_id, "escalation_id": target.escalation_id})
             return

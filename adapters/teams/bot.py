@@ -21,25 +21,11 @@ from botbuilder.schema.teams import (
 )
 from pydantic import ValidationError
 
-from workflows.commands import (
-    Accept,
-    Assign,
-    BaseCommand,
-    Cancel,
-    ChangePriority,
-    Claim,
-    Decline,
-    Deflect,
-    Reassign,
-    Release,
-    Reopen,
-    Reply,
-    Resolve,
-)
+from workflows.commands import BaseCommand, Claim, Reply, button_command
 from workflows.decide import card_view
 from workflows.effects import Action, Suggestion
 from workflows.errors import Reason, Refused
-from workflows.model import Escalation, MessageRef, PersonRef, Platform, Priority, Status
+from workflows.model import Escalation, MessageRef, PersonRef, Platform, Status
 from workflows.requests import COMMAND_WORDS
 from workflows.service import EscalationService
 
@@ -179,40 +165,18 @@ class EscalationTeamsBot(TeamsActivityHandler):
     # ------------------------------------------------------------ card actions
 
     def _command_for(self, verb: str, esc_id: str, activity: Activity, data: dict[str, Any]) -> BaseCommand:
-        base: dict[str, Any] = {
-            "id": f"{SOURCE}:{_event_id(activity)}",
-            "escalation_id": esc_id,
-            "actor": actor_of(activity),
-        }
-        if verb == "claim":
-            return Claim(**base)
-        if verb == "assign":
-            assignee = PersonRef.from_choice(str(data.get("assignee") or ""))
-            if assignee is None:
-                raise Refused(Reason.invalid, "Choose the expert to assign this question to.")
-            return Assign(**base, assignee=assignee)
-        if verb == "reassign":
-            return Reassign(**base, to=PersonRef.from_choice(str(data.get("to") or "")))
-        if verb == "resolve":
-            return Resolve(**base, answer=(str(data.get("answer") or "").strip() or None))
-        if verb == "cancel":
-            return Cancel(**base)
-        if verb == "reopen":
-            return Reopen(**base)
-        if verb == "accept":
-            return Accept(**base)
-        if verb == "decline":
-            return Decline(**base, reason=(str(data.get("reason") or "").strip() or None))
-        if verb == "priority":
-            level = str(data.get("priority") or "").lower()
-            if level not in {p.value for p in Priority}:
-                raise Refused(Reason.invalid, "Choose a priority: " + ", ".join(p.value for p in Priority) + ".")
-            return ChangePriority(**base, priority=Priority(level))
-        if verb == "deflect":
-            return Deflect(**base)
-        if verb == "escalate":
-            return Release(**base)
-        raise Refused(Reason.invalid, f"Unknown action {verb!r}.")
+        """The card's Action.Execute/Submit data, read for the core's button rule (workflows.commands)."""
+        return button_command(
+            verb,
+            id=f"{SOURCE}:{_event_id(activity)}",
+            escalation_id=esc_id,
+            actor=actor_of(activity),
+            assignee=PersonRef.from_choice(str(data.get("assignee") or "")),
+            to=PersonRef.from_choice(str(data.get("to") or "")),
+            priority=str(data.get("priority") or "").lower(),
+            answer=str(data.get("answer") or ""),
+            reason=str(data.get("reason") or ""),
+        )
 
     async def _act(self, activity: Activity, verb: str, data: dict[str, Any]) -> Escalation:
         esc_id = str(data.get("escalation_id") or "")

@@ -10,21 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from workflows.commands import (
-    Accept,
-    Assign,
-    BaseCommand,
-    Cancel,
-    ChangePriority,
-    Claim,
-    Decline,
-    Deflect,
-    Reassign,
-    Release,
-    Reopen,
-    Resolve,
-)
-from workflows.model import PersonRef, Platform, Priority
+from workflows.commands import BaseCommand, button_command
+from workflows.errors import Refused
+from workflows.model import PersonRef, Platform
 
 
 def slack_target(value: str) -> tuple[str, str | None] | None:
@@ -34,6 +22,24 @@ def slack_target(value: str) -> tuple[str, str | None] | None:
         return str(data["e"]), data.get("a")
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _slack_action(control: str, fields: Mapping[str, str], chosen: PersonRef | None) -> tuple[str, str | None] | None:
+    """The playground's Slack controls, read as Slack's adapter reads them; "resolve" is its
+    modal, shown on the page at once."""
+    if control == "more":
+        target = slack_target(fields.get("selected_option") or "")
+        sub = target[1] if target else None
+        if sub and sub.startswith("priority:"):
+            return "priority", sub.removeprefix("priority:")
+        return (sub, None) if sub in ("reassign", "cancel") else None
+    if control in ("assign", "reassign_to"):
+        return ("assign" if control == "assign" else "reassign", None) if chosen is not None else None
+    return (
+        (control, None)
+        if control in ("claim", "accept", "decline", "reopen", "cancel", "deflect", "escalate", "resolve")
+        else None
+    )
 
 
 def command_for(
@@ -47,45 +53,27 @@ def command_for(
 ) -> BaseCommand | None:
     """``control``: the Slack action_id or the Teams verb. ``people``: Slack user id -> person,
     for Slack's user pickers. None: the click asks for no command (a modal, say)."""
-    base = {"id": f"playground:{click_id}", "escalation_id": escalation_id, "actor": actor}
-    answer = (fields.get("answer") or "").strip() or None
-    if control == "claim":
-        return Claim(**base)
-    if control == "accept":
-        return Accept(**base)
-    if control == "decline":
-        return Decline(**base)
-    if control == "reopen":
-        return Reopen(**base)
-    if control == "cancel":
-        return Cancel(**base)
-    if control == "deflect":
-        return Deflect(**base)
-    if control == "escalate":
-        return Release(**base)
-    if control == "resolve":
-        return Resolve(**base, answer=answer)
     if platform == Platform.slack:
         chosen = people.get(fields.get("selected_user") or "")
-        if control == "assign" and chosen is not None:
-            return Assign(**base, assignee=chosen)
-        if control == "reassign_to" and chosen is not None:
-            return Reassign(**base, to=chosen)
-        if control == "more":
-            target = slack_target(fields.get("selected_option") or "")
-            sub = target[1] if target else None
-            if sub == "reassign":
-                return Reassign(**base)
-            if sub == "cancel":
-                return Cancel(**base)
-            if sub and sub.startswith("priority:") and sub.removeprefix("priority:") in Priority.__members__:
-                return ChangePriority(**base, priority=Priority(sub.removeprefix("priority:")))
-        return None
-    if control == "assign":
+        asked = _slack_action(control, fields, chosen)
+        if asked is None:
+            return None
+        action, level = asked
+        assignee, to = chosen, (chosen if control == "reassign_to" else None)
+    else:
+        action, level = control, fields.get("priority")
         assignee = PersonRef.from_choice(fields.get("assignee") or "")
-        return Assign(**base, assignee=assignee) if assignee is not None else None
-    if control == "reassign":
-        return Reassign(**base, to=PersonRef.from_choice(fields.get("to") or ""))
-    if control == "priority" and (fields.get("priority") or "") in Priority.__members__:
-        return ChangePriority(**base, priority=Priority(fields["priority"]))
-    return None
+        to = PersonRef.from_choice(fields.get("to") or "")
+    try:
+        return button_command(
+            action,
+            id=f"playground:{click_id}",
+            escalation_id=escalation_id,
+            actor=actor,
+            assignee=assignee,
+            to=to,
+            priority=level,
+            answer=fields.get("answer"),
+        )
+    except Refused:
+        return None
