@@ -7,7 +7,7 @@ import secrets
 from aiohttp import web
 
 from adapters.web import ConsoleConfig, OidcProvider, WebConsole
-from adapters.web.links import SlackPermalink
+from adapters.web.links import PeopleNames, SlackPermalink
 from storage.console import ConsoleStore
 from workflows.console import OPERATOR
 from workflows.model import PersonRef
@@ -49,7 +49,11 @@ def console_config(settings: Settings) -> ConsoleConfig:
 
 
 def build_console(
-    settings: Settings, runtime: Runtime, directory: Directory, slack_permalink: SlackPermalink | None = None
+    settings: Settings,
+    runtime: Runtime,
+    directory: Directory,
+    slack_permalink: SlackPermalink | None = None,
+    people_names: PeopleNames | None = None,
 ) -> WebConsole:
     console_store = ConsoleStore(runtime.store)
     return WebConsole(
@@ -61,6 +65,7 @@ def build_console(
         clock=runtime.clock,
         describe_policy=describe_policy,
         slack_permalink=slack_permalink,
+        people_names=people_names,
     )
 
 

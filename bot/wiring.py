@@ -63,7 +63,13 @@ async def build_server(
         log.warning("no platform is configured: messages are printed to stdout (set SLACK_* or MICROSOFT_APP_*)")
         runtime.dispatcher.senders[Platform.slack] = ConsoleSender(sys.stdout, runtime.clock, Platform.slack)
         runtime.dispatcher.senders[Platform.teams] = ConsoleSender(sys.stdout, runtime.clock, Platform.teams)
-    console = build_console(settings, runtime, directory, slack.links.archive_url if slack is not None else None)
+    console = build_console(
+        settings,
+        runtime,
+        directory,
+        slack.links.archive_url if slack is not None else None,
+        slack.names.names if slack is not None else None,
+    )
     mounts.append(console.mount)
     pages = legal_pages(
         read_text(settings.privacy_file, "PRIVACY_FILE", DEFAULT_PRIVACY),

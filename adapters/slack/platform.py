@@ -29,6 +29,7 @@ from workflows.service import EscalationService
 
 from .home import SlackHome, SlackLinks
 from .listeners import SlackInbound
+from .names import SlackNames
 from .sender import SlackSender, retry_after_of
 from .user_groups import SlackUserGroups
 
@@ -168,6 +169,7 @@ class SlackPlatform:
             bot_token, api_url or DEFAULT_API_URL, self.session, inline_retry_max_wait=inline_retry_max_wait
         )
         self.links = SlackLinks(self.client)
+        self.names = SlackNames(self.client)
         self.home = SlackHome(service, self.client, self.links, clock)
         self.sender = SlackSender(self.client, self.links, clock, self.home)
         self.signing_secret = signing_secret or None

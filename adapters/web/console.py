@@ -20,11 +20,11 @@ from yarl import URL
 from workflows.clock import Clock
 from workflows.console import ConsoleQueries, SignInLinks, Viewer, viewer_for
 from workflows.directory import Directory
-from workflows.model import Community, MessageRef, PersonRef
+from workflows.model import Community, Expert, MessageRef, PersonRef
 from workflows.service import EscalationService
 
 from .config import ConsoleConfig
-from .links import SlackPermalink, thread_link_via
+from .links import PeopleNames, SlackPermalink, thread_link_via
 from .oidc import OidcClient
 from .session import Session, csrf_ok, read_session, start_session, token_hash
 from .session import end_session as clear_session
@@ -75,11 +75,23 @@ class WebConsole:
     describe_policy: Callable[[Community], list[str]] = lambda community: [community.name]
     # A Slack message's permalink, where Slack is connected (the composition root's).
     slack_permalink: SlackPermalink | None = None
+    # People's names from their chat, for experts the configuration names by id only.
+    people_names: PeopleNames | None = None
 
     def __post_init__(self) -> None:
         self.oidc = {
             p.name: OidcClient(p, self.config.url(f"/console/signin/{p.name}/callback")) for p in self.config.providers
         }
+
+    async def labels(self, people: Sequence[Expert]) -> dict[str, str]:
+        """Expert key -> how to show them: the configuration's name, else their chat's."""
+        unnamed = [ref for person in people if not person.name for ref in person.refs]
+        found = await self.people_names(unnamed) if self.people_names is not None and unnamed else {}
+        labels = {}
+        for person in people:
+            chat = next((found[ref.key] for ref in person.refs if ref.key in found), None)
+            labels[person.key] = person.name or chat or person.label()
+        return labels
 
     async def thread_link(self, ref: MessageRef) -> str | None:
         """A link that opens ``ref``'s thread in its chat."""

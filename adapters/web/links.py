@@ -7,13 +7,15 @@ link is Slack's ``app_redirect``, which opens the channel in the right workspace
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import quote, urlencode
 
-from workflows.model import MessageRef, Platform
+from workflows.model import MessageRef, PersonRef, Platform
 
 # A Slack message's permalink (adapters/slack/home.py SlackLinks.archive_url).
 SlackPermalink = Callable[[MessageRef], Awaitable[str]]
+# People's names as their chat shows them, by person key (adapters/slack/names.py).
+PeopleNames = Callable[[Sequence[PersonRef]], Awaitable[dict[str, str]]]
 
 
 async def thread_link_via(ref: MessageRef, slack_permalink: SlackPermalink | None) -> str | None:

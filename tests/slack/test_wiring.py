@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import SlackSender
+from adapters.slack.names import SlackNames
 from bot.app import RUNTIME
 from bot.config import ConfigError, parse_config
 from bot.settings import Settings
 from bot.web import WEB_CONSOLE
 from bot.wiring import build_server
 from storage import Store
-from workflows.model import MessageRef, Platform
+from workflows.console import OPERATOR
+from workflows.model import MessageRef, PersonRef, Platform
 
 from .conftest import CONFIG
 from .fake_slack import TEAM, WORKSPACE_URL, FakeSlack
@@ -106,3 +112,40 @@ async def test_the_console_opens_a_slack_card_by_its_permalink_where_slack_is_co
     # No Slack here: Slack's redirect opens the channel in the workspace.
     link = await without[WEB_CONSOLE].thread_link(card)
     assert link is not None and link.startswith("https://slack.com/app_redirect?channel=C0SDK0001&team=T0ACME")
+
+
+async def test_the_console_names_experts_the_configuration_names_by_id_as_slack_does(
+    store: Store, fake_slack: FakeSlack
+) -> None:
+    fake_slack.users["U0BILL1"] = {
+        "id": "U0BILL1",
+        "team_id": TEAM,
+        "name": "bill",
+        "profile": {"display_name": "Bill"},
+    }
+    app = await build_server(
+        settings(SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", SLACK_API_URL=fake_slack.api_url),
+        parse_config(CONFIG),
+        store,
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        console = app[WEB_CONSOLE]
+        link = await console.new_link(OPERATOR)
+        address = urlsplit(link)
+        assert (await client.get(f"{address.path}?{address.query}")).status == 200
+        page = await (await client.get("/console/communities")).text()
+        # Billing's expert is configured as slack:U0BILL1 only: the page shows Slack's name;
+        # the people: names are the configuration's, and Slack is not asked for them.
+        assert "<td>Bill<br><small>slack:U0BILL1</small>" in page
+        assert [call.args["user"] for call in fake_slack.of("users.info")] == ["U0BILL1"]
+        await client.get("/console/communities")
+        assert len(fake_slack.of("users.info")) == 1  # kept for an hour, not asked per page
+    finally:
+        await client.close()
+    # Slack failing leaves the id on the page, never an error.
+    fake_slack.users.clear()
+    fake_slack.fail("users.info", "user_not_found")
+    names = SlackNames(AsyncWebClient(token="xoxb-1", base_url=fake_slack.api_url))
+    assert await names.names([PersonRef(platform=Platform.slack, id="U0NEW", tenant=TEAM)]) == {}

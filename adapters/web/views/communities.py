@@ -32,12 +32,13 @@ async def communities_page(request: web.Request) -> web.StreamResponse:
     speed = first_response_by_expert(history.facts, since, until)
     away = await console.queries.away([p for c in visible for p in people_of(c)], until)
     said = await console.queries.away_said([p for c in visible for p in people_of(c)], until)
+    labels = await console.labels([p for c in visible for p in people_of(c)])
     rows = {}
     for community in visible:
         people = [*community.experts, *([community.lead] if community.lead else [])]
         rows[community.key] = [
             {
-                "name": person.label(),
+                "name": labels.get(person.key, person.label()),
                 "ids": ", ".join(ref.key for ref in person.refs),
                 "lead": community.is_lead(person.refs[0]),
                 "load": loads.get(person.key, 0),

@@ -167,8 +167,9 @@ async def escalation_page(request: web.Request, *, problem: str | None = None, s
     threads = [(kind, ref, await console.thread_link(ref)) for kind, ref in detail.messages if kind == "card"]
     community = esc.community
     people = [*community.experts, *([community.lead] if community.lead else [])]
-    names = {ref.key: person.label() for person in people for ref in person.refs}
-    names.update({person.key: person.label() for person in people})
+    labels = await console.labels(people)
+    names = {ref.key: labels[person.key] for person in people for ref in person.refs}
+    names.update(labels)
     for ref in (esc.requester, esc.owner.person if esc.owner else None, esc.resolved_by):
         if ref is not None and ref.name:
             names.setdefault(ref.key, ref.name)
