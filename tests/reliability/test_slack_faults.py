@@ -212,11 +212,17 @@ async def test_each_requester_is_told_once_where_the_question_went_despite_the_s
     runtime = harness.runtime
     requesters = [PersonRef(platform=Platform.slack, id=f"U0REQ{n:03d}", tenant="T0ACME") for n in range(16)]
     try:
-        fake.chaos(0.35, seed=23, retry_after="0.05", hang=0.5, faults=("429", "500", "drop", "timeout", "reset"))
-        for n, requester in enumerate(requesters):
-            community = "sdk" if n % 2 else "billing"
-            await runtime.service.open(requester=requester, community_key=community, question=f"question {n}")
-        await drain(runtime, clock)
+        faults = ("429", "500", "drop", "timeout", "reset")
+        # Half the questions in a storm over every call, half in one over the DMs alone: which
+        # DMs that one hits is fixed by its seed (only DMs draw from it), however the
+        # dispatcher's calls interleave, so the confirmations always meet faults.
+        for storm, half in ((None, requesters[:8]), ("U", requesters[8:])):
+            fake.chaos(0.35, seed=23, retry_after="0.05", hang=0.5, faults=faults, channels=storm)
+            for requester in half:
+                n = requesters.index(requester)
+                community = "sdk" if n % 2 else "billing"
+                await runtime.service.open(requester=requester, community_key=community, question=f"question {n}")
+            await drain(runtime, clock)
         fake.chaos(0)
 
         rows = await outbox_rows(store)
@@ -226,10 +232,12 @@ async def test_each_requester_is_told_once_where_the_question_went_despite_the_s
             confirmations = [m for m in dm if "Your question is posted" in str(m.get("text"))]
             assert len(confirmations) == 1, (requester.id, [m["ts"] for m in dm])
             assert "/archives/C" in str(confirmations[0]["text"])  # the link to the card
-        faults = Counter(c.status for c in fake.calls if c.status != 200)
+        failed = Counter(c.status for c in fake.calls if c.status != 200)
         dropped = [
             c for c in fake.calls if c.method == "chat.postMessage" and c.args.get("channel", "").startswith("U")
         ]
-        assert sum(faults.values()) >= 10 and len(dropped) > len(requesters), (faults, len(dropped))
+        # The storm over the DMs hit them in every run: with its seed the fourth DM's post is
+        # reset (never posted) and so sent again, whatever the storm over every call did.
+        assert failed[0] >= 1 and len(dropped) > len(requesters), (failed, len(dropped))
     finally:
         await harness.close()

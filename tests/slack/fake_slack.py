@@ -64,8 +64,12 @@ class FakeSlack:
         retry_after: str = "1",
         hang: float = 3.0,
         methods: tuple[str, ...] | None = None,
+        channels: str | None = None,
     ) -> None:
-        """From now on a fraction ``rate`` of calls (of ``methods``, or all) fail, drawn with a seeded RNG.
+        """From now on a fraction ``rate`` of calls (of ``methods``, or all; to a channel
+        starting with ``channels``, or any) fail, drawn with a seeded RNG. Only the calls
+        chaos may hit draw from it, so with a filter which of them fail does not depend on
+        how other calls interleave.
 
         ``429``: rate limited with ``Retry-After``; ``500``: internal error; ``reset``: the
         connection is dropped before the call is handled; ``drop``: the call IS handled (a
@@ -81,6 +85,7 @@ class FakeSlack:
                 "retry_after": retry_after,
                 "hang": hang,
                 "methods": methods,
+                "channels": channels,
             }
             if rate > 0
             else None
@@ -207,6 +212,8 @@ class FakeSlack:
         chaos = self._chaos
         assert chaos is not None
         if chaos["methods"] is not None and method not in chaos["methods"]:
+            return None
+        if chaos["channels"] is not None and not str(args.get("channel", "")).startswith(chaos["channels"]):
             return None
         rng: random.Random = chaos["rng"]
         if rng.random() >= chaos["rate"]:
