@@ -57,18 +57,7 @@ class AuditRepository(Repository):
         command_id: str,
         detail: dict[str, Any] | None,
     ) -> None:
-        row = {
-            "escalation_id": esc.id,
-            "tenant": esc.tenant,
-            "at": at,
-            "actor": actor.key,
-            "platform": actor.platform.value,
-            "action": action,
-            "command_id": command_id,
-            "version": esc.version,
-            "detail": detail or None,
-        }
-        await self.direct.execute(_INSERT_AUDIT, row)
+        await self._insert(esc.id, esc.tenant, esc.version, at, actor, action, command_id, detail)
 
     async def add_about(
         self,
@@ -83,15 +72,28 @@ class AuditRepository(Repository):
     ) -> None:
         """A row about something that is no escalation (``person:<key>``, ``community:<key>``),
         in the same table and transaction as the change it records."""
+        await self._insert(subject[:64], tenant, 0, at, actor, action, command_id[:300], detail)
+
+    async def _insert(
+        self,
+        subject: str,
+        tenant: str,
+        version: int,
+        at: datetime,
+        actor: PersonRef,
+        action: str,
+        command_id: str,
+        detail: dict[str, Any] | None,
+    ) -> None:
         row = {
-            "escalation_id": subject[:64],
+            "escalation_id": subject,
             "tenant": tenant,
             "at": at,
             "actor": actor.key,
             "platform": actor.platform.value,
             "action": action,
-            "command_id": command_id[:300],
-            "version": 0,
+            "command_id": command_id,
+            "version": version,
             "detail": detail or None,
         }
         await self.direct.execute(_INSERT_AUDIT, row)

@@ -161,7 +161,9 @@ class Presence:
         they may (``may_set_availability``)."""
         if not may_set_availability(self.service.directory, actor, community, person):
             raise Refused(
-                Reason.forbidden, f"Only an admin or the {community.name} lead can set someone's availability."
+                Reason.forbidden,
+                f"You can set your own availability; only an admin or the {community.name} lead can set"
+                " someone else's.",
             )
         if words is None:
             return await self.back(*person.refs, by=actor, via=via)
